@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine (see README):
+#   make run    install into .venv, build the warehouse from the bundled sample, publish it
+#   make test   install into .venv, lint, run the whole test suite (browser tests included)
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: run test lint dev dashboard bench install browser-deps clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "需要 Python 3.11+ / Python 3.11+ is required ($(PY) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/dagster job execute -m pipelines.definitions -j monitoring_job
+	$(BIN)/wuchuang status
+
+browser-deps:
+	@bash scripts/ensure-browser.sh
+
+test: $(STAMP) browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+dev: $(STAMP)
+	$(BIN)/dagster dev -w workspace.yaml
+
+dashboard: $(STAMP)
+	$(BIN)/streamlit run dashboards/streamlit_app.py
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf data/warehouse/*.duckdb* data/warehouse/published data/feedback

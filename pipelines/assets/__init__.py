@@ -1,0 +1,1 @@
+"""Dagster assets, one module per domain. Each module exposes `assets` (and optionally `checks`)."""

@@ -1,0 +1,60 @@
+"""Dimension assets: the standards catalog, county profiles and reporting calendar in `dim`."""
+
+import dagster as dg
+
+from pipelines import dimensions
+from pipelines.catalog import load_catalog
+from pipelines.profile import load_profiles
+from pipelines.resources import WarehouseResource
+from pipelines.settings import Settings
+
+
+def _load():
+    settings = Settings.from_env()
+    catalog = load_catalog(settings.standards_dir)
+    return catalog, load_profiles(settings.profiles_dir, catalog)
+
+
+def _result(counts: dict[str, int]) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={name: dg.MetadataValue.int(n) for name, n in counts.items()})
+
+
+@dg.asset(
+    group_name="dimensions",
+    kinds={"duckdb"},
+    description="Campaigns, editions, units, indicators, requirements (all 147) and reference series, validated.",
+)
+def standards_catalog(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    catalog, _ = _load()
+    with warehouse.get_connection() as conn:
+        counts = dimensions.write_rows(conn, dimensions.catalog_rows(catalog))
+    return _result(counts)
+
+
+@dg.asset(
+    group_name="dimensions",
+    kinds={"duckdb"},
+    deps=[standards_catalog],
+    description="Counties, org hierarchy, campaign programmes, working groups, phases, milestones, assignments, resolved thresholds.",
+)
+def county_profiles(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    catalog, profiles = _load()
+    with warehouse.get_connection() as conn:
+        counts = dimensions.write_rows(conn, dimensions.profile_rows(catalog, profiles))
+    return _result(counts)
+
+
+@dg.asset(
+    group_name="dimensions",
+    kinds={"duckdb"},
+    deps=[county_profiles],
+    description="Reporting periods and due dates in Chinese working days.",
+)
+def reporting_calendar(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    _, profiles = _load()
+    with warehouse.get_connection() as conn:
+        counts = dimensions.write_rows(conn, dimensions.calendar_rows(profiles))
+    return _result(counts)
+
+
+assets = [standards_catalog, county_profiles, reporting_calendar]

@@ -1,0 +1,299 @@
+"""County profiles: everything specific to one county, loaded from `expectations/profiles/*.yaml`.
+
+A profile names the county and its parents, the declared classes that select threshold variants,
+the plan (phases, campaigns with dates, milestones), the organisation (leading group, office,
+working groups), the responsible units (departments and towns) and the reporting calendar rules.
+Another county is another file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipelines.catalog.loader import CatalogError, CatalogProblem
+from pipelines.catalog.model import VARIANT_DIMENSIONS, Catalog
+
+
+@dataclass(frozen=True)
+class OrgUnit:
+    code: str  # globally unique, e.g. "511923" or "511923-sthjj"
+    parent: str | None
+    county: str | None
+    level: str  # province | city | county | department | town | group | office
+    short_code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class CampaignProgramme:
+    campaign: str
+    level: str
+    working_group: str
+    start: dt.date
+    acceptance: dt.date
+    interim_level: str | None = None
+    interim_acceptance: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    code: str
+    name_zh: str
+    name_en: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class Milestone:
+    code: str
+    name_zh: str
+    campaign: str | None
+    due: dt.date
+
+
+@dataclass(frozen=True)
+class WorkingGroup:
+    code: str
+    name_zh: str
+    name_en: str
+    lead_unit: str  # org code
+    lead_assumed: bool
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Which unit reports which indicator."""
+
+    indicator: str
+    org_code: str
+    role: str  # primary | secondary | town
+
+
+@dataclass(frozen=True)
+class CountyProfile:
+    code: str
+    name_zh: str
+    name_en: str
+    source_file: str
+    variants: dict[str, str]
+    population: int | None
+    builtup_area_km2: float | None
+    area_km2: float | None
+    org_units: tuple[OrgUnit, ...]
+    programmes: tuple[CampaignProgramme, ...]
+    phases: tuple[Phase, ...]
+    milestones: tuple[Milestone, ...]
+    working_groups: tuple[WorkingGroup, ...]
+    town_indicators: tuple[str, ...]
+    due_working_days: dict[str, int]
+    first_period: dt.date
+    last_period: dt.date
+    extra: dict = field(default_factory=dict)
+
+    def unit_code(self, short: str) -> str:
+        return f"{self.code}-{short}"
+
+    @property
+    def departments(self) -> list[OrgUnit]:
+        return [u for u in self.org_units if u.level == "department"]
+
+    @property
+    def towns(self) -> list[OrgUnit]:
+        return [u for u in self.org_units if u.level == "town"]
+
+    def programme(self, campaign: str) -> CampaignProgramme:
+        return next(p for p in self.programmes if p.campaign == campaign)
+
+    def assignments(self, catalog: Catalog) -> list[Assignment]:
+        """Reporting assignments derived from the catalog's responsible units and the towns list."""
+        seen: dict[tuple[str, str], str] = {}
+        order: list[tuple[str, str]] = []
+        for req in catalog.requirements.values():
+            for i, short in enumerate((req.responsible, *req.also_reported_by)):
+                key = (req.indicator, self.unit_code(short))
+                role = "primary" if i == 0 else "secondary"
+                if key not in seen:
+                    order.append(key)
+                    seen[key] = role
+                elif role == "primary":
+                    seen[key] = "primary"
+        # One primary per indicator: the first unit named as primary keeps it.
+        primary_taken: set[str] = set()
+        result = []
+        for ind, org in order:
+            role = seen[(ind, org)]
+            if role == "primary":
+                if ind in primary_taken:
+                    role = "secondary"
+                primary_taken.add(ind)
+            result.append(Assignment(ind, org, role))
+        for ind in self.town_indicators:
+            for town in self.towns:
+                result.append(Assignment(ind, town.code, "town"))
+        return result
+
+
+def _d(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
+    """Load one county profile and check it against the catalog; raise CatalogError on problems."""
+    path = Path(path)
+    file = path.name
+    problems: list[CatalogProblem] = []
+
+    def bad(entry: str, fld: str, zh: str, en: str) -> None:
+        problems.append(CatalogProblem(file, entry, fld, zh, en))
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(
+            [CatalogProblem(file, "-", "-", f"无法读取：{exc}", f"cannot read: {exc}")]
+        ) from exc
+
+    county = data.get("county") or {}
+    code = str(county.get("code", ""))
+    if not code:
+        bad("county", "code", "缺少县代码", "county code is missing")
+    variants = {str(k): str(v) for k, v in (county.get("variants") or {}).items()}
+    for dim in variants:
+        if dim not in VARIANT_DIMENSIONS:
+            bad("county.variants", dim, f"未知类型维度“{dim}”", f"unknown variant dimension '{dim}'")
+
+    units: list[OrgUnit] = []
+    parent = None
+    for p in county.get("parents") or []:
+        units.append(
+            OrgUnit(
+                str(p["code"]), parent, None, p["level"], str(p["code"]), p["name_zh"], p.get("name_en", "")
+            )
+        )
+        parent = str(p["code"])
+    units.append(
+        OrgUnit(code, parent, code, "county", code, county.get("name_zh", ""), county.get("name_en", ""))
+    )
+    org = data.get("organisation") or {}
+    for key, level in (("leading_group", "group"), ("office", "office")):
+        if org.get(key):
+            g = org[key]
+            units.append(
+                OrgUnit(
+                    f"{code}-{g['code']}", code, code, level, g["code"], g["name_zh"], g.get("name_en", "")
+                )
+            )
+    for u in data.get("units") or []:
+        units.append(
+            OrgUnit(
+                f"{code}-{u['code']}", code, code, "department", u["code"], u["name_zh"], u.get("name_en", "")
+            )
+        )
+    for t in data.get("towns") or []:
+        units.append(
+            OrgUnit(f"{code}-{t['code']}", code, code, "town", t["code"], t["name_zh"], t.get("name_en", ""))
+        )
+    seen: set[str] = set()
+    for u in units:
+        if u.code in seen:
+            bad("units", u.short_code, "责任单位代码重复", "duplicate unit code")
+        seen.add(u.code)
+    shorts = {u.short_code for u in units if u.level in ("department", "town")}
+
+    for req in catalog.requirements.values():
+        for s in (req.responsible, *req.also_reported_by):
+            if s not in shorts:
+                bad(
+                    "units",
+                    s,
+                    f"目录要求 {req.code} 的责任单位未在县档案中定义",
+                    f"unit responsible for requirement {req.code} is not defined in the profile",
+                )
+
+    wgs = []
+    for g in org.get("working_groups") or []:
+        if g.get("lead_unit") not in shorts:
+            bad(f"working_groups/{g.get('code')}", "lead_unit", "牵头单位未定义", "lead unit is not defined")
+        wgs.append(
+            WorkingGroup(
+                g["code"],
+                g["name_zh"],
+                g.get("name_en", ""),
+                f"{code}-{g.get('lead_unit')}",
+                bool(g.get("lead_assumed", False)),
+            )
+        )
+    wg_codes = {g.code for g in wgs}
+
+    plan = data.get("plan") or {}
+    programmes = []
+    for p in plan.get("campaigns") or []:
+        entry = f"plan.campaigns/{p.get('campaign')}"
+        if p.get("campaign") not in catalog.campaigns:
+            bad(entry, "campaign", "未知创建项目", "unknown campaign")
+        if p.get("working_group") not in wg_codes:
+            bad(entry, "working_group", "未知创建组", "unknown working group")
+        interim = p.get("interim") or {}
+        programmes.append(
+            CampaignProgramme(
+                p["campaign"],
+                p.get("level", ""),
+                p.get("working_group", ""),
+                _d(p["start"]),
+                _d(p["acceptance"]),
+                interim.get("level"),
+                _d(interim["acceptance"]) if interim.get("acceptance") else None,
+            )
+        )
+    phases = tuple(
+        Phase(p["code"], p["name_zh"], p.get("name_en", ""), _d(p["start"]), _d(p["end"]))
+        for p in plan.get("phases") or []
+    )
+    milestones = tuple(
+        Milestone(m["code"], m["name_zh"], m.get("campaign"), _d(m["due"]))
+        for m in plan.get("milestones") or []
+    )
+    town_indicators = tuple(data.get("town_indicators") or ())
+    for ind in town_indicators:
+        if ind not in catalog.indicators:
+            bad("town_indicators", ind, "未知指标", "unknown indicator")
+    cal = data.get("calendar") or {}
+    due = {str(k): int(v) for k, v in (cal.get("due_working_days") or {}).items()}
+    for freq in ("monthly", "quarterly", "annual"):
+        if freq not in due:
+            bad("calendar.due_working_days", freq, "缺少截止工作日数", "working-day offset is missing")
+    if problems:
+        raise CatalogError(problems)
+    pop = county.get("population") or {}
+    area = county.get("builtup_area_km2") or {}
+    return CountyProfile(
+        code=code,
+        name_zh=county.get("name_zh", ""),
+        name_en=county.get("name_en", ""),
+        source_file=file,
+        variants=variants,
+        population=pop.get("value"),
+        builtup_area_km2=area.get("value"),
+        area_km2=county.get("area_km2"),
+        org_units=tuple(units),
+        programmes=tuple(programmes),
+        phases=phases,
+        milestones=milestones,
+        working_groups=tuple(wgs),
+        town_indicators=town_indicators,
+        due_working_days=due,
+        first_period=_d(cal.get("first_period", "2011-12-01")),
+        last_period=_d(cal.get("last_period", "2016-12-31")),
+    )
+
+
+def load_profiles(directory: Path, catalog: Catalog) -> list[CountyProfile]:
+    """All county profiles in the folder, sorted by county code."""
+    profiles = [load_profile(p, catalog) for p in sorted(Path(directory).glob("*.yaml"))]
+    return sorted(profiles, key=lambda p: p.code)

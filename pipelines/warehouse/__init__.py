@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: table registry with column docs, writer connection, published snapshots."""

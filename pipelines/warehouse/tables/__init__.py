@@ -1,0 +1,4 @@
+"""Table declarations, one module per warehouse schema. Importing this package registers them all."""
+
+import pipelines.warehouse.tables.core
+import pipelines.warehouse.tables.dim  # noqa: F401

@@ -1,0 +1,231 @@
+"""The standards catalog: completeness, shared indicators, editions, variants, malformed input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.catalog import CatalogError, load_catalog
+
+# Rows of shared/reference/standards_research.csv per campaign: a lost row is noticed here.
+RESEARCHED = {
+    "env_model_city": 25,
+    "hygienic_county": 41,
+    "forest_city": 22,
+    "civilized_city": 26,
+    "eco_county": 33,
+}
+
+
+def test_catalog_holds_all_147_researched_requirements_per_campaign(catalog):
+    counts = {c: 0 for c in RESEARCHED}
+    for r in catalog.requirements.values():
+        counts[r.campaign] += 1
+    assert counts == RESEARCHED
+    assert sum(counts.values()) == 147
+
+
+def test_every_requirement_keeps_source_confirmation_and_responsible_unit(catalog):
+    for r in catalog.requirements.values():
+        assert r.source, r.code
+        assert r.responsible, r.code
+        assert r.frequency in ("monthly", "quarterly", "annual")
+        assert catalog.indicators[r.indicator].unit in catalog.units
+    assert sum(not r.confirmed for r in catalog.requirements.values()) == 30
+
+
+def test_green_coverage_is_one_indicator_with_a_threshold_per_campaign(catalog):
+    reqs = catalog.requirements_for_indicator("builtup_green_coverage")
+    by_campaign = {(r.campaign, r.edition): r.threshold.value for r in reqs}
+    assert by_campaign[("env_model_city", "env_model_2006")] == 35
+    assert by_campaign[("hygienic_county", "hyg_city_2014")] == 36
+    assert by_campaign[("forest_city", "forest_2019")] == 40
+
+
+def test_threshold_kinds_are_machine_readable(catalog):
+    energy = catalog.requirements["env_industrial_energy_intensity"].threshold
+    assert (energy.kind, energy.reference, energy.conditions) == (
+        "relative",
+        "national_avg",
+        ("declining_3y",),
+    )
+    assert energy.token == "ref:national_avg;declining_3y"
+    assert catalog.requirements["hyg_student_myopia_trend"].threshold.reference == "previous_year"
+    assert catalog.requirements["hyg_notifiable_disease_incidence"].threshold.reference == "5yr_avg"
+    vector = catalog.requirements["hyg_vector_density_grade"]
+    assert vector.comparison == "qualitative" and "C" in vector.threshold.pass_values
+    infant = catalog.requirements["hyg_infant_mortality"].threshold
+    assert (infant.value, infant.or_trend) == (5.6, "declining")
+    assert catalog.reference_value("national_avg", "env_industrial_energy_intensity", 2012) is not None
+
+
+def test_strictly_greater_wording_becomes_strict_comparison(catalog):
+    # "原文为“>90”(严格大于)" and "大于98%" must not pass at exactly the threshold.
+    assert catalog.requirements["hyg_occ_hazard_declaration"].comparison == ">"
+    assert catalog.requirements["env_key_enterprise_compliance"].comparison == ">"
+    assert catalog.requirements["env_api_good_days_ratio"].comparison == ">="
+
+
+def test_veto_items_are_flagged(catalog):
+    veto = {r.code for r in catalog.requirements.values() if r.veto}
+    assert {"env_no_major_incident", "civ_minors_moral_score", "eco_township_named_share"} <= veto
+
+
+@pytest.mark.parametrize(
+    ("campaign", "day", "edition"),
+    [
+        ("hygienic_county", dt.date(2014, 12, 31), "hyg_county_2010"),
+        ("hygienic_county", dt.date(2015, 1, 1), "hyg_city_2014"),
+        ("hygienic_county", dt.date(2021, 6, 1), "hyg_2021"),
+        ("eco_county", dt.date(2015, 12, 31), "eco_2007"),
+        ("eco_county", dt.date(2016, 1, 1), "eco_demo_2016"),
+        ("forest_city", dt.date(2019, 9, 30), "forest_2007"),
+        ("forest_city", dt.date(2019, 10, 1), "forest_2019"),
+    ],
+)
+def test_edition_is_chosen_by_period_date(catalog, campaign, day, edition):
+    assert catalog.campaigns[campaign].edition_in_force(day).code == edition
+    reqs = catalog.requirements_in_force(campaign, day)
+    assert reqs and {r.edition for r in reqs} == {edition}
+
+
+def test_no_edition_before_a_standard_existed(catalog):
+    assert catalog.campaigns["hygienic_county"].edition_in_force(dt.date(2009, 12, 31)) is None
+    assert catalog.requirements_in_force("hygienic_county", dt.date(2009, 12, 31)) == []
+
+
+@pytest.mark.parametrize(("terrain", "expected"), [("mountain", 75), ("hill", 45), ("plain", 18)])
+def test_terrain_variant_switches_eco_county_forest_requirement(catalog, terrain, expected):
+    t = catalog.requirements["eco_forest_coverage"].threshold
+    assert t.resolve({"terrain": terrain}) == expected
+
+
+def test_unknown_variant_class_falls_back_to_researched_value(catalog):
+    assert catalog.requirements["eco_forest_coverage"].threshold.resolve({}) == 75
+
+
+# --- malformed catalogs: each gives a clear message naming file, entry and field -------------
+
+
+def _edit(path: Path, fn) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fn(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _first_req(data):
+    return data["requirements"][0]
+
+
+def _set_comparison(data):
+    _first_req(data)["comparison"] = "≈"
+
+
+def _drop_threshold(data):
+    del _first_req(data)["threshold"]
+
+
+def _unknown_indicator(data):
+    _first_req(data)["indicator"] = "no_such_indicator"
+
+
+def _duplicate_code(data):
+    data["requirements"][1]["code"] = data["requirements"][0]["code"]
+
+
+def _empty_value(data):
+    _first_req(data)["threshold"] = {"kind": "absolute"}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "entry", "field", "words"),
+    [
+        (_set_comparison, "env_invest_index", "comparison", "unknown comparison"),
+        (_drop_threshold, "env_invest_index", "threshold", "threshold is missing"),
+        (_empty_value, "env_invest_index", "threshold.value", "value is missing"),
+        (_unknown_indicator, "env_invest_index", "indicator", "unknown indicator"),
+        (_duplicate_code, "env_invest_index", "code", "duplicate requirement code"),
+    ],
+)
+def test_malformed_requirement_names_file_entry_and_field(catalog_copy, mutate, entry, field, words):
+    _edit(catalog_copy / "requirements" / "env_model_city.yaml", mutate)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    problems = err.value.problems
+    assert any(
+        p.file == "requirements/env_model_city.yaml"
+        and p.entry == entry
+        and p.field == field
+        and words in p.message_en
+        for p in problems
+    ), problems
+    assert "requirements/env_model_city.yaml" in str(err.value)
+
+
+def test_unknown_unit_is_rejected(catalog_copy):
+    def fn(data):
+        data["indicators"][0]["unit"] = "furlongs"
+
+    _edit(catalog_copy / "indicators.yaml", fn)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    p = err.value.problems[0]
+    assert (
+        (p.file, p.field) == ("indicators.yaml", "unit")
+        and "furlongs" in p.message_en
+        and "未知计量单位" in p.message_zh
+    )
+
+
+def test_overlapping_editions_are_rejected(catalog_copy):
+    def fn(data):
+        hyg = next(c for c in data["campaigns"] if c["code"] == "hygienic_county")
+        hyg["editions"][1]["effective_from"] = "2014-06-01"
+
+    _edit(catalog_copy / "campaigns.yaml", fn)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    p = err.value.problems[0]
+    assert p.file == "campaigns.yaml" and p.entry == "hygienic_county/hyg_city_2014"
+    assert "overlaps edition hyg_county_2010" in p.message_en
+
+
+def test_duplicate_indicator_code_is_rejected(catalog_copy):
+    def fn(data):
+        data["indicators"].append(dict(data["indicators"][0]))
+
+    _edit(catalog_copy / "indicators.yaml", fn)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    assert any(p.field == "code" and "duplicate indicator code" in p.message_en for p in err.value.problems)
+
+
+def test_all_problems_are_reported_together(catalog_copy):
+    def fn(data):
+        data["requirements"][0]["comparison"] = "≈"
+        data["requirements"][1]["indicator"] = "nope"
+
+    _edit(catalog_copy / "requirements" / "env_model_city.yaml", fn)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    assert len(err.value.problems) == 2
+
+
+def test_relative_threshold_without_reference_data_is_rejected(catalog_copy):
+    (catalog_copy / "reference_series.yaml").write_text("series: []\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    assert any(
+        p.entry == "env_industrial_energy_intensity" and "national_avg" in p.message_en
+        for p in err.value.problems
+    )
+
+
+def test_broken_yaml_names_the_file(catalog_copy):
+    (catalog_copy / "campaigns.yaml").write_text("campaigns: [\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    assert err.value.problems[0].file == "campaigns.yaml" and "YAML" in err.value.problems[0].message_en

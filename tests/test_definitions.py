@@ -1,0 +1,57 @@
+"""The Dagster code location loads, and the dimension assets build a warehouse."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from pipelines.assets import dimensions, publishing
+from pipelines.resources import WarehouseResource
+from pipelines.warehouse import publish
+
+
+def test_definitions_are_loadable():
+    from pipelines.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    assert defs.resolve_job_def("monitoring_job") is not None
+
+
+def test_dimension_assets_build_and_publish_the_warehouse(tmp_settings):
+    wh = WarehouseResource.from_settings(tmp_settings)
+    result = dg.materialize([*dimensions.assets, *publishing.assets], resources={"warehouse": wh})
+    assert result.success
+    conn = publish.connect_readonly(tmp_settings.published_dir)
+    try:
+        n = dict(conn.execute("SELECT campaign_code, count(*) FROM dim.requirement GROUP BY 1").fetchall())
+        assert sum(n.values()) == 147
+        assert conn.execute("SELECT count(*) FROM dim.org_unit WHERE level = 'county'").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM dim.period WHERE frequency = 'monthly'").fetchone()[0] == 61
+        due = conn.execute(
+            "SELECT due_date FROM dim.reporting_deadline WHERE period_code = '2012-09'"
+        ).fetchone()[0]
+        assert str(due) == "2012-10-12"
+        comment = conn.execute(
+            "SELECT comment FROM duckdb_columns() WHERE schema_name='dim' AND table_name='requirement' "
+            "AND column_name='is_veto'"
+        ).fetchone()[0]
+        assert "Veto" in comment
+    finally:
+        conn.close()
+
+
+def test_rebuilding_dimensions_is_idempotent(tmp_settings):
+    wh = WarehouseResource.from_settings(tmp_settings)
+    dg.materialize(dimensions.assets, resources={"warehouse": wh})
+    dg.materialize(dimensions.assets, resources={"warehouse": wh})
+    conn = duckdb.connect(str(tmp_settings.warehouse_path), read_only=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM dim.requirement").fetchone()[0] == 147
+        assert (
+            conn.execute("SELECT count(*) FROM dim.assignment").fetchone()[0]
+            == conn.execute(
+                "SELECT count(DISTINCT (indicator_code, org_code)) FROM dim.assignment"
+            ).fetchone()[0]
+        )
+    finally:
+        conn.close()

@@ -11,7 +11,7 @@ from pipelines.warehouse.schema import table
 SOURCE_FILE = table(
     "core",
     "source_file",
-    "Every file seen in data/raw/: identity by content hash, detection results, status and reasons.",
+    "Every file version seen in data/raw/ (path + content): detection results, status and reasons. Re-reading an unchanged file changes nothing.",
     [
         ("file_id", "VARCHAR", "SHA-256 of the file content (identical content = same file)", False),
         ("path", "VARCHAR", "Path relative to the raw folder where it was first seen", False),

@@ -1,0 +1,1 @@
+"""Departmental returns: templates out, spreadsheets in, parsed with lineage, loaded with revisions."""

@@ -1,0 +1,110 @@
+"""The contract between reading (`parse`) and loading (`load`) a departmental return.
+
+`parse_file(path, context) -> ParsedReturn` never raises: every problem becomes a `Problem` with a
+reason code and a message in Chinese and English naming file, sheet and cell. A file-scope
+problem rejects the whole file; value-scope problems reject only that value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.catalog.model import Catalog
+from pipelines.profile import CountyProfile
+
+# Where a unit or period was detected, in the order they are tried.
+DETECTED_BY = ("template", "title", "sheet", "filename", "column", "folder")
+
+# Reason codes shared by the parser, the loader, the quality checks and the feedback workbook.
+REASONS = {
+    # file scope: the whole file is rejected
+    "empty_file": ("文件为空", "the file is empty"),
+    "corrupt_archive": (
+        "文件损坏或不完整，无法打开",
+        "the file is corrupt or truncated and cannot be opened",
+    ),
+    "unsupported_format": ("不支持的文件格式", "unsupported file format"),
+    "macro_enabled": ("含宏的工作簿不予接收", "macro-enabled workbooks are refused"),
+    "no_header": ("找不到表头（指标名称、数值列）", "no header row found (indicator name and value columns)"),
+    "unknown_unit": ("无法识别填报单位", "the reporting unit cannot be identified"),
+    "wrong_folder": ("文件放在了其他单位的文件夹中", "the file is in another unit's folder"),
+    "unknown_period": ("无法识别报告期", "the reporting period cannot be identified"),
+    "period_in_future": ("报告期晚于收到日期", "the reporting period is later than the date received"),
+    "period_not_expected": ("该报告期不在报送日历中", "the period is not in the reporting calendar"),
+    "duplicate_file": ("与已收到的文件内容完全相同", "identical to a file already received"),
+    "no_values": ("文件中没有可入库的数值", "the file holds no loadable values"),
+    # value scope: only that value is rejected
+    "unknown_indicator": ("无法识别的指标名称", "unknown indicator name"),
+    "ambiguous_indicator": (
+        "指标名称不明确，可能对应多个指标",
+        "ambiguous indicator name matching several indicators",
+    ),
+    "not_a_number": ("不是有效数值", "not a valid number"),
+    "out_of_range": ("数值超出该计量单位的可能范围", "value impossible for its unit"),
+    "wrong_unit": ("计量单位与指标不符", "unit does not match the indicator's unit"),
+    "conflicting_values": (
+        "同一指标同一报告期填报了不同数值",
+        "different values for the same indicator and period",
+    ),
+    "not_assigned": ("该单位不负责填报此指标", "the unit is not assigned this indicator"),
+}
+
+
+@dataclass(frozen=True)
+class CellValue:
+    """One reported value, traceable to its cell."""
+
+    indicator_code: str
+    org_code: str
+    period_code: str
+    sheet: str
+    cell: str  # A1 reference, e.g. "E7"; for CSV the spreadsheet-style position of the field
+    raw_text: str
+    value: float | None  # normalised number in the indicator's unit (None for qualitative)
+    value_text: str | None  # normalised text for qualitative items
+    unit: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    scope: str  # file | sheet | row | value
+    reason_code: str
+    message_zh: str
+    message_en: str
+    sheet: str | None = None
+    cell: str | None = None
+    raw_text: str | None = None
+    indicator_code: str | None = None
+    period_code: str | None = None
+    org_code: str | None = None
+
+
+@dataclass
+class ParsedReturn:
+    path: Path
+    file_format: str  # xlsx | xlsm | xls | ods | csv | unknown
+    org_code: str | None = None
+    org_detected_by: str | None = None
+    period_codes: list[str] = field(default_factory=list)
+    period_detected_by: str | None = None
+    template_version: str | None = None
+    layout: str | None = None  # template | wide | long | multi_sheet | csv
+    values: list[CellValue] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    missing_count: int = 0  # cells holding an empty marker (—, /, 无): no value, no problem
+
+    @property
+    def rejected(self) -> bool:
+        return any(p.scope == "file" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What the parser needs to know: catalog, counties, where raw files live, and today."""
+
+    catalog: Catalog
+    profiles: tuple[CountyProfile, ...]
+    raw_dir: Path
+    today: dt.date

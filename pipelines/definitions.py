@@ -1,16 +1,22 @@
-"""The one Dagster code location: `defs`, loaded by workspace.yaml."""
+"""The one Dagster code location: `defs`, loaded by workspace.yaml.
 
-from __future__ import annotations
+Each domain module under `pipelines.assets` exposes `assets` (and optionally `checks`); add a
+domain by adding its module to DOMAINS.
+"""
 
 import dagster as dg
 
-from pipelines.assets import dimensions, publishing
+from pipelines.assets import dimensions
+from pipelines.assets.publishing import build_published_warehouse
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
 
-_settings = Settings.from_env()
+DOMAINS = [dimensions]
 
-all_assets = [*dimensions.assets, *publishing.assets]
+_settings = Settings.from_env()
+domain_assets = [a for m in DOMAINS for a in m.assets]
+domain_checks = [c for m in DOMAINS for c in getattr(m, "checks", [])]
+published_warehouse = build_published_warehouse(domain_assets)
 
 monitoring_job = dg.define_asset_job(
     "monitoring_job",
@@ -19,7 +25,8 @@ monitoring_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=all_assets,
+    assets=[*domain_assets, published_warehouse],
+    asset_checks=domain_checks,
     jobs=[monitoring_job],
     resources={"warehouse": WarehouseResource.from_settings(_settings)},
     # One writer process: DuckDB allows a single read-write process, so assets run in-process.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
-from pipelines.assets import dimensions, publishing
+from pipelines.assets import dimensions
+from pipelines.assets.publishing import build_published_warehouse
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import publish
 
@@ -19,7 +20,9 @@ def test_definitions_are_loadable():
 
 def test_dimension_assets_build_and_publish_the_warehouse(tmp_settings):
     wh = WarehouseResource.from_settings(tmp_settings)
-    result = dg.materialize([*dimensions.assets, *publishing.assets], resources={"warehouse": wh})
+    result = dg.materialize(
+        [*dimensions.assets, build_published_warehouse(dimensions.assets)], resources={"warehouse": wh}
+    )
     assert result.success
     conn = publish.connect_readonly(tmp_settings.published_dir)
     try:

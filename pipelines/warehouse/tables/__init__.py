@@ -2,4 +2,5 @@
 
 import pipelines.warehouse.tables.compliance
 import pipelines.warehouse.tables.core
-import pipelines.warehouse.tables.dim  # noqa: F401
+import pipelines.warehouse.tables.dim
+import pipelines.warehouse.tables.marts  # noqa: F401

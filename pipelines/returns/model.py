@@ -27,6 +27,11 @@ REASONS = {
     ),
     "unsupported_format": ("不支持的文件格式", "unsupported file format"),
     "macro_enabled": ("含宏的工作簿不予接收", "macro-enabled workbooks are refused"),
+    "file_too_large": (
+        "文件过大或结构异常（疑似压缩炸弹），未予读取",
+        "the file is too large or abnormally structured (possible zip bomb) and was not read",
+    ),
+    "parse_error": ("读取文件时发生意外错误", "unexpected error while reading the file"),
     "no_header": ("找不到表头（指标名称、数值列）", "no header row found (indicator name and value columns)"),
     "unknown_unit": ("无法识别填报单位", "the reporting unit cannot be identified"),
     "wrong_folder": ("文件放在了其他单位的文件夹中", "the file is in another unit's folder"),
@@ -90,7 +95,7 @@ class ParsedReturn:
     period_codes: list[str] = field(default_factory=list)
     period_detected_by: str | None = None
     template_version: str | None = None
-    layout: str | None = None  # template | wide | long | multi_sheet | csv
+    layout: str | None = None  # template | wide | long | multi_sheet | months_as_columns | csv
     values: list[CellValue] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     missing_count: int = 0  # cells holding an empty marker (—, /, 无): no value, no problem

@@ -27,6 +27,7 @@ class OrgUnit:
     short_code: str
     name_zh: str
     name_en: str
+    aliases: tuple[str, ...] = ()  # other names seen in returns, e.g. former names (县环保局)
 
 
 @dataclass(frozen=True)
@@ -192,12 +193,28 @@ def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
     for u in data.get("units") or []:
         units.append(
             OrgUnit(
-                f"{code}-{u['code']}", code, code, "department", u["code"], u["name_zh"], u.get("name_en", "")
+                f"{code}-{u['code']}",
+                code,
+                code,
+                "department",
+                u["code"],
+                u["name_zh"],
+                u.get("name_en", ""),
+                tuple(str(a) for a in u.get("aliases") or ()),
             )
         )
     for t in data.get("towns") or []:
         units.append(
-            OrgUnit(f"{code}-{t['code']}", code, code, "town", t["code"], t["name_zh"], t.get("name_en", ""))
+            OrgUnit(
+                f"{code}-{t['code']}",
+                code,
+                code,
+                "town",
+                t["code"],
+                t["name_zh"],
+                t.get("name_en", ""),
+                tuple(str(a) for a in t.get("aliases") or ()),
+            )
         )
     seen: set[str] = set()
     for u in units:

@@ -1,9 +1,17 @@
 """`core` schema: received files, returns (submissions), observations with cell lineage, quarantine.
 
+Files: one `source_file` row per file version (path + content). `file_id` is the SHA-256 of the
+content; an exact duplicate of an earlier file at another path (and an empty file seen again) is
+registered under `<sha256>@<sha256(path)[:12]>` with `duplicate_of` naming the original, so
+observations always point at the content hash of the file they came from.
+
 Revisions: a corrected file for the same unit and period creates a new submission with a higher
-`revision_no`; the observations it replaces get `valid_to` set to the new file's `received_at`.
+`revision_no`; the observations it replaces (same unit, indicator and period) get `valid_to` set to
+the new file's `received_at` and `is_current = false`; the old values are kept.
 "The value as reported on date X" is
     WHERE valid_from <= X AND (valid_to IS NULL OR valid_to > X)
+(`pipelines.returns.load.values_as_of(conn, X)`); the view `core.observation_current` holds the
+current values only (created by the loader).
 """
 
 from pipelines.warehouse.schema import table
@@ -13,8 +21,20 @@ SOURCE_FILE = table(
     "source_file",
     "Every file version seen in data/raw/ (path + content): detection results, status and reasons. Re-reading an unchanged file changes nothing.",
     [
-        ("file_id", "VARCHAR", "SHA-256 of the file content (identical content = same file)", False),
+        (
+            "file_id",
+            "VARCHAR",
+            "SHA-256 of the file content (identical content = same file); an exact duplicate at another "
+            "path is registered as <sha256>@<path hash> (see duplicate_of)",
+            False,
+        ),
         ("path", "VARCHAR", "Path relative to the raw folder where it was first seen", False),
+        ("content_sha256", "VARCHAR", "SHA-256 of the file content, always the bare hash"),
+        (
+            "duplicate_of",
+            "VARCHAR",
+            "For an exact duplicate: file_id of the earlier file with the same bytes",
+        ),
         ("file_name", "VARCHAR", "File name"),
         ("file_format", "VARCHAR", "xlsx | xlsm | xls | ods | csv | unknown"),
         ("size_bytes", "BIGINT", "Size in bytes"),

@@ -1,0 +1,714 @@
+"""Loading departmental returns into the `core` tables: file registry, returns, observations, quarantine.
+
+Plain functions, no Dagster. The flow for a batch of files:
+
+1. scan the raw folder (skipping README.md, manifest.json, hidden and temporary files), hash each
+   file (SHA-256, streamed) and sort by received time (file modification time), then path, so
+   revisions come out the same whatever the scan order;
+2. skip file versions already registered (same content at the same path): ingesting the same
+   content again changes nothing, not even `processed_at`;
+3. an exact duplicate of an earlier file at another path is registered with status `duplicate`
+   and loads no values;
+4. every other file is parsed (`pipelines.returns.parse.parse_file`) and loaded in ONE transaction:
+   the `source_file` row, one `submission` per unit × period, the `observation`s and the
+   `quarantine` rows. A failure half-way rolls the file back completely and records it as
+   rejected with the error.
+
+Revisions: a later return for the same unit × period gets `revision_no + 1`; the observations it
+replaces (same unit, indicator and period) get `valid_to` = its received time and
+`is_current = false`, and are kept. `values_as_of(conn, ts)` answers "the value as reported on
+date X"; the view `core.observation_current` holds the current values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines import reporting_calendar as rc
+from pipelines.returns.model import REASONS, CellValue, ParseContext, ParsedReturn, Problem
+from pipelines.warehouse.schema import Table, create_all
+from pipelines.warehouse.tables import core
+
+log = logging.getLogger(__name__)
+
+# Names in the raw folder that are never returns.
+IGNORED_NAMES = frozenset({"readme.md", "manifest.json", "thumbs.db", "desktop.ini"})
+# Temporary / lock files written by office suites: ~$x.xlsx (Excel), .~lock.x# (LibreOffice).
+IGNORED_PREFIXES = ("~$", ".", "~")
+IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", "#")
+
+EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".ods": "ods", ".csv": "csv"}
+
+# Reasons raised by the loader itself (the parser's are in pipelines.returns.model.REASONS).
+LOAD_REASONS = {
+    "parse_failed": ("读取文件时发生内部错误", "internal error while reading the file"),
+    "load_failed": ("入库时发生错误，该文件未入库", "error while loading; nothing of this file was loaded"),
+}
+
+AS_OF_SQL = """
+SELECT o.*
+FROM core.observation o
+WHERE o.valid_from <= $as_of AND (o.valid_to IS NULL OR o.valid_to > $as_of)
+"""
+
+CURRENT_VIEW_SQL = """
+CREATE OR REPLACE VIEW core.observation_current AS
+SELECT * FROM core.observation WHERE is_current
+"""
+
+_CHUNK = 1 << 20
+
+
+def reason_text(code: str) -> tuple[str, str]:
+    """Chinese and English text of a reason code (parser's or loader's)."""
+    return REASONS.get(code) or LOAD_REASONS.get(code) or (code, code)
+
+
+# --------------------------------------------------------------------------------------------
+# Scanning
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One file found in the raw folder."""
+
+    path: Path  # absolute
+    rel_path: str  # POSIX path relative to the raw folder
+    size: int
+    received_at: dt.datetime  # file modification time, local wall-clock time, naive
+    content_sha256: str
+
+    @property
+    def file_format(self) -> str:
+        return EXTENSIONS.get(self.path.suffix.lower(), "unknown")
+
+
+def is_ignored(path: Path) -> bool:
+    """README/manifest, hidden files and office temporary or lock files are not returns."""
+    name = path.name
+    return (
+        name.lower() in IGNORED_NAMES
+        or name.startswith(IGNORED_PREFIXES)
+        or name.lower().endswith(IGNORED_SUFFIXES)
+    )
+
+
+def scan_raw_folder(raw_dir: Path) -> list[Path]:
+    """Candidate return files under `raw_dir` (recursive), skipping hidden folders and ignored files."""
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return []
+    out = []
+    for p in raw_dir.rglob("*"):
+        rel = p.relative_to(raw_dir)
+        if any(part.startswith(".") for part in rel.parts[:-1]) or not p.is_file() or is_ignored(p):
+            continue
+        out.append(p)
+    return sorted(out)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def describe_file(path: Path, raw_dir: Path) -> RawFile:
+    path = Path(path).resolve()
+    st = path.stat()
+    try:
+        rel = path.relative_to(Path(raw_dir).resolve()).as_posix()
+    except ValueError:  # a file outside the raw folder (CLI): keep its name only
+        rel = path.name
+    return RawFile(
+        path=path,
+        rel_path=rel,
+        size=st.st_size,
+        received_at=dt.datetime.fromtimestamp(st.st_mtime),
+        content_sha256=sha256_file(path),
+    )
+
+
+def processing_order(files: Iterable[RawFile]) -> list[RawFile]:
+    """Deterministic order: received time, then path."""
+    return sorted(files, key=lambda f: (f.received_at, f.rel_path))
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class FileOutcome:
+    file_id: str
+    rel_path: str
+    status: str  # accepted | partial | rejected | duplicate
+    values_loaded: int = 0
+    values_quarantined: int = 0
+
+
+@dataclass
+class IngestSummary:
+    """What a run did, for printing by the run command and for Dagster metadata."""
+
+    files_seen: int = 0
+    files_skipped: int = 0  # already registered: unchanged
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def accepted(self) -> int:
+        return self.count("accepted")
+
+    @property
+    def partial(self) -> int:
+        return self.count("partial")
+
+    @property
+    def rejected(self) -> int:
+        return self.count("rejected")
+
+    @property
+    def duplicate(self) -> int:
+        return self.count("duplicate")
+
+    @property
+    def values_loaded(self) -> int:
+        return sum(o.values_loaded for o in self.outcomes)
+
+    @property
+    def values_quarantined(self) -> int:
+        return sum(o.values_quarantined for o in self.outcomes)
+
+    @property
+    def file_ids(self) -> list[str]:
+        return [o.file_id for o in self.outcomes]
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "files_seen": self.files_seen,
+            "files_unchanged": self.files_skipped,
+            "files_processed": len(self.outcomes),
+            "files_accepted": self.accepted,
+            "files_partial": self.partial,
+            "files_rejected": self.rejected,
+            "files_duplicate": self.duplicate,
+            "values_loaded": self.values_loaded,
+            "values_quarantined": self.values_quarantined,
+        }
+
+    def lines(self) -> list[str]:
+        """Human summary, Chinese first then English."""
+        return [
+            f"文件 / files: 共 {self.files_seen} 个 seen, {self.files_skipped} 个未变 unchanged, "
+            f"{len(self.outcomes)} 个处理 processed",
+            f"  接收 accepted {self.accepted}, 部分接收 partial {self.partial}, "
+            f"拒收 rejected {self.rejected}, 重复 duplicate {self.duplicate}",
+            f"数值 / values: {self.values_loaded} 个入库 loaded, {self.values_quarantined} 个隔离 quarantined",
+        ]
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def ensure_core(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the core tables (if missing) and the `core.observation_current` view."""
+    create_all(conn, [core.SOURCE_FILE, core.SUBMISSION, core.OBSERVATION, core.QUARANTINE])
+    conn.execute(CURRENT_VIEW_SQL)
+
+
+def values_as_of(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime | dt.date) -> pd.DataFrame:
+    """Observations as reported at `as_of` (a date means the end of that day)."""
+    if not isinstance(as_of, dt.datetime):
+        as_of = dt.datetime.combine(as_of, dt.time.max)
+    return conn.execute(AS_OF_SQL + " ORDER BY org_code, indicator_code, period_code", {"as_of": as_of}).df()
+
+
+def _default_parse() -> Callable[[Path, ParseContext], ParsedReturn]:
+    from pipelines.returns.parse import parse_file
+
+    return parse_file
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, t: Table, rows: list[tuple]) -> None:
+    """Bulk insert: one statement per table via a registered DataFrame (executemany for one row)."""
+    if not rows:
+        return
+    names = t.column_names
+    placeholders = ", ".join("?" for _ in names)
+    if len(rows) == 1:
+        conn.execute(f"INSERT INTO {t.qualified} VALUES ({placeholders})", list(rows[0]))
+        return
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    conn.register("_load_rows", frame)
+    try:
+        cols = ", ".join(f'"{n}"' for n in names)
+        conn.execute(f"INSERT INTO {t.qualified} ({cols}) SELECT {cols} FROM _load_rows")
+    finally:
+        conn.unregister("_load_rows")
+
+
+def _located(p: Problem, file_name: str) -> tuple[str, str]:
+    """The problem's messages, made sure to name file, sheet and cell."""
+    zh, en = p.message_zh, p.message_en
+    if file_name not in zh:
+        where_zh = f"文件“{file_name}”" + (f"工作表“{p.sheet}”" if p.sheet else "")
+        where_zh += f"单元格 {p.cell}" if p.cell else ""
+        zh = f"{where_zh}：{zh}"
+    if file_name not in en:
+        where_en = f"file '{file_name}'" + (f", sheet '{p.sheet}'" if p.sheet else "")
+        where_en += f", cell {p.cell}" if p.cell else ""
+        en = f"{where_en}: {en}"
+    return zh, en
+
+
+def _file_problem(code: str, file_name: str, detail: str = "") -> Problem:
+    zh, en = reason_text(code)
+    suffix = f"（{detail}）" if detail else ""
+    return Problem(
+        scope="file",
+        reason_code=code,
+        message_zh=f"文件“{file_name}”：{zh}{suffix}",
+        message_en=f"file '{file_name}': {en}" + (f" ({detail})" if detail else ""),
+    )
+
+
+class Loader:
+    """Loads files into one open warehouse connection; keeps the registry state of the batch in memory."""
+
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        ctx: ParseContext,
+        parse: Callable[[Path, ParseContext], ParsedReturn] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+    ):
+        self.conn = conn
+        self.ctx = ctx
+        self._parse = parse
+        self.now = now or dt.datetime.now
+        ensure_core(conn)
+        self.registered: set[tuple[str, str]] = set()
+        self.first_by_content: dict[str, tuple[str, str]] = {}  # sha -> (file_id, path)
+        for file_id, path, sha, dup in conn.execute(
+            "SELECT file_id, path, coalesce(content_sha256, file_id), duplicate_of FROM core.source_file "
+            "ORDER BY received_at, path"
+        ).fetchall():
+            self.registered.add((sha, path))
+            if dup is None:
+                self.first_by_content.setdefault(sha, (file_id, path))
+        self.revisions: dict[tuple[str, str], int] = {
+            (o, p): n
+            for o, p, n in conn.execute(
+                "SELECT org_code, period_code, count(*) FROM core.submission GROUP BY 1, 2"
+            ).fetchall()
+        }
+        self.deadlines: dict[tuple[str, str], dt.date] = {}
+        has_deadlines = conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dim' AND table_name = 'reporting_deadline'"
+        ).fetchone()[0]
+        if has_deadlines:
+            self.deadlines = {
+                (c, p): d
+                for c, p, d in conn.execute(
+                    "SELECT county_code, period_code, due_date FROM dim.reporting_deadline"
+                ).fetchall()
+            }
+        self.org_county: dict[str, str] = {}
+        for prof in ctx.profiles:
+            for u in prof.org_units:
+                if u.county:
+                    self.org_county[u.code] = u.county
+        self.county_codes = {prof.code for prof in ctx.profiles}
+
+    @property
+    def parse(self) -> Callable[[Path, ParseContext], ParsedReturn]:
+        if self._parse is None:
+            self._parse = _default_parse()
+        return self._parse
+
+    # -- public ---------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[Path]) -> IngestSummary:
+        summary = IngestSummary()
+        files = []
+        for p in paths:
+            try:
+                files.append(describe_file(p, self.ctx.raw_dir))
+            except OSError as exc:  # vanished or unreadable between scan and hash
+                log.warning("cannot read %s: %s", p, exc)
+        summary.files_seen = len(files)
+        for f in processing_order(files):
+            if (f.content_sha256, f.rel_path) in self.registered:
+                summary.files_skipped += 1
+                continue
+            summary.outcomes.append(self.load_file(f))
+        return summary
+
+    def load_file(self, f: RawFile) -> FileOutcome:
+        processed_at = self.now()
+        first = self.first_by_content.get(f.content_sha256)
+        if first is not None:
+            file_id = f"{f.content_sha256}@{hashlib.sha256(f.rel_path.encode()).hexdigest()[:12]}"
+        else:
+            file_id = f.content_sha256
+        if first is not None and f.size > 0:
+            outcome = self._load_duplicate(f, file_id, first, processed_at)
+        else:
+            try:
+                parsed = self.parse(f.path, self.ctx)
+            except Exception as exc:  # the parser promises not to raise; never let one file stop the run
+                log.exception("parser failed on %s", f.rel_path)
+                parsed = ParsedReturn(path=f.path, file_format=f.file_format)
+                parsed.problems.append(_file_problem("parse_failed", f.path.name, repr(exc)[:300]))
+            try:
+                outcome = self._load_parsed(f, file_id, parsed, processed_at)
+            except Exception as exc:
+                log.exception("loading %s failed; rolled back", f.rel_path)
+                failed = ParsedReturn(
+                    path=f.path,
+                    file_format=parsed.file_format,
+                    org_code=parsed.org_code,
+                    org_detected_by=parsed.org_detected_by,
+                    period_codes=list(parsed.period_codes),
+                    period_detected_by=parsed.period_detected_by,
+                    template_version=parsed.template_version,
+                    layout=parsed.layout,
+                    problems=[_file_problem("load_failed", f.path.name, repr(exc)[:300])],
+                )
+                outcome = self._load_parsed(f, file_id, failed, processed_at)
+        self.registered.add((f.content_sha256, f.rel_path))
+        if first is None:
+            self.first_by_content[f.content_sha256] = (file_id, f.rel_path)
+        return outcome
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _county(self, org_code: str | None, rel_path: str) -> str | None:
+        if org_code and org_code in self.org_county:
+            return self.org_county[org_code]
+        if org_code and "-" in org_code:
+            return org_code.split("-", 1)[0]
+        head = rel_path.split("/", 1)[0]
+        if head in self.county_codes:
+            return head
+        return next(iter(self.county_codes)) if len(self.county_codes) == 1 else None
+
+    def _timeliness(
+        self, county: str | None, period: str, received: dt.datetime
+    ) -> tuple[dt.date | None, int | None, bool | None]:
+        due = self.deadlines.get((county, period)) if county else None
+        if due is None:
+            return None, None, None
+        try:
+            late = rc.working_days_late(due, received.date())
+        except rc.CalendarError:
+            late = None
+        return due, late, received.date() <= due
+
+    def _transaction(self, work: Callable[[], None]) -> None:
+        self.conn.execute("BEGIN TRANSACTION")
+        try:
+            work()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def _source_row(
+        self,
+        f: RawFile,
+        file_id: str,
+        parsed: ParsedReturn | None,
+        processed_at: dt.datetime,
+        status: str,
+        loaded: int,
+        quarantined: int,
+        reason_codes: list[str],
+        message_zh: str,
+        message_en: str,
+        duplicate_of: str | None = None,
+    ) -> tuple:
+        org = parsed.org_code if parsed else None
+        row = {
+            "file_id": file_id,
+            "path": f.rel_path,
+            "content_sha256": f.content_sha256,
+            "duplicate_of": duplicate_of,
+            "file_name": f.path.name,
+            "file_format": (parsed.file_format if parsed else None) or f.file_format,
+            "size_bytes": f.size,
+            "received_at": f.received_at,
+            "processed_at": processed_at,
+            "county_code": self._county(org, f.rel_path),
+            "org_code": org,
+            "org_detected_by": parsed.org_detected_by if parsed else None,
+            "period_codes": list(parsed.period_codes) if parsed else [],
+            "period_detected_by": parsed.period_detected_by if parsed else None,
+            "template_version": parsed.template_version if parsed else None,
+            "layout": parsed.layout if parsed else None,
+            "status": status,
+            "values_loaded": loaded,
+            "values_quarantined": quarantined,
+            "reason_codes": reason_codes,
+            "message_zh": message_zh,
+            "message_en": message_en,
+            "feedback_path": None,
+        }
+        return tuple(row[n] for n in core.SOURCE_FILE.column_names)
+
+    def _load_duplicate(
+        self, f: RawFile, file_id: str, first: tuple[str, str], processed_at: dt.datetime
+    ) -> FileOutcome:
+        orig_id, orig_path = first
+        zh, en = REASONS["duplicate_file"]
+        msg_zh = f"文件“{f.path.name}”：{zh}（{orig_path}），未重复入库"
+        msg_en = f"file '{f.path.name}': {en} ({orig_path}); not loaded again"
+        source = self._source_row(
+            f, file_id, None, processed_at, "duplicate", 0, 0, ["duplicate_file"], msg_zh, msg_en, orig_id
+        )
+        quarantine = (
+            f"{file_id}:q0000",
+            file_id,
+            f.path.name,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "file",
+            "duplicate_file",
+            msg_zh,
+            msg_en,
+            processed_at,
+        )
+
+        def work() -> None:
+            _insert(self.conn, core.SOURCE_FILE, [source])
+            _insert(self.conn, core.QUARANTINE, [quarantine])
+
+        self._transaction(work)
+        return FileOutcome(file_id, f.rel_path, "duplicate")
+
+    def _load_parsed(
+        self, f: RawFile, file_id: str, parsed: ParsedReturn, processed_at: dt.datetime
+    ) -> FileOutcome:
+        name = f.path.name
+        file_problems = [p for p in parsed.problems if p.scope == "file"]
+        rejected = bool(file_problems)
+        values: list[CellValue] = [] if rejected else list(parsed.values)
+
+        # Quarantine: every problem, with a stable id and messages naming file, sheet and cell.
+        quarantine = []
+        for i, p in enumerate(parsed.problems):
+            zh, en = _located(p, name)
+            quarantine.append(
+                (
+                    f"{file_id}:q{i:04d}",
+                    file_id,
+                    name,
+                    p.sheet,
+                    p.cell,
+                    p.org_code or parsed.org_code,
+                    p.period_code,
+                    p.indicator_code,
+                    p.raw_text,
+                    p.scope,
+                    p.reason_code,
+                    zh,
+                    en,
+                    processed_at,
+                )
+            )
+        n_bad = sum(1 for p in parsed.problems if p.scope != "file")
+        if rejected:
+            # Values the parser read are not loaded: they count as quarantined with the file.
+            n_bad += len(parsed.values)
+
+        # Returns: one per unit × period, from the values and from the detected unit × periods.
+        keys: dict[tuple[str, str], list[CellValue]] = {}
+        if not rejected:
+            if parsed.org_code:
+                for per in parsed.period_codes:
+                    keys.setdefault((parsed.org_code, per), [])
+            for v in values:
+                keys.setdefault((v.org_code, v.period_code), []).append(v)
+        bad_by_key: dict[tuple[str | None, str | None], int] = {}
+        for p in parsed.problems:
+            if p.scope != "file":
+                k = (p.org_code or parsed.org_code, p.period_code)
+                bad_by_key[k] = bad_by_key.get(k, 0) + 1
+
+        submissions, observations, revised = [], [], []
+        for (org, per), vals in sorted(keys.items()):
+            sub_id = f"{file_id}:{org}:{per}"
+            prev = self.revisions.get((org, per), 0)
+            rev = prev + 1
+            if prev:
+                revised.append((org, per))
+            county = self._county(org, f.rel_path)
+            due, late, on_time = self._timeliness(county, per, f.received_at)
+            submissions.append(
+                (
+                    sub_id,
+                    file_id,
+                    county,
+                    org,
+                    per,
+                    rev,
+                    f.received_at,
+                    due,
+                    late,
+                    on_time,
+                    True,
+                    len(vals),
+                    bad_by_key.get((org, per), 0),
+                )
+            )
+            seen: set[str] = set()
+            for v in vals:
+                obs_id = f"{sub_id}:{v.indicator_code}:{v.sheet}!{v.cell}"
+                if obs_id in seen:
+                    obs_id = f"{obs_id}#{len(seen)}"
+                seen.add(obs_id)
+                observations.append(
+                    (
+                        obs_id,
+                        sub_id,
+                        file_id,
+                        county,
+                        org,
+                        v.indicator_code,
+                        per,
+                        v.value,
+                        v.value_text,
+                        v.raw_text,
+                        v.unit,
+                        v.sheet,
+                        v.cell,
+                        rev,
+                        f.received_at,
+                        None,
+                        True,
+                    )
+                )
+
+        status = "rejected" if rejected else ("partial" if n_bad else "accepted")
+        if rejected:
+            msg_zh = "；".join(_located(p, name)[0] for p in file_problems) + "。整个文件未入库。"
+            msg_en = (
+                "; ".join(_located(p, name)[1] for p in file_problems) + ". Nothing of this file was loaded."
+            )
+        else:
+            msg_zh = f"文件“{name}”：{len(observations)} 个数值入库，{n_bad} 个数值被拒收。"
+            msg_en = f"file '{name}': {len(observations)} values loaded, {n_bad} values rejected."
+        source = self._source_row(
+            f,
+            file_id,
+            parsed,
+            processed_at,
+            status,
+            len(observations),
+            n_bad,
+            sorted({p.reason_code for p in file_problems}),
+            msg_zh,
+            msg_en,
+        )
+
+        def work() -> None:
+            _insert(self.conn, core.SOURCE_FILE, [source])
+            _insert(self.conn, core.SUBMISSION, submissions)
+            _insert(self.conn, core.OBSERVATION, observations)
+            _insert(self.conn, core.QUARANTINE, quarantine)
+            for org, per in revised:
+                _rechain(self.conn, org, per)
+
+        self._transaction(work)
+        for org, per in keys:
+            self.revisions[(org, per)] = self.revisions.get((org, per), 0) + 1
+        return FileOutcome(file_id, f.rel_path, status, len(observations), n_bad)
+
+
+_RECHAIN_SUBMISSIONS = """
+UPDATE core.submission AS s
+SET revision_no = r.rn, is_current = (r.rn = r.n)
+FROM (
+    SELECT s2.submission_id,
+           row_number() OVER (ORDER BY s2.received_at, f.path, s2.submission_id) AS rn,
+           count(*) OVER () AS n
+    FROM core.submission s2 JOIN core.source_file f ON f.file_id = s2.file_id
+    WHERE s2.org_code = $org AND s2.period_code = $period
+) AS r
+WHERE s.submission_id = r.submission_id
+"""
+
+_RECHAIN_OBSERVATIONS = """
+UPDATE core.observation AS o
+SET revision_no = nx.rev, valid_to = nx.next_from, is_current = (nx.next_from IS NULL)
+FROM (
+    WITH k AS (
+        SELECT o2.observation_id, o2.indicator_code, o2.valid_from, s.revision_no AS rev
+        FROM core.observation o2 JOIN core.submission s ON s.submission_id = o2.submission_id
+        WHERE o2.org_code = $org AND o2.period_code = $period
+    )
+    SELECT a.observation_id, a.rev, min(b.valid_from) AS next_from
+    FROM k a LEFT JOIN k b ON b.indicator_code = a.indicator_code AND b.rev > a.rev
+    GROUP BY a.observation_id, a.rev
+) AS nx
+WHERE o.observation_id = nx.observation_id
+"""
+
+
+def _rechain(conn: duckdb.DuckDBPyConnection, org: str, period: str) -> None:
+    """Renumber the revisions of one unit × period and close superseded observations.
+
+    Revision order is received time, then path; an observation stays current until a later
+    revision reports the same indicator.
+    """
+    params = {"org": org, "period": period}
+    conn.execute(_RECHAIN_SUBMISSIONS, params)
+    conn.execute(_RECHAIN_OBSERVATIONS, params)
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+
+
+def ingest_files(
+    conn: duckdb.DuckDBPyConnection,
+    ctx: ParseContext,
+    paths: Iterable[Path],
+    parse: Callable[[Path, ParseContext], ParsedReturn] | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+) -> IngestSummary:
+    """Ingest the given files only (sensor, CLI). Ignored names are skipped; order is deterministic."""
+    paths = [Path(p) for p in paths if not is_ignored(Path(p)) and Path(p).is_file()]
+    return Loader(conn, ctx, parse=parse, now=now).ingest(paths)
+
+
+def ingest_folder(
+    conn: duckdb.DuckDBPyConnection,
+    ctx: ParseContext,
+    parse: Callable[[Path, ParseContext], ParsedReturn] | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+) -> IngestSummary:
+    """Ingest every new file version under `ctx.raw_dir`."""
+    return Loader(conn, ctx, parse=parse, now=now).ingest(scan_raw_folder(ctx.raw_dir))
+
+
+def record_feedback_path(conn: duckdb.DuckDBPyConnection, file_id: str, path: str | None) -> None:
+    conn.execute("UPDATE core.source_file SET feedback_path = ? WHERE file_id = ?", [path, file_id])

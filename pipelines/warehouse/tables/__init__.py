@@ -3,4 +3,5 @@
 import pipelines.warehouse.tables.compliance
 import pipelines.warehouse.tables.core
 import pipelines.warehouse.tables.dim
-import pipelines.warehouse.tables.marts  # noqa: F401
+import pipelines.warehouse.tables.marts
+import pipelines.warehouse.tables.quality  # noqa: F401

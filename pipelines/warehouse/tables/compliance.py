@@ -48,6 +48,23 @@ VERDICT = table(
         ("is_confirmed", "BOOLEAN", "Threshold confirmed in a copy of the standard"),
         ("explanation_zh", "VARCHAR", "One-line explanation in Chinese"),
         ("explanation_en", "VARCHAR", "One-line explanation in English"),
+        ("meets", "BOOLEAN", "True for pass and near (the standard is met), False for fail, NULL otherwise"),
+        (
+            "near_band",
+            "DOUBLE",
+            "Width of the warning band in natural units: 'near' = meets the threshold with margin <= near_band "
+            "(5% of |threshold|); a value that misses the threshold is 'fail', however narrowly",
+        ),
+        (
+            "period_end",
+            "DATE",
+            "Last day of the assessment period (the edition in force on this day applies)",
+        ),
+        (
+            "trend_holds",
+            "BOOLEAN",
+            "For declining_3y / or_trend: whether the 3-year trend holds (NULL: not used)",
+        ),
     ],
     ("county_code", "requirement_code", "subject_org_code", "period_code"),
 )

@@ -1,0 +1,116 @@
+"""Shared helpers: sizes, interleaved timing, percentiles, the results table."""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big each benchmark runs. `tiny` is for the test suite, `default` for `make bench`."""
+
+    name: str
+    # ingest: corpus copies of the sample (each copy = the sample with other seeds/values), repetitions
+    ingest_files: int
+    ingest_reps: int
+    # incremental: registry sizes (files already in the warehouse) and repetitions
+    incremental_n: tuple[int, ...]
+    incremental_reps: int
+    # scale: warehouses (name -> number of counties) and query repetitions
+    scales: tuple[tuple[str, int], ...]
+    query_reps: int
+    pandas_reps: int
+
+
+SIZES = {
+    "tiny": Size("tiny", 24, 1, (10, 100), 3, (("county", 1), ("three_counties", 3)), 5, 2),
+    "default": Size("default", 3000, 3, (100, 1_000, 10_000), 7, (("county", 1), ("province", 180)), 30, 5),
+    "large": Size(
+        "large",
+        3000,
+        3,
+        (100, 1_000, 10_000),
+        7,
+        (("county", 1), ("province", 180), ("nation", 2_800)),
+        30,
+        5,
+    ),
+}
+
+
+@dataclass
+class Config:
+    size: Size
+    work_dir: Path
+    only: tuple[str, ...] = ()
+    seed: int = 20120301
+    notes: list[str] = field(default_factory=list)
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def percentile(xs: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    k = max(0, min(len(s) - 1, int(round(q / 100 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    gc.collect()
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def interleave(contenders: dict[str, Callable[[int], object]], reps: int) -> dict[str, list[float]]:
+    """Run every contender `reps` times, rotating the order each round so that drift on a noisy
+    machine (thermal, page cache, neighbours) hits all of them alike. Returns seconds per run."""
+    names = list(contenders)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(reps):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for n in order:
+            dt, _ = timed(lambda n=n, r=r: contenders[n](r))
+            times[n].append(dt)
+    return times
+
+
+def dir_size(path: Path) -> int:
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def fmt_ratio(x: float | None) -> str:
+    if x is None or x != x:
+        return "n/a"
+    return f"{x:.2f}×"
+
+
+def fmt_num(x: float | None, unit: str = "") -> str:
+    if x is None or x != x:
+        return "n/a"
+    if abs(x) >= 100:
+        return f"{x:,.0f}{unit}"
+    if abs(x) >= 1:
+        return f"{x:.2f}{unit}"
+    return f"{x:.3g}{unit}"
+
+
+def cpu_info() -> dict:
+    return {"cpus": os.cpu_count(), "load_avg": list(os.getloadavg())}

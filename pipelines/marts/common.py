@@ -1,0 +1,99 @@
+"""Shared helpers of the marts: verdict status rules, period arithmetic and small SQL helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import duckdb
+
+from pipelines import reporting_calendar as rc
+
+#: Readiness is capped at this share when a veto / prerequisite item fails.
+VETO_CAP = 0.6
+
+
+def is_met(status: str | None, margin: float | None) -> bool:
+    """A verdict counts as met when it passes, or is in the warning band on the passing side."""
+    if status == "pass":
+        return True
+    if status == "near":
+        return margin is None or margin >= 0
+    return False
+
+
+def is_failing(status: str | None, margin: float | None) -> bool:
+    """A verdict fails when its status is fail, or near on the failing side (margin < 0)."""
+    if status == "fail":
+        return True
+    return status == "near" and margin is not None and margin < 0
+
+
+def period_end(code: str) -> dt.date:
+    return rc.parse_period(code).end
+
+
+def month_code(day: dt.date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def months_between(a: dt.date, b: dt.date) -> float:
+    """Months from a to b (fractional, 30.436875-day months)."""
+    return (b - a).days / 30.436875
+
+
+def add_months(day: dt.date, months: float) -> dt.date:
+    return day + dt.timedelta(days=round(months * 30.436875))
+
+
+def fetch_dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: Iterable | None = None) -> list[dict]:
+    cur = conn.execute(sql, list(params or []))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
+        ).fetchone()[0]
+    )
+
+
+def columns_of(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?", [schema, name]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def county_verdicts(conn: duckdb.DuckDBPyConnection, county_level: bool = True) -> list[dict]:
+    """compliance.verdict rows of county figures (subject = county) or of other subjects (towns)."""
+    op = "=" if county_level else "<>"
+    return fetch_dicts(
+        conn,
+        f"""
+        SELECT v.*, r.frequency AS req_frequency, i.rollup AS ind_rollup, r.responsible_short_code
+        FROM compliance.verdict v
+        LEFT JOIN dim.requirement r USING (requirement_code)
+        LEFT JOIN dim.indicator i ON i.indicator_code = v.indicator_code
+        WHERE v.subject_org_code {op} v.county_code
+        ORDER BY v.county_code, v.requirement_code, v.grain, v.period_code
+        """,
+    )
+
+
+def write_table(conn: duckdb.DuckDBPyConnection, tables_rows: dict) -> dict[str, int]:
+    """Replace the content of each marts table with its rows, all in one transaction (idempotent)."""
+    from pipelines.warehouse.schema import replace_rows
+
+    counts: dict[str, int] = {}
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for t, rows in tables_rows.items():
+            counts[t.qualified] = replace_rows(conn, t, rows)
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return counts

@@ -1,0 +1,347 @@
+"""Forecast of each requirement's county figure to the campaign's acceptance date (Theil–Sen).
+
+For every county requirement and every as-of month with a ytd_month verdict:
+
+- Target date: the campaign's acceptance date while the as-of month ends on or before it; afterwards
+  the next year-end after the as-of date (巩固 consolidation monitoring).
+- Series: the county-level verdict values of the last 24 months up to the as-of date: ytd_month
+  verdicts, or year verdicts (completed years) for annual requirements and sum / count_pass roll-ups
+  (their year-to-date values are partial sums, not comparable with the threshold).
+- Trend: `scipy.stats.theilslopes` with a 90% band; the projection goes through the series' median
+  point: projected = median(y) + slope·(t_target − median(t)); the band uses the band's slopes.
+- Margins are in natural units, > 0 on the passing side (direction +1 for >=/>, −1 for <=/<; for
+  `between` the binding end is the one the latest value is outside of).
+
+Statuses (Open SDG manner), first rule that applies:
+1. no_data — no verdict value, or no numeric threshold (not_assessable).
+2. (no trend possible: qualitative or ==) achieved if the latest verdict is met, else off_track.
+3. achieved — the latest verdict is met and the projection (if any) stays on the passing side.
+4. no_data — fewer than `min_points` points (6 for monthly series, 3 for yearly).
+5. deteriorating — the slope is towards failing over its whole 90% band and the projection fails.
+6. on_track — the projection and its pessimistic band end both pass.
+7. at_risk — the projection passes but the pessimistic end does not, or the projection fails but the
+   current pace is at least half the pace needed (pace_ratio >= 0.5).
+8. off_track — anything else (flat or too slow).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from statistics import median
+
+import duckdb
+from scipy.stats import theilslopes
+
+from pipelines.marts.common import (
+    VETO_CAP,
+    add_months,
+    county_verdicts,
+    fetch_dicts,
+    is_met,
+    months_between,
+    period_end,
+)
+
+WINDOW_MONTHS = 24
+MIN_POINTS_MONTHLY = 6
+MIN_POINTS_YEARLY = 3
+AT_RISK_PACE_RATIO = 0.5
+BAND_ALPHA = 0.90
+MAX_REACH_MONTHS = 120  # beyond ten years at the current pace: "never" (NULL)
+_EPOCH = dt.date(2000, 1, 1)
+
+STATUS_ZH = {
+    "achieved": "已达标",
+    "on_track": "按期可达",
+    "at_risk": "有风险",
+    "off_track": "难以按期达标",
+    "deteriorating": "趋势恶化",
+    "no_data": "无数据",
+}
+
+
+def direction_of(comparison: str | None, value: float | None, low: float | None, high: float | None):
+    """(direction, binding threshold): +1 when higher passes, −1 when lower passes."""
+    if comparison in (">=", ">"):
+        return 1, low
+    if comparison in ("<=", "<"):
+        return -1, low
+    if comparison == "between" and low is not None and high is not None and value is not None:
+        if value < low:
+            return 1, low
+        if value > high:
+            return -1, high
+        return (1, low) if value - low <= high - value else (-1, high)
+    return None, low
+
+
+def target_for(as_of: dt.date, acceptance: dt.date | None) -> tuple[str, dt.date]:
+    if acceptance is not None and as_of <= acceptance:
+        return "acceptance", acceptance
+    end = dt.date(as_of.year, 12, 31)
+    return "consolidation", end if end > as_of else dt.date(as_of.year + 1, 12, 31)
+
+
+def _x(day: dt.date) -> float:
+    return months_between(_EPOCH, day)
+
+
+def classify(
+    points: list[tuple[dt.date, float]],
+    as_of: dt.date,
+    target: dt.date,
+    direction: int | None,
+    threshold: float | None,
+    latest_met: bool | None,
+    min_points: int,
+    trendable: bool = True,
+    latest_value: float | None = ...,  # type: ignore[assignment]
+) -> dict:
+    """Trend, projection and status for one requirement series. Pure function: the tests call it."""
+    out: dict = {
+        "n_points": len(points),
+        "min_points": min_points,
+        "slope_per_month": None,
+        "slope_low": None,
+        "slope_high": None,
+        "projected_value": None,
+        "projected_low": None,
+        "projected_high": None,
+        "projected_margin": None,
+        "required_pace_per_month": None,
+        "pace_ratio": None,
+        "expected_reach_date": None,
+        "gap": None,
+        "months_to_target": months_between(as_of, target),
+    }
+    latest = (points[-1][1] if points else None) if latest_value is ... else latest_value
+    if not trendable:
+        if latest_met is None:
+            return out | _status("no_data", "无可评估的数据", "nothing to assess")
+        if latest_met:
+            return (
+                out
+                | {"expected_reach_date": as_of}
+                | _status("achieved", "定性指标当前已达标", "qualitative item met now")
+            )
+        return out | _status(
+            "off_track", "定性指标当前未达标，无法测算趋势", "qualitative item not met; no trend"
+        )
+    if latest is None or threshold is None or direction is None:
+        return out | _status("no_data", "无数值或阈值未知", "no value or unknown threshold")
+
+    gap = max(0.0, direction * (threshold - latest))
+    out["gap"] = gap
+    months = out["months_to_target"]
+    if gap > 0 and months > 0:
+        out["required_pace_per_month"] = direction * gap / months
+    if len(points) >= 2 and len({p[0] for p in points}) >= 2:
+        xs = [_x(d) for d, _ in points]
+        ys = [v for _, v in points]
+        res = theilslopes(ys, xs, alpha=BAND_ALPHA)
+        slope, lo, hi = float(res.slope), float(res.low_slope), float(res.high_slope)
+        mx, my, xt = median(xs), median(ys), _x(target)
+        proj = my + slope * (xt - mx)
+        p_lo, p_hi = my + lo * (xt - mx), my + hi * (xt - mx)
+        out.update(
+            slope_per_month=slope,
+            slope_low=lo,
+            slope_high=hi,
+            projected_value=proj,
+            projected_low=p_lo,
+            projected_high=p_hi,
+            projected_margin=direction * (proj - threshold),
+        )
+        improving = direction * slope
+        if out["required_pace_per_month"] is not None:
+            out["pace_ratio"] = improving / abs(out["required_pace_per_month"])
+        if gap == 0:
+            out["expected_reach_date"] = as_of
+        elif improving > 0 and gap / improving <= MAX_REACH_MONTHS:
+            out["expected_reach_date"] = add_months(as_of, gap / improving)
+    elif gap == 0:
+        out["expected_reach_date"] = as_of
+
+    margin = out["projected_margin"]
+    if latest_met and (margin is None or margin >= 0):
+        return out | _status("achieved", "当前已达标，趋势保持", "met now and the trend holds")
+    if len(points) < min_points:
+        return out | _status(
+            "no_data",
+            f"趋势点数不足（{len(points)}<{min_points}）",
+            f"too few points for a trend ({len(points)} < {min_points})",
+        )
+    slope, lo, hi = out["slope_per_month"], out["slope_low"], out["slope_high"]
+    best = max(direction * lo, direction * hi)
+    pessimistic = min(
+        direction * (out["projected_low"] - threshold), direction * (out["projected_high"] - threshold)
+    )
+    if best < 0 and margin < 0:
+        return out | _status("deteriorating", "指标持续向不达标方向变化", "moving away from the threshold")
+    if margin >= 0 and pessimistic >= 0:
+        return out | _status(
+            "on_track", "按当前趋势可在目标日前达标", "projected to meet the threshold by the target date"
+        )
+    ratio = out["pace_ratio"]
+    if margin >= 0 or (ratio is not None and ratio >= AT_RISK_PACE_RATIO):
+        return out | _status(
+            "at_risk", "按当前趋势达标存在不确定性或进度偏慢", "uncertain, or pace below what is needed"
+        )
+    return out | _status(
+        "off_track", "按当前进度无法在目标日前达标", "current pace will not close the gap in time"
+    )
+
+
+def _status(status: str, zh: str, en: str) -> dict:
+    return {"status": status, "status_zh": STATUS_ZH[status], "status_reason_zh": zh, "status_reason_en": en}
+
+
+def _uses_year_series(v: dict) -> bool:
+    rollup = v.get("ind_rollup") or v.get("rollup")
+    return v.get("req_frequency") == "annual" or rollup in ("sum", "count_pass")
+
+
+def forecast_rows(
+    verdicts: list[dict], programmes: list[dict], thresholds_high: dict[str, float] | None = None
+):
+    """marts.requirement_forecast and marts.campaign_forecast rows from county-level verdict dicts."""
+    thresholds_high = thresholds_high or {}
+    acceptance = {(p["county_code"], p["campaign_code"]): p.get("acceptance_date") for p in programmes}
+    by_req: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for v in verdicts:
+        if v["subject_org_code"] != v["county_code"]:
+            continue
+        by_req[(v["county_code"], v["requirement_code"])][v["grain"]].append(v)
+
+    req_rows: list[dict] = []
+    for (county, req), grains in sorted(by_req.items()):
+        months = sorted(grains.get("ytd_month", []), key=lambda v: period_end(v["period_code"]))
+        years = sorted(grains.get("year", []), key=lambda v: period_end(v["period_code"]))
+        if not months:
+            continue
+        yearly = _uses_year_series(months[-1])
+        for i, cur in enumerate(months):
+            as_of = period_end(cur["period_code"])
+            kind, target = target_for(as_of, acceptance.get((county, cur["campaign_code"])))
+            start = add_months(as_of, -WINDOW_MONTHS)
+            if yearly:
+                src = [v for v in years if start < period_end(v["period_code"]) <= as_of]
+                grain, min_points = "year", MIN_POINTS_YEARLY
+            else:
+                src = [v for v in months[: i + 1] if period_end(v["period_code"]) > start]
+                grain, min_points = "ytd_month", MIN_POINTS_MONTHLY
+            src = [v for v in src if v.get("value") is not None]
+            points = [(period_end(v["period_code"]), float(v["value"])) for v in src]
+            # The verdict the status is read from: this month's, or for yearly series the last completed year.
+            ref = (src[-1] if src else cur) if yearly else cur
+            comparison = ref.get("comparison")
+            value = ref.get("value")
+            direction, threshold = direction_of(
+                comparison, value, ref.get("threshold_value"), thresholds_high.get(req)
+            )
+            trendable = comparison not in ("qualitative", "==") and (
+                value is not None or not ref.get("value_text")
+            )
+            status = ref["status"]
+            latest_met = (
+                None if status in ("no_data", "not_assessable") else is_met(status, ref.get("margin"))
+            )
+            if status == "not_assessable":
+                threshold = None
+            fc = classify(
+                points, as_of, target, direction, threshold, latest_met, min_points, trendable, value
+            )
+            req_rows.append(
+                {
+                    "county_code": county,
+                    "campaign_code": cur["campaign_code"],
+                    "requirement_code": req,
+                    "indicator_code": cur["indicator_code"],
+                    "subject_org_code": county,
+                    "as_of_period_code": cur["period_code"],
+                    "as_of_date": as_of,
+                    "is_latest": i == len(months) - 1,
+                    "target_kind": kind,
+                    "target_date": target,
+                    "comparison": comparison,
+                    "direction": direction,
+                    "threshold_value": threshold,
+                    "latest_period_code": ref["period_code"],
+                    "latest_grain": grain,
+                    "latest_status": status,
+                    "latest_value": value,
+                    "series_period_codes": [v["period_code"] for v in src],
+                    "is_veto": cur.get("is_veto"),
+                    "weight": cur.get("weight"),
+                    **fc,
+                }
+            )
+    return req_rows, campaign_rows(req_rows)
+
+
+def campaign_rows(req_rows: list[dict]) -> list[dict]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in req_rows:
+        groups[(r["county_code"], r["campaign_code"], r["as_of_period_code"])].append(r)
+    latest_as_of: dict[tuple, dt.date] = {}
+    for (county, campaign, _), rs in groups.items():
+        d = rs[0]["as_of_date"]
+        latest_as_of[(county, campaign)] = max(latest_as_of.get((county, campaign), d), d)
+    out = []
+    for (county, campaign, as_of_code), rs in sorted(groups.items()):
+        n = defaultdict(int)
+        for r in rs:
+            n[r["status"]] += 1
+        passing = {"achieved", "on_track"}
+        scored = [r for r in rs if r["status"] != "no_data"]
+        w_all = sum(1.0 if r["weight"] is None else r["weight"] for r in scored)
+        w_pass = sum(1.0 if r["weight"] is None else r["weight"] for r in scored if r["status"] in passing)
+        share = w_pass / w_all if w_all else None
+        veto_fail = sum(1 for r in scored if r.get("is_veto") and r["status"] not in passing)
+        unreachable = [r for r in scored if r["expected_reach_date"] is None]
+        reach = [r["expected_reach_date"] for r in scored if r["expected_reach_date"] is not None]
+        out.append(
+            {
+                "county_code": county,
+                "campaign_code": campaign,
+                "as_of_period_code": as_of_code,
+                "as_of_date": rs[0]["as_of_date"],
+                "is_latest": rs[0]["as_of_date"] == latest_as_of[(county, campaign)],
+                "target_kind": rs[0]["target_kind"],
+                "target_date": rs[0]["target_date"],
+                "n_requirements": len(rs),
+                "n_achieved": n["achieved"],
+                "n_on_track": n["on_track"],
+                "n_at_risk": n["at_risk"],
+                "n_off_track": n["off_track"],
+                "n_deteriorating": n["deteriorating"],
+                "n_no_data": n["no_data"],
+                "n_projected_pass": n["achieved"] + n["on_track"],
+                "projected_share": share,
+                "n_veto_projected_fail": veto_fail,
+                "projected_readiness": None
+                if share is None
+                else (min(share, VETO_CAP) if veto_fail else share),
+                "n_unreachable": len(unreachable),
+                "earliest_ready_date": max(reach) if reach and not unreachable else None,
+                "blocking_requirement_codes": sorted(
+                    r["requirement_code"] for r in rs if r["status"] not in passing
+                ),
+            }
+        )
+    return out
+
+
+def build(conn: duckdb.DuckDBPyConnection) -> dict:
+    from pipelines.warehouse.tables import marts
+
+    programmes = fetch_dicts(conn, "SELECT * FROM dim.county_campaign")
+    highs = {
+        r["requirement_code"]: r["threshold_high"]
+        for r in fetch_dicts(conn, "SELECT requirement_code, threshold_high FROM dim.requirement")
+        if r["threshold_high"] is not None and not math.isnan(r["threshold_high"])
+    }
+    req_rows, camp_rows = forecast_rows(county_verdicts(conn, True), programmes, highs)
+    return {marts.REQUIREMENT_FORECAST: req_rows, marts.CAMPAIGN_FORECAST: camp_rows}

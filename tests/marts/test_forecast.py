@@ -1,0 +1,98 @@
+"""Forecast statuses on synthetic series whose answer is known."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipelines.marts import forecast
+from pipelines.marts.common import period_end
+
+AS_OF = dt.date(2013, 6, 30)
+TARGET = dt.date(2013, 12, 31)
+
+
+def _series(values: list[float], last: str = "2013-06") -> list[tuple[dt.date, float]]:
+    y, m = map(int, last.split("-"))
+    out = []
+    for k, v in enumerate(reversed(values)):
+        mm = m - k
+        yy = y + (mm - 1) // 12
+        mm = (mm - 1) % 12 + 1
+        out.append((period_end(f"{yy}-{mm:02d}"), v))
+    return list(reversed(out))
+
+
+def _classify(values, threshold=85.0, direction=1, met=None):
+    pts = _series(values)
+    latest_met = (direction * (values[-1] - threshold) >= 0) if met is None else met
+    return forecast.classify(pts, AS_OF, TARGET, direction, threshold, latest_met, forecast.MIN_POINTS_MONTHLY)
+
+
+def test_improving_series_reaching_the_threshold_in_time_is_on_track():
+    fc = _classify([66 + 1.5 * k for k in range(12)])  # last 82.5; +1.5/month × 6 months = 91.5 at target
+    assert fc["status"] == "on_track"
+    assert fc["slope_per_month"] == pytest.approx(1.5 * 12 / 365.25 * 30.436875, rel=0.02)
+    assert fc["projected_margin"] > 0
+    assert fc["gap"] == pytest.approx(2.5)
+    assert fc["expected_reach_date"] > AS_OF
+
+
+def test_flat_series_below_the_threshold_is_off_track():
+    fc = _classify([80.0] * 12)
+    assert fc["status"] == "off_track"
+    assert fc["slope_per_month"] == 0
+    assert fc["expected_reach_date"] is None
+    assert fc["required_pace_per_month"] == pytest.approx(5 / forecast.months_between(AS_OF, TARGET))
+
+
+def test_worsening_series_is_deteriorating():
+    fc = _classify([84 - 0.8 * k for k in range(12)])
+    assert fc["status"] == "deteriorating"
+    assert fc["slope_high"] < 0
+
+
+def test_lower_is_better_series_worsening_upwards_is_deteriorating():
+    fc = _classify([50 + 2 * k for k in range(12)], threshold=60.0, direction=-1)
+    assert fc["status"] == "deteriorating"
+
+
+def test_already_achieved_series_is_achieved():
+    fc = _classify([90 + 0.1 * k for k in range(12)])
+    assert fc["status"] == "achieved"
+    assert fc["gap"] == 0
+    assert fc["expected_reach_date"] == AS_OF
+
+
+def test_too_few_points_is_no_data():
+    fc = _classify([70.0, 72.0, 74.0])
+    assert fc["n_points"] == 3
+    assert fc["status"] == "no_data"
+    assert "3 < 6" in fc["status_reason_en"]
+
+
+def test_slow_improvement_at_more_than_half_the_needed_pace_is_at_risk():
+    # gap 10 over 6 months needs 1.667/month; it improves ~1/month (ratio ≈ 0.6)
+    fc = _classify([64 + 1.0 * k for k in range(12)])
+    assert fc["status"] == "at_risk"
+    assert 0.5 <= fc["pace_ratio"] < 1
+
+
+def test_no_threshold_is_no_data():
+    pts = _series([70.0 + k for k in range(12)])
+    fc = forecast.classify(pts, AS_OF, TARGET, 1, None, None, 6)
+    assert fc["status"] == "no_data"
+
+
+def test_qualitative_items_are_achieved_or_off_track_from_the_latest_verdict():
+    assert forecast.classify([], AS_OF, TARGET, None, None, True, 6, trendable=False)["status"] == "achieved"
+    assert forecast.classify([], AS_OF, TARGET, None, None, False, 6, trendable=False)["status"] == "off_track"
+
+
+def test_target_is_acceptance_until_it_passes_then_next_year_end():
+    acc = dt.date(2013, 12, 31)
+    assert forecast.target_for(dt.date(2013, 6, 30), acc) == ("acceptance", acc)
+    assert forecast.target_for(dt.date(2013, 12, 31), acc) == ("acceptance", acc)
+    assert forecast.target_for(dt.date(2014, 1, 31), acc) == ("consolidation", dt.date(2014, 12, 31))
+    assert forecast.target_for(dt.date(2014, 12, 31), acc) == ("consolidation", dt.date(2015, 12, 31))

@@ -1,30 +1,48 @@
 """Publishing immutable read-only snapshots of the warehouse for readers.
 
 DuckDB allows one writer process or many readers, never both. The pipeline writes
-`warehouse.duckdb`; after each successful run it publishes a copy:
+`warehouse.duckdb`; after each successful run it publishes a copy, under an exclusive lock on
+`published/.publish.lock` (one publisher at a time; the lock dies with its process):
 
-1. checkpoint the working database (folds the WAL into the file) and close it;
-2. copy it to `published/.tmp-<id>.duckdb`, fsync, verify it opens read-only;
-3. rename it to `published/warehouse-<stamp>.duckdb` (atomic on one filesystem);
-4. write `published/CURRENT.tmp` naming the new file, fsync, rename over `CURRENT`.
+1. sweep leftovers of interrupted publishes (`.tmp-*`);
+2. open the working database (waiting while the pipeline holds it), CHECKPOINT (folds the WAL into
+   the file), count every table's rows and copy the file to `published/.tmp-<id>.duckdb` while the
+   connection is still open (so no other process can write meanwhile); close; fsync the copy;
+3. verify the copy: same size, opens read-only, same tables with the same row counts;
+4. rename it to `published/warehouse-<stamp>-<id>.duckdb` (atomic on one filesystem), fsync the
+   folder, and write its manifest `warehouse-<stamp>-<id>.json` (published time, row counts);
+5. write `published/.tmp-<id>.CURRENT` naming the new file, fsync, rename over `CURRENT`, fsync the
+   folder: this rename is the moment readers switch;
+6. prune old snapshots beyond `keep`, never the one `CURRENT` names.
 
-Readers resolve `CURRENT` and open that file read-only, so they never see a half-written run
-and never hold a lock on the writer's file. A crash at any step leaves the previous snapshot and
-pointer intact; leftovers (`.tmp-*`) are swept by the next publish. Old snapshots beyond
-`keep` are deleted (open readers keep their file handle on POSIX systems).
+Readers resolve `CURRENT` and open that file read-only, so they never see a half-written run and
+never hold a lock on the writer's file; a snapshot is never written after its rename. A crash
+(even `kill -9`) at any step leaves the previous snapshot and pointer intact; leftovers are swept
+by the next publish. Deleting an old snapshot does not disturb a reader that has it open (POSIX
+keeps the inode alive), and `connect_readonly` re-resolves the pointer if the file it was about
+to open has just been pruned.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import json
 import os
+import re
 import shutil
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
 POINTER = "CURRENT"
+LOCK = ".publish.lock"
+TMP_PREFIX = ".tmp-"
+SNAPSHOT_RE = re.compile(r"^warehouse-\d{8}T\d{6}\d{6}Z-[0-9a-f]{8}\.duckdb$")
 
 
 class NoSnapshotError(FileNotFoundError):
@@ -32,8 +50,13 @@ class NoSnapshotError(FileNotFoundError):
 
     def __init__(self, published_dir: Path):
         super().__init__(
-            f"尚未发布数据快照，请先运行 make run / no published snapshot in {published_dir.name}: run `make run` first"
+            "尚未发布数据快照，请先运行 make run 或 wuchuang ingest / "
+            f"no published snapshot in {Path(published_dir).name}: run `make run` or `wuchuang ingest` first"
         )
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the previous snapshot stays current. Message in Chinese and English."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -49,59 +72,221 @@ def _fsync_file(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def publish(warehouse_path: Path, published_dir: Path, keep: int = 3) -> Path:
-    """Publish a snapshot of `warehouse_path`; return the snapshot's path."""
-    warehouse_path, published_dir = Path(warehouse_path), Path(published_dir)
+def _write_durably(path: Path, text: str) -> None:
+    with open(path, "x", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+@contextlib.contextmanager
+def publish_lock(published_dir: Path, timeout: float = 120.0) -> Iterator[None]:
+    """Exclusive lock so that two publishers never interleave (released when the process dies)."""
     published_dir.mkdir(parents=True, exist_ok=True)
-    for stale in published_dir.glob(".tmp-*"):
-        stale.unlink(missing_ok=True)
-    conn = duckdb.connect(str(warehouse_path))
+    fd = os.open(published_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise PublishError(
+                        f"另一个发布进程正在运行（等待 {timeout:.0f} 秒后放弃） / "
+                        f"another publish is running (gave up after {timeout:.0f} s)"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflict" in text or "could not set" in text)
+
+
+def _open_writer(path: Path, attempts: int = 50, wait: float = 0.2) -> duckdb.DuckDBPyConnection:
+    """Open the working database read-write, waiting while another process holds its lock."""
+    for i in range(attempts):
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc) or i == attempts - 1:
+                raise PublishError(
+                    f"无法打开工作数据库 {path.name}（可能正被流水线写入）：{exc} / "
+                    f"cannot open the working database {path.name} (the pipeline may be writing it): {exc}"
+                ) from exc
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def table_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Exact row count of every table, keyed by `schema.table`."""
+    names = conn.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal ORDER BY 1, 2"
+    ).fetchall()
+    counts = {}
+    for schema, name in names:
+        ident = '"' + schema.replace('"', '""') + '"."' + name.replace('"', '""') + '"'
+        counts[f"{schema}.{name}"] = conn.execute(f"SELECT count(*) FROM {ident}").fetchone()[0]
+    return counts
+
+
+def _checkpoint_and_copy(warehouse_path: Path, dest: Path) -> tuple[dict[str, int], int]:
+    """CHECKPOINT the working database, count its rows and copy it to `dest` while still holding it
+    open, so no other process can change the file during the copy. Returns row counts and size."""
+    conn = _open_writer(warehouse_path)
     try:
         conn.execute("CHECKPOINT")
+        wal = _wal(warehouse_path)
+        if wal.exists() and wal.stat().st_size > 0:
+            raise PublishError(
+                f"检查点后仍有未合并的日志文件 {wal.name} / a WAL file is left after CHECKPOINT: {wal.name}"
+            )
+        counts = table_counts(conn)
+        shutil.copyfile(warehouse_path, dest)
+        size = warehouse_path.stat().st_size
     finally:
         conn.close()
-    token = uuid.uuid4().hex[:8]
-    tmp = published_dir / f".tmp-{token}.duckdb"
-    shutil.copyfile(warehouse_path, tmp)
-    _fsync_file(tmp)
-    check = duckdb.connect(str(tmp), read_only=True)
+    _fsync_file(dest)
+    return counts, size
+
+
+def _verify(copy: Path, source_size: int, counts: dict[str, int]) -> None:
+    size = copy.stat().st_size
+    if size != source_size:
+        raise PublishError(
+            f"快照副本大小不一致（{size} ≠ {source_size}） / snapshot copy size differs ({size} != {source_size})"
+        )
+    check = duckdb.connect(str(copy), read_only=True)
     try:
-        check.execute("SELECT count(*) FROM information_schema.tables").fetchone()
+        got = table_counts(check)
     finally:
         check.close()
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    final = published_dir / f"warehouse-{stamp}-{token}.duckdb"
-    os.replace(tmp, final)
-    pointer_tmp = published_dir / f".tmp-{token}.{POINTER}"
-    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
-    _fsync_file(pointer_tmp)
-    os.replace(pointer_tmp, published_dir / POINTER)
-    _fsync_dir(published_dir)
-    _prune(published_dir, final, keep)
+    if got != counts:
+        diff = sorted(k for k in set(got) | set(counts) if got.get(k) != counts.get(k))
+        raise PublishError(
+            f"快照副本与工作数据库不一致：{', '.join(diff[:5])} / snapshot copy differs from the source: "
+            f"{', '.join(diff[:5])}"
+        )
+
+
+def sweep_leftovers(published_dir: Path) -> list[Path]:
+    """Remove temp files of interrupted publishes. Call only while holding the publish lock."""
+    removed = []
+    for stale in published_dir.glob(TMP_PREFIX + "*"):
+        stale.unlink(missing_ok=True)
+        removed.append(stale)
+    return removed
+
+
+def publish(warehouse_path: Path, published_dir: Path, keep: int = 3) -> Path:
+    """Publish a verified snapshot of `warehouse_path` and point `CURRENT` at it; return its path.
+
+    Raises PublishError (previous snapshot stays current) if the source is missing or locked for
+    too long, or if the copy does not verify.
+    """
+    warehouse_path, published_dir = Path(warehouse_path), Path(published_dir)
+    if not warehouse_path.exists():
+        raise PublishError(
+            f"工作数据库不存在：{warehouse_path}，请先运行 wuchuang ingest / "
+            f"the working database does not exist: {warehouse_path}; run `wuchuang ingest` first"
+        )
+    with publish_lock(published_dir):
+        sweep_leftovers(published_dir)
+        token = uuid.uuid4().hex[:8]
+        tmp = published_dir / f"{TMP_PREFIX}{token}.duckdb"
+        try:
+            counts, size = _checkpoint_and_copy(warehouse_path, tmp)
+            _verify(tmp, size, counts)
+        except Exception:
+            tmp.unlink(missing_ok=True)
+            raise
+        now = dt.datetime.now(dt.UTC)
+        final = published_dir / f"warehouse-{now.strftime('%Y%m%dT%H%M%S%fZ')}-{token}.duckdb"
+        os.replace(tmp, final)
+        manifest = {
+            "snapshot": final.name,
+            "published_at": now.isoformat(),
+            "size_bytes": final.stat().st_size,
+            "tables": counts,
+        }
+        manifest_tmp = published_dir / f"{TMP_PREFIX}{token}.json"
+        _write_durably(manifest_tmp, json.dumps(manifest, ensure_ascii=False, indent=1))
+        os.replace(manifest_tmp, final.with_suffix(".json"))
+        _fsync_dir(published_dir)
+        pointer_tmp = published_dir / f"{TMP_PREFIX}{token}.{POINTER}"
+        _write_durably(pointer_tmp, final.name + "\n")
+        os.replace(pointer_tmp, published_dir / POINTER)
+        _fsync_dir(published_dir)
+        prune(published_dir, keep)
     return final
 
 
-def _prune(published_dir: Path, current: Path, keep: int) -> None:
-    snaps = sorted(published_dir.glob("warehouse-*.duckdb"), key=lambda p: p.name, reverse=True)
+def prune(published_dir: Path, keep: int) -> list[Path]:
+    """Delete snapshots beyond the `keep` newest; the one CURRENT names is never deleted."""
+    try:
+        current = latest_snapshot(published_dir).name
+    except NoSnapshotError:
+        current = None
+    snaps = sorted(
+        (p for p in published_dir.glob("warehouse-*.duckdb") if SNAPSHOT_RE.match(p.name)),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+    removed = []
     for old in snaps[max(keep, 1) :]:
-        if old != current:
-            old.unlink(missing_ok=True)
+        if old.name == current:
+            continue
+        old.unlink(missing_ok=True)
+        old.with_suffix(".json").unlink(missing_ok=True)
+        removed.append(old)
+    return removed
 
 
 def latest_snapshot(published_dir: Path) -> Path:
     """Path of the current published snapshot; NoSnapshotError if none."""
     published_dir = Path(published_dir)
-    pointer = published_dir / POINTER
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        name = (published_dir / POINTER).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise NoSnapshotError(published_dir) from None
-    path = published_dir / name
-    if not name or not path.exists():
+    # The pointer holds a bare snapshot name: nothing else (no paths) is ever followed.
+    if not SNAPSHOT_RE.match(name) or not (published_dir / name).is_file():
         raise NoSnapshotError(published_dir)
-    return path
+    return published_dir / name
 
 
-def connect_readonly(published_dir: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the latest published snapshot."""
-    return duckdb.connect(str(latest_snapshot(published_dir)), read_only=True)
+def snapshot_manifest(published_dir: Path) -> dict:
+    """Manifest of the current snapshot (published_at, size, row counts); {} if it has none."""
+    snap = latest_snapshot(published_dir)
+    try:
+        return json.loads(snap.with_suffix(".json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {"snapshot": snap.name}
+
+
+def connect_readonly(
+    published_dir: Path, config: dict | None = None, attempts: int = 5
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the latest published snapshot.
+
+    If the snapshot named by CURRENT disappears between reading the pointer and opening it (it was
+    pruned after several newer publishes), the pointer is read again.
+    """
+    last: Exception | None = None
+    for _ in range(attempts):
+        path = latest_snapshot(published_dir)
+        try:
+            return duckdb.connect(str(path), read_only=True, config=config or {})
+        except duckdb.IOException as exc:
+            if path.exists():
+                raise
+            last = exc
+    raise NoSnapshotError(Path(published_dir)) from last

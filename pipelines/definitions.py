@@ -6,6 +6,7 @@ domain by adding its module to DOMAINS.
 
 import dagster as dg
 
+from pipelines import jobs, schedules, sensors
 from pipelines.assets import dimensions
 from pipelines.assets.publishing import build_published_warehouse
 from pipelines.resources import WarehouseResource
@@ -18,16 +19,16 @@ domain_assets = [a for m in DOMAINS for a in m.assets]
 domain_checks = [c for m in DOMAINS for c in getattr(m, "checks", [])]
 published_warehouse = build_published_warehouse(domain_assets)
 
-monitoring_job = dg.define_asset_job(
-    "monitoring_job",
-    selection=dg.AssetSelection.all(),
-    description="Full refresh: catalog, profiles, calendar, returns, validation, marts, publish.",
-)
+# Automation (pipelines/jobs.py, sensors.py, schedules.py): the full refresh `monitoring_job`, a
+# re-run job for chosen files or a period, the drop-folder sensor and the monthly schedule.
+monitoring_job = jobs.monitoring_job
 
 defs = dg.Definitions(
     assets=[*domain_assets, published_warehouse],
     asset_checks=domain_checks,
-    jobs=[monitoring_job],
+    jobs=jobs.jobs,
+    sensors=[*sensors.sensors, *jobs.sensors],
+    schedules=schedules.schedules,
     resources={"warehouse": WarehouseResource.from_settings(_settings)},
     # One writer process: DuckDB allows a single read-write process, so assets run in-process.
     executor=dg.in_process_executor,

@@ -34,6 +34,7 @@ import pandas as pd
 
 from pipelines import reporting_calendar as rc
 from pipelines.returns.model import REASONS, CellValue, ParseContext, ParsedReturn, Problem
+from pipelines.settings import Settings
 from pipelines.warehouse.schema import Table, create_all
 from pipelines.warehouse.tables import core
 
@@ -712,3 +713,31 @@ def ingest_folder(
 
 def record_feedback_path(conn: duckdb.DuckDBPyConnection, file_id: str, path: str | None) -> None:
     conn.execute("UPDATE core.source_file SET feedback_path = ? WHERE file_id = ?", [path, file_id])
+
+
+def ingest_returns(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    paths: Iterable[Path] | None = None,
+    parse: Callable[[Path, ParseContext], ParsedReturn] | None = None,
+    feedback: bool = True,
+    today: dt.date | None = None,
+) -> IngestSummary:
+    """Ingest the raw folder (or only `paths`) and write the feedback workbooks of the new files.
+
+    The one entry point for the Dagster asset, the folder sensor and the CLI.
+    """
+    from pipelines.catalog import load_catalog
+    from pipelines.profile import load_profiles
+    from pipelines.returns.feedback import write_feedback
+
+    catalog = load_catalog(settings.standards_dir)
+    profiles = tuple(load_profiles(settings.profiles_dir, catalog))
+    ctx = ParseContext(catalog, profiles, settings.raw_dir, today or dt.date.today())
+    if paths is None:
+        summary = ingest_folder(conn, ctx, parse=parse)
+    else:
+        summary = ingest_files(conn, ctx, paths, parse=parse)
+    if feedback:
+        write_feedback(conn, settings.raw_dir, settings.feedback_dir, summary.file_ids)
+    return summary

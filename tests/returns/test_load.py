@@ -85,11 +85,26 @@ def drop(raw: Path, rel: str, content: bytes, received: dt.datetime) -> Path:
     return p
 
 
+_CALENDARS: dict[str, dict] = {}
+
+
+def _calendar(profile) -> dict:
+    if profile.code not in _CALENDARS:
+        _CALENDARS[profile.code] = dimensions.calendar_rows([profile])
+    return _CALENDARS[profile.code]
+
+
+def warehouse_with_calendar(path: Path, profile) -> duckdb.DuckDBPyConnection:
+    """A fresh warehouse file holding the reporting calendar (dim.period, dim.reporting_deadline)."""
+    conn = duckdb.connect(str(path))
+    create_all(conn)
+    dimensions.write_rows(conn, _calendar(profile))
+    return conn
+
+
 @pytest.fixture
 def warehouse(tmp_path, profile):
-    conn = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    create_all(conn)
-    dimensions.write_rows(conn, dimensions.calendar_rows([profile]))
+    conn = warehouse_with_calendar(tmp_path / "wh.duckdb", profile)
     yield conn
     conn.close()
 
@@ -367,10 +382,8 @@ def test_revisions_follow_received_time_whatever_the_scan_or_batch_order(warehou
     load.ingest_files(warehouse, ctx, [paths[1], paths[0]], parse=FakeParser(REVISIONS))
     got = table_contents(warehouse)
 
-    other = duckdb.connect(str(tmp_path / "other.duckdb"))
-    create_all(other)
+    other = warehouse_with_calendar(tmp_path / "other.duckdb", ctx.profiles[0])
     try:
-        dimensions.write_rows(other, dimensions.calendar_rows(list(ctx.profiles)))
         load.ingest_files(other, ctx, paths, parse=FakeParser(REVISIONS), now=lambda: dt.datetime(2000, 1, 1))
         want = table_contents(other)
     finally:

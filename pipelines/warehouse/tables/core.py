@@ -69,7 +69,7 @@ SOURCE_FILE = table(
         ("reason_codes", "VARCHAR[]", "File-level reason codes when rejected or duplicate"),
         ("message_zh", "VARCHAR", "File-level message in Chinese"),
         ("message_en", "VARCHAR", "File-level message in English"),
-        ("feedback_path", "VARCHAR", "Feedback workbook written for the department"),
+        ("feedback_path", "VARCHAR", "Feedback workbook written for the department, relative to the feedback folder"),
     ],
     ("file_id",),
 )

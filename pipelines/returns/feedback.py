@@ -1,0 +1,390 @@
+"""Feedback workbooks for the departments: their own return, with every problem cell marked.
+
+For each processed file a copy goes to the feedback folder (mirroring the raw sub-path, named
+`<stem>_反馈.xlsx`):
+
+- a first sheet "反馈汇总" in Chinese: accepted or not, how many values were loaded and rejected,
+  and every problem with sheet, cell, reason and what to fix (English alongside);
+- every problem cell filled red and commented (Chinese, then English).
+
+xlsx/xlsm are annotated in place with openpyxl (the department's layout, merged cells, hidden and
+protected sheets are kept). xls, ods and csv, which openpyxl cannot open, are rebuilt cell by cell
+into a new xlsx and annotated there. A file that cannot be opened at all gets a workbook with the
+summary sheet only. Nothing here raises for a bad input file.
+
+Plain functions; the inputs come from `core.source_file` and `core.quarantine`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipelines.returns.load import reason_text
+
+log = logging.getLogger(__name__)
+
+SUMMARY_SHEET = "反馈汇总"
+SUFFIX = "_反馈.xlsx"
+AUTHOR = "五创联动数据平台"
+PROBLEM_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
+HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+
+STATUS_ZH = {
+    "accepted": "已接收：全部数值已入库",
+    "partial": "部分接收：部分数值有问题未入库，请按下表修改后重新报送",
+    "rejected": "拒收：整个文件未入库，请按下表修改后重新报送",
+    "duplicate": "重复文件：与已收到的文件完全相同，未重复入库，无需处理",
+}
+
+# What the department should do, per reason code.
+FIX_ZH = {
+    "empty_file": "文件为空，请重新导出完整的报表后报送。",
+    "corrupt_archive": "文件损坏或未完整上传，请用 Excel 打开确认后另存为 .xlsx 重新报送。",
+    "unsupported_format": "请使用平台下发的 .xlsx 模板填报。",
+    "macro_enabled": "请另存为不含宏的 .xlsx 文件后报送。",
+    "file_too_large": "文件过大，请只保留报表内容后重新报送。",
+    "no_header": "请保留表头行（指标名称、本期数值列），或使用平台下发的模板。",
+    "unknown_unit": "请在标题中写明填报单位，或使用平台下发的模板。",
+    "wrong_folder": "请确认填报单位；如为其他单位的报表，请由该单位报送。",
+    "unknown_period": "请在标题或文件名中写明报告期（如 2012年3月）。",
+    "period_in_future": "请核对报告期：报告期不能晚于报送日期。",
+    "period_not_expected": "请核对报告期是否正确。",
+    "duplicate_file": "无需处理；如需更正数据，请修改数值后报送新文件。",
+    "no_values": "请在“本期数值”列填写数值后重新报送。",
+    "unknown_indicator": "请使用模板中的指标名称（或指标代码）。",
+    "ambiguous_indicator": "指标名称可能对应多个指标，请使用模板中的完整指标名称。",
+    "not_a_number": "请填写数字（可带 %），不要填写文字；无数据请填“—”。",
+    "out_of_range": "请核对数值及计量单位（如百分比不应超过 100）。",
+    "wrong_unit": "请按模板中的计量单位填报。",
+    "conflicting_values": "同一指标只保留一个数值。",
+    "not_assigned": "该指标不由本单位填报，请删除该行或与牵头单位核实。",
+    "parse_failed": "平台读取出错，请联系创建办数据管理员。",
+    "load_failed": "平台入库出错，请联系创建办数据管理员，无需修改报表。",
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    scope: str
+    reason_code: str
+    message_zh: str
+    message_en: str
+    sheet: str | None = None
+    cell: str | None = None
+    raw_text: str | None = None
+
+
+@dataclass
+class FileReport:
+    """What the feedback workbook says about one file."""
+
+    file_name: str
+    rel_path: str
+    status: str
+    values_loaded: int = 0
+    values_quarantined: int = 0
+    message_zh: str = ""
+    message_en: str = ""
+    received_at: dt.datetime | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+
+def feedback_path_for(feedback_dir: Path, rel_path: str) -> Path:
+    rel = Path(rel_path)
+    return Path(feedback_dir) / rel.parent / f"{rel.stem}{SUFFIX}"
+
+
+# --------------------------------------------------------------------------------------------
+# Opening the department's workbook
+
+
+def _clean(value):
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _safe_title(name: str, taken: set[str]) -> str:
+    title = "".join("_" if ch in "[]:*?/\\" else ch for ch in (name or "Sheet")).strip("'") or "Sheet"
+    title = title[:31]
+    base, n = title, 1
+    while title in taken or title == SUMMARY_SHEET:
+        n += 1
+        title = f"{base[: 31 - len(str(n)) - 1]}_{n}"
+    taken.add(title)
+    return title
+
+
+def _read_grids(path: Path) -> list[tuple[str, list[list], list]]:
+    """(sheet name, rows, merged ranges) via the parser's readers, else calamine / csv."""
+    try:
+        from pipelines.returns.readers import read_book
+
+        sheets = [(s.name, s.rows, list(s.merged)) for s in read_book(path).sheets]
+        if sheets:
+            return sheets
+    except ImportError:
+        pass
+    except Exception as exc:  # the readers refuse it: try the plain readers below
+        log.info("readers cannot open %s: %s", path.name, exc)
+    if path.suffix.lower() == ".csv":
+        import csv
+        import io
+
+        from charset_normalizer import from_bytes
+
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            best = from_bytes(data).best()
+            text = str(best) if best else data.decode("gb18030", errors="replace")
+        return [(path.stem, list(csv.reader(io.StringIO(text))), [])]
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    return [(n, wb.get_sheet_by_name(n).to_python(), []) for n in wb.sheet_names]
+
+
+def _rebuild(path: Path) -> tuple[openpyxl.Workbook, dict[str, str]]:
+    """A new workbook holding the file's cells; returns it and original → new sheet names."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for name, rows, merged in _read_grids(path):
+        ws = wb.create_sheet(_safe_title(name, taken))
+        names[name] = ws.title
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is None or value == "":
+                    continue
+                try:
+                    ws.cell(row=r, column=c, value=_clean(value))
+                except (ValueError, TypeError):
+                    ws.cell(row=r, column=c, value=str(value))
+        for (r0, c0), (r1, c1) in merged:
+            try:
+                ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+            except ValueError:
+                continue
+    return wb, names
+
+
+def open_workbook(path: Path) -> tuple[openpyxl.Workbook, dict[str, str], str]:
+    """The department's workbook for annotation: (workbook, sheet-name map, how it was opened).
+
+    how: "original" (annotated in place), "rebuilt" (cells copied into a new xlsx) or "none"
+    (the file cannot be opened: an empty workbook to hold the summary).
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            wb = openpyxl.load_workbook(path, rich_text=False)
+            return wb, {ws.title: ws.title for ws in wb.worksheets}, "original"
+        except Exception as exc:  # openpyxl refuses some files calamine reads
+            log.info("openpyxl cannot open %s (%s); rebuilding", path.name, exc)
+    try:
+        wb, names = _rebuild(path)
+        if wb.worksheets:
+            return wb, names, "rebuilt"
+    except Exception as exc:
+        log.info("cannot read %s for feedback: %s", path.name, exc)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    return wb, {}, "none"
+
+
+# --------------------------------------------------------------------------------------------
+# Annotating
+
+
+def _target_sheet(wb: openpyxl.Workbook, names: dict[str, str], sheet: str | None) -> Worksheet | None:
+    if sheet in names and names[sheet] in wb.sheetnames:
+        return wb[names[sheet]]
+    if sheet and sheet in wb.sheetnames:
+        return wb[sheet]
+    data_sheets = [ws for ws in wb.worksheets if ws.title != SUMMARY_SHEET]
+    # CSV and single-sheet rebuilds: the parser may name the sheet after the file.
+    if len(data_sheets) == 1 and (sheet is None or len(names) <= 1):
+        return data_sheets[0]
+    return None
+
+
+def _anchor(ws: Worksheet, ref: str):
+    """The cell to annotate: the top-left cell when `ref` falls inside a merged range."""
+    coordinate_from_string(ref)  # raises ValueError for a malformed reference
+    c = ws[ref]
+    if isinstance(c, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if ref in rng:
+                return ws.cell(row=rng.min_row, column=rng.min_col)
+    return c
+
+
+def annotate(wb: openpyxl.Workbook, names: dict[str, str], issues: list[Issue]) -> int:
+    """Fill and comment every problem cell; returns how many cells were marked."""
+    texts: dict[tuple[str, str], list[str]] = {}
+    cells = {}
+    for i in issues:
+        if not i.cell:
+            continue
+        ws = _target_sheet(wb, names, i.sheet)
+        if ws is None:
+            continue
+        try:
+            c = _anchor(ws, i.cell)
+        except (ValueError, KeyError, IndexError):
+            continue
+        key = (ws.title, c.coordinate)
+        cells[key] = c
+        texts.setdefault(key, []).append(f"{i.message_zh}\n{i.message_en}")
+    for key, c in cells.items():
+        text = "\n\n".join(texts[key])
+        c.fill = PROBLEM_FILL
+        comment = Comment(text[:30000], AUTHOR)
+        comment.width, comment.height = 320, min(60 + 18 * text.count("\n") + len(text) // 2, 600)
+        c.comment = comment
+    return len(cells)
+
+
+def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksheet:
+    if SUMMARY_SHEET in wb.sheetnames:
+        wb[SUMMARY_SHEET].title = f"{SUMMARY_SHEET}_原"
+    ws = wb.create_sheet(SUMMARY_SHEET, 0)
+    bold = Font(bold=True)
+    ws.append([f"报表反馈：{report.file_name}"])
+    ws["A1"].font = Font(bold=True, size=14)
+    status = STATUS_ZH.get(report.status, report.status)
+    rows = [
+        ("文件", report.rel_path),
+        ("收到时间", report.received_at.strftime("%Y-%m-%d %H:%M") if report.received_at else ""),
+        ("处理结果", status),
+        ("入库数值个数", report.values_loaded),
+        ("未入库数值个数", report.values_quarantined),
+        ("问题个数", len(report.issues)),
+        ("说明", report.message_zh),
+        ("Summary (English)", report.message_en),
+    ]
+    if how == "rebuilt":
+        rows.append(("注", "原文件不是 xlsx，本反馈按原文件内容重新生成；请修改原文件后重新报送。"))
+    elif how == "none":
+        rows.append(("注", "原文件无法打开，本反馈只含汇总表。"))
+    for label, value in rows:
+        ws.append([label, value])
+        ws.cell(row=ws.max_row, column=1).font = bold
+    ws.append([])
+    header = ["序号", "工作表", "单元格", "原始内容", "问题", "说明", "如何修改", "English"]
+    ws.append(header)
+    for col in range(1, len(header) + 1):
+        c = ws.cell(row=ws.max_row, column=col)
+        c.font, c.fill = bold, HEADER_FILL
+    if not report.issues:
+        ws.append(["", "", "", "", "无", "未发现问题", "无需修改", "no problems found"])
+    for n, i in enumerate(report.issues, start=1):
+        ws.append(
+            [
+                n,
+                i.sheet or "（整个文件）",
+                i.cell or "",
+                _clean(i.raw_text or ""),
+                reason_text(i.reason_code)[0],
+                _clean(i.message_zh),
+                FIX_ZH.get(i.reason_code, "请核对后重新报送。"),
+                _clean(i.message_en),
+            ]
+        )
+    for col, width in zip("ABCDEFGH", (14, 16, 8, 16, 22, 60, 40, 60), strict=True):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    return ws
+
+
+def build_feedback(source: Path, out: Path, report: FileReport) -> Path:
+    """Write the feedback workbook for one file. Falls back to a summary-only workbook on any error."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        wb, names, how = open_workbook(source) if source.is_file() else (None, {}, "none")
+        if wb is None:
+            wb = openpyxl.Workbook()
+            wb.remove(wb.active)
+        annotate(wb, names, report.issues)
+        write_summary(wb, report, how)
+        for ws in wb.worksheets:
+            ws.sheet_view.tabSelected = False
+        wb.active = 0
+        wb.save(tmp)
+    except Exception as exc:
+        log.warning("feedback for %s fell back to the summary only: %s", source.name, exc)
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        write_summary(wb, report, "none")
+        wb.save(tmp)
+    os.replace(tmp, out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# From the warehouse
+
+
+def load_reports(conn: duckdb.DuckDBPyConnection, file_ids: list[str]) -> dict[str, FileReport]:
+    if not file_ids:
+        return {}
+    reports: dict[str, FileReport] = {}
+    for fid, path, name, status, loaded, bad, zh, en, received in conn.execute(
+        "SELECT file_id, path, file_name, status, values_loaded, values_quarantined, message_zh, "
+        "message_en, received_at FROM core.source_file WHERE list_contains(?, file_id)",
+        [list(file_ids)],
+    ).fetchall():
+        reports[fid] = FileReport(name, path, status, loaded or 0, bad or 0, zh or "", en or "", received)
+    for fid, scope, code, zh, en, sheet, ref, raw in conn.execute(
+        "SELECT file_id, scope, reason_code, message_zh, message_en, sheet, cell, raw_text "
+        "FROM core.quarantine WHERE list_contains(?, file_id) ORDER BY quarantine_id",
+        [list(file_ids)],
+    ).fetchall():
+        if fid in reports:
+            reports[fid].issues.append(Issue(scope, code, zh, en, sheet, ref, raw))
+    return reports
+
+
+def write_feedback(
+    conn: duckdb.DuckDBPyConnection, raw_dir: Path, feedback_dir: Path, file_ids: list[str]
+) -> dict[str, Path]:
+    """Write the feedback workbooks of the given files and record `core.source_file.feedback_path`
+    (relative to the feedback folder). Returns file_id → written path."""
+    written: dict[str, Path] = {}
+    for fid, report in load_reports(conn, file_ids).items():
+        out = feedback_path_for(feedback_dir, report.rel_path)
+        try:
+            written[fid] = build_feedback(Path(raw_dir) / report.rel_path, out, report)
+        except OSError as exc:  # the feedback folder itself is not writable
+            log.warning("cannot write feedback %s: %s", out, exc)
+    if written:
+        rows = [(fid, p.relative_to(feedback_dir).as_posix()) for fid, p in written.items()]
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.executemany(
+                "UPDATE core.source_file SET feedback_path = ? WHERE file_id = ?",
+                [(rel, fid) for fid, rel in rows],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return written

@@ -168,7 +168,7 @@ def read_book(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Book:
 
 
 def _visibility(meta) -> str:
-    name = str(getattr(meta.visible, "name", meta.visible)).lower()
+    name = str(meta.visible).rsplit(".", 1)[-1].lower()
     if "very" in name:
         return "very_hidden"
     return "hidden" if "hidden" in name else "visible"
@@ -186,8 +186,8 @@ def _read_calamine(path: Path, kind: str) -> Book:
     sheets: list[Sheet] = []
     try:
         for meta in wb.sheets_metadata:
-            typ = str(getattr(meta.typ, "name", meta.typ))
-            if typ not in ("WorkSheet",):
+            typ = str(meta.typ).rsplit(".", 1)[-1]
+            if typ != "WorkSheet":
                 continue
             try:
                 sh = wb.get_sheet_by_name(meta.name)

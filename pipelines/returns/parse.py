@@ -1,0 +1,1016 @@
+"""Parse one departmental return into values with cell lineage and problems with reasons.
+
+`parse_file(path, ctx)` never raises and never hangs (readers are bounded; see `readers.py`).
+
+Steps:
+1. Read the file once (`readers.read_book`); a reading problem is a file-level problem.
+2. Layout: a sheet `_meta` with `template_version` → the platform template (codes in column B,
+   values in column G, as the metadata says). Otherwise each visible sheet is searched for a header
+   row (known column names, exact then fuzzy, one- or two-row headers), and the sheet is
+   `months_as_columns` (1月 … 12月), `long` (a 报告期 column) or `wide`; several wide sheets make a
+   `multi_sheet` return; CSV files are `csv`.
+3. Unit and period are detected from template metadata, title rows, sheet names, the file name,
+   then header columns (and the folder, for the unit), in that order; the source that decided is
+   recorded. A unit found in the content that differs from the folder's unit rejects the file
+   (`wrong_folder`).
+4. Each value cell is normalised (`normalize.normalize_cell`), matched to its indicator
+   (`matching.IndicatorMatcher`) and checked: `not_a_number`, `wrong_unit`, `out_of_range` (the
+   unit's possible range from the catalog), `conflicting_values` (same indicator × period twice
+   with different values: both rejected). Qualitative indicators keep `value_text`.
+5. Periods: later than the received date (file mtime) or than `ctx.today` → `period_in_future`
+   (a period is "later" when it starts after that date); outside the county's reporting calendar →
+   `period_not_expected`. With one period per file these reject the file; in files holding several
+   periods they reject only that period's values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.catalog.model import Catalog
+from pipelines.reporting_calendar import CalendarError, Period, parse_period, periods_between
+from pipelines.returns.matching import (
+    VALUE_RANK,
+    HeaderMatch,
+    HeaderMatcher,
+    IndicatorMatch,
+    IndicatorMatcher,
+    OrgMatcher,
+    name_key,
+)
+from pipelines.returns.model import REASONS, CellValue, ParseContext, ParsedReturn, Problem
+from pipelines.returns.normalize import (
+    Norm,
+    clean_text,
+    find_period,
+    find_year,
+    format_number,
+    month_of_header,
+    normalize_cell,
+    period_from_cell,
+)
+from pipelines.returns.readers import Book, ReadError, Sheet, read_book
+
+META_SHEET = "_meta"
+HEADER_SCAN_ROWS = 40
+MAX_NAME_LENGTH = 200
+
+_FOOTER_PREFIXES = (
+    "填报单位",
+    "填报人",
+    "填表人",
+    "审核人",
+    "审核",
+    "制表",
+    "制表人",
+    "填报日期",
+    "填表日期",
+    "报送日期",
+    "负责人",
+    "单位负责人",
+    "统计负责人",
+    "联系人",
+    "联系电话",
+    "注:",
+    "注：",
+    "说明:",
+    "说明：",
+    "备注:",
+    "备注：",
+)
+_SUBTOTAL = re.compile(r"^(合\s*计|小\s*计|总\s*计)")
+_NUMBERING_ROW = frozenset({"甲", "乙", "丙", "丁", "a", "b", "c", "A", "B", "C", "栏次"})
+_UNIT_SYNONYMS = {"百分比": "%", "百分率": "%", "千分比": "‰", "千分率": "‰", "db": "dB(A)", "分贝": "dB(A)"}
+_EXT_FORMAT = {".xlsx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".ods": "ods", ".csv": "csv"}
+
+
+# --- cached per-context resources --------------------------------------------------------------
+
+
+@dataclass
+class _Resources:
+    catalog: Catalog
+    indicators: IndicatorMatcher
+    headers: HeaderMatcher
+    orgs: OrgMatcher
+    county_codes: frozenset[str]
+    unit_ranges: dict[str, tuple[float | None, float | None]]
+    unit_keys: dict[str, str]  # normalised unit text → catalog unit
+    expected: dict[str, frozenset[str]]  # county code → expected period codes
+    profiles: dict[str, object]
+    org_codes: frozenset[str]
+
+
+_CACHE: dict[int, tuple[ParseContext, _Resources]] = {}
+
+
+def _unit_key(text: str) -> str:
+    return clean_text(text).replace(" ", "").casefold()
+
+
+def resources(ctx: ParseContext) -> _Resources:
+    """Matchers and lookups for a context, built once and cached (keyed by the context object)."""
+    hit = _CACHE.get(id(ctx))
+    if hit is not None and hit[0] is ctx:
+        return hit[1]
+    cat = ctx.catalog
+    unit_keys = {_unit_key(u): u for u in cat.units}
+    for syn, unit in _UNIT_SYNONYMS.items():
+        if unit in cat.units:
+            unit_keys.setdefault(_unit_key(syn), unit)
+    expected = {}
+    for prof in ctx.profiles:
+        codes: set[str] = set()
+        for freq in ("monthly", "quarterly", "annual"):
+            codes.update(p.code for p in periods_between(prof.first_period, prof.last_period, freq))
+        expected[prof.code] = frozenset(codes)
+    res = _Resources(
+        catalog=cat,
+        indicators=IndicatorMatcher(cat),
+        headers=HeaderMatcher(),
+        orgs=OrgMatcher(ctx.profiles),
+        county_codes=frozenset(p.code for p in ctx.profiles),
+        unit_ranges={u: (m.min_value, m.max_value) for u, m in cat.units.items()},
+        unit_keys=unit_keys,
+        expected=expected,
+        profiles={p.code: p for p in ctx.profiles},
+        org_codes=frozenset(u.code for p in ctx.profiles for u in (*p.departments, *p.towns)),
+    )
+    if len(_CACHE) > 8:
+        _CACHE.clear()
+    _CACHE[id(ctx)] = (ctx, res)
+    return res
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+_COL_LETTERS: list[str] = []
+
+
+def col_letter(c: int) -> str:
+    """0-based column index → spreadsheet letters (0 → A, 26 → AA)."""
+    while len(_COL_LETTERS) <= c:
+        n = len(_COL_LETTERS) + 1
+        s = ""
+        while n:
+            n, rem = divmod(n - 1, 26)
+            s = chr(65 + rem) + s
+        _COL_LETTERS.append(s)
+    return _COL_LETTERS[c]
+
+
+def a1(r: int, c: int) -> str:
+    """0-based row and column → A1 reference."""
+    return f"{col_letter(c)}{r + 1}"
+
+
+def col_index(letters: str) -> int | None:
+    s = clean_text(letters).upper()
+    if not s or not s.isalpha() or not s.isascii():
+        return None
+    n = 0
+    for ch in s:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def raw_text(raw: object) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float):
+        return format_number(raw)
+    if isinstance(raw, dt.datetime | dt.date):
+        return raw.isoformat()
+    return str(raw)
+
+
+def problem(
+    code: str,
+    file: str,
+    scope: str = "file",
+    *,
+    sheet: str | None = None,
+    cell: str | None = None,
+    detail_zh: str = "",
+    detail_en: str = "",
+    raw: str | None = None,
+    indicator_code: str | None = None,
+    period_code: str | None = None,
+    org_code: str | None = None,
+) -> Problem:
+    """A Problem whose messages name file, sheet, cell and reason, Chinese first."""
+    zh, en = REASONS.get(code, (code, code))
+    where_zh = f"文件“{file}”"
+    where_en = f"file '{file}'"
+    if sheet:
+        where_zh += f"，工作表“{sheet}”"
+        where_en += f", sheet '{sheet}'"
+    if cell:
+        where_zh += f"，单元格 {cell}"
+        where_en += f", cell {cell}"
+    msg_zh = f"{where_zh}：{zh}" + (f"（{detail_zh}）" if detail_zh else "")
+    msg_en = f"{where_en}: {en}" + (f" ({detail_en})" if detail_en else "")
+    return Problem(
+        scope,
+        code,
+        msg_zh,
+        msg_en,
+        sheet=sheet,
+        cell=cell,
+        raw_text=raw,
+        indicator_code=indicator_code,
+        period_code=period_code,
+        org_code=org_code,
+    )
+
+
+# --- intermediate structures -------------------------------------------------------------------
+
+
+@dataclass
+class _Column:
+    index: int
+    role: str  # name | value | unit | code | period | month | ...
+    period: str | None = None  # value column carrying its own period ("2012年3月", "3月")
+    month: int | None = None
+    rank: int = 99
+    unit_hint: str | None = None
+    header: str = ""
+
+
+@dataclass
+class _Header:
+    row: int  # 0-based, last header row
+    first_row: int
+    name_col: int | None
+    code_col: int | None = None
+    unit_col: int | None = None
+    period_col: int | None = None
+    value_cols: list[_Column] = field(default_factory=list)
+    months: list[_Column] = field(default_factory=list)  # bare months / periods as columns
+
+    @property
+    def kind(self) -> str:
+        if len(self.months) >= 2:
+            return "months"
+        if self.period_col is not None and self.value_cols:
+            return "long"
+        return "wide"
+
+
+@dataclass
+class _Entry:
+    """A value cell before org/period resolution and validation."""
+
+    indicator: str
+    period: str | None  # None: the file's (or sheet's) period
+    sheet: str
+    cell: str
+    raw: object
+    norm: Norm
+    unit_text: str | None
+    sheet_key: str  # sheet name, to look up a per-sheet period
+
+
+@dataclass
+class _SheetInfo:
+    sheet: Sheet
+    header: _Header | None
+    title: str = ""
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def parse_file(path: Path, ctx: ParseContext) -> ParsedReturn:
+    """Parse a return. Never raises: every failure is a Problem in the result."""
+    path = Path(path)
+    out = ParsedReturn(path=path, file_format=_EXT_FORMAT.get(path.suffix.lower(), "unknown"))
+    try:
+        _Parser(path, ctx, out).run()
+    except Exception as exc:  # the contract: an unexpected error is a file-level problem, not a crash
+        out.values.clear()
+        detail = f"{type(exc).__name__}: {exc}"[:500]
+        out.problems.append(problem("parse_error", path.name, detail_zh=detail, detail_en=detail))
+    return out
+
+
+class _Parser:
+    def __init__(self, path: Path, ctx: ParseContext, out: ParsedReturn):
+        self.path = path
+        self.ctx = ctx
+        self.out = out
+        self.res = resources(ctx)
+        self.file = path.name
+        self.entries: list[_Entry] = []
+        self.sheet_periods: dict[str, tuple[str, str]] = {}  # sheet → (period, detected_by)
+        self.sheet_years: dict[str, int | None] = {}
+
+    # -- orchestration --
+
+    def run(self) -> None:
+        folder_county, folder_org = self._folder()
+        try:
+            received = dt.datetime.fromtimestamp(self.path.stat().st_mtime).date()
+        except OSError:
+            received = self.ctx.today
+        try:
+            book = read_book(self.path)
+        except ReadError as err:
+            self._file_problem(err.reason, err.detail)
+            return
+        self.out.file_format = book.file_format
+        meta_sheet = next((s for s in book.sheets if s.name == META_SHEET), None)
+        meta = _read_meta(meta_sheet) if meta_sheet is not None else {}
+        if meta.get("template_version"):
+            self.out.template_version = meta["template_version"]
+            self.out.layout = "template"
+            infos = self._template_sheets(book, meta)
+        else:
+            infos = self._generic_sheets(book)
+        data_infos = [i for i in infos if i.header is not None]
+        if not data_infos:
+            self._file_problem("no_header")
+            return
+        if self.out.layout is None:
+            self.out.layout = _layout(book, data_infos)
+
+        org = self._resolve_org(meta, data_infos, folder_county, folder_org)
+        if org is None:
+            return
+        file_period = self._resolve_periods(meta, data_infos)
+        if self.out.rejected:  # wrong folder: say which period it was, load nothing
+            self.out.period_codes = sorted({p for p, _ in self.sheet_periods.values()})
+            return
+        for info in data_infos:
+            self._collect(info)
+        self._finish(org, file_period, received)
+
+    def _file_problem(self, code: str, detail: str = "", detail_en: str | None = None, **kw) -> None:
+        self.out.problems.append(
+            problem(
+                code, self.file, detail_zh=detail, detail_en=detail if detail_en is None else detail_en, **kw
+            )
+        )
+
+    # -- folder --
+
+    def _folder(self) -> tuple[str | None, str | None]:
+        """(county code, org code) from data/raw/<county>/<short>/file, else (None, None)."""
+        parts: tuple[str, ...] = ()
+        try:
+            parts = self.path.resolve().relative_to(Path(self.ctx.raw_dir).resolve()).parts[:-1]
+        except (ValueError, OSError):
+            parts = self.path.parts[-3:-1]
+        if len(parts) >= 2 and parts[-2] in self.res.county_codes:
+            return parts[-2], self.res.orgs.by_folder(parts[-2], parts[-1])
+        if len(parts) >= 1 and parts[-1] in self.res.county_codes:
+            return parts[-1], None
+        return None, None
+
+    # -- sheets and headers --
+
+    def _template_sheets(self, book: Book, meta: dict[str, str]) -> list[_SheetInfo]:
+        infos = []
+        for sheet in book.sheets:
+            if sheet.name == META_SHEET or not sheet.is_visible:
+                continue
+            header = None
+            try:
+                hr = int(float(meta.get("header_row", "3"))) - 1
+            except ValueError:
+                hr = 2
+            code_col = col_index(meta.get("code_column", "B"))
+            value_col = col_index(meta.get("value_column", "G"))
+            if 0 <= hr < len(sheet.rows) and code_col is not None and value_col is not None:
+                roles = self._row_roles(sheet, hr)
+                name_col = next((c for c, m in roles.items() if m.role == "name"), None)
+                unit_col = next((c for c, m in roles.items() if m.role == "unit"), None)
+                header = _Header(hr, hr, name_col, code_col=code_col, unit_col=unit_col)
+                header.value_cols = [
+                    _Column(value_col, "value", header=clean_text(sheet.cell(hr, value_col)))
+                ]
+            if header is None:
+                header = self._find_header(sheet)
+            infos.append(_SheetInfo(sheet, header, self._title_text(sheet, header)))
+            break  # the template has one data sheet
+        return infos
+
+    def _generic_sheets(self, book: Book) -> list[_SheetInfo]:
+        infos = []
+        for sheet in book.sheets:
+            if not sheet.is_visible or sheet.name == META_SHEET:
+                continue
+            header = self._find_header(sheet)
+            title = self._title_text(sheet, header)
+            infos.append(_SheetInfo(sheet, header, title))
+        return infos
+
+    def _title_text(self, sheet: Sheet, header: _Header | None) -> str:
+        end = header.first_row if header is not None else min(len(sheet.rows), 5)
+        parts = []
+        for r in range(min(end, HEADER_SCAN_ROWS)):
+            for v in sheet.rows[r]:
+                if isinstance(v, str) and v.strip():
+                    parts.append(clean_text(v))
+        return " ".join(parts)
+
+    def _row_roles(self, sheet: Sheet, r: int) -> dict[int, HeaderMatch]:
+        roles: dict[int, HeaderMatch] = {}
+        if r >= len(sheet.rows):
+            return roles
+        for c, v in enumerate(sheet.rows[r]):
+            if isinstance(v, str) and v:
+                m = self.res.headers.match(clean_text(v))
+                if m is not None:
+                    roles[c] = m
+        return roles
+
+    def _find_header(self, sheet: Sheet) -> _Header | None:
+        rows = sheet.rows
+        for r in range(min(len(rows), HEADER_SCAN_ROWS)):
+            roles = self._row_roles(sheet, r)
+            name_cols = [c for c, m in roles.items() if m.role == "name"]
+            if not name_cols:
+                continue
+            name_col = min(name_cols, key=lambda c: (roles[c].score < 100, c))
+            header = _Header(r, r, name_col)
+            cols = dict(roles)
+            periods = {c: p for c, v in enumerate(rows[r]) if c not in roles and (p := _header_period(v))}
+            # Two-row header: the name cell is merged down (empty below) and the next row names columns.
+            if r + 1 < len(rows) and str(sheet.cell(r + 1, name_col)).strip() == "":
+                lower_roles = self._row_roles(sheet, r + 1)
+                lower_has_periods = any(_header_period(v) for v in rows[r + 1])
+                if lower_roles or lower_has_periods:
+                    cols, periods = self._merge_header_rows(sheet, r, lower_roles)
+                    header.row = r + 1
+            self._assign(header, cols, periods, name_col)
+            if (
+                header.value_cols
+                or len(header.months) >= 2
+                or header.code_col is not None
+                and header.value_cols
+            ):
+                return header
+        return None
+
+    def _merge_header_rows(self, sheet: Sheet, r: int, lower_roles: dict[int, HeaderMatch]):
+        """Column roles and periods of a two-row header (upper row r, lower row r+1).
+
+        An upper 上期/目标值/备注 label wins over the lower one (上期 › 数值 is not the value); otherwise
+        the lower label decides, and an upper period ("2012年3月" merged over 目标值 | 完成值) gives the
+        lower value column its period.
+        """
+        upper = _filled_row(sheet, r)
+        lower = sheet.rows[r + 1] if r + 1 < len(sheet.rows) else []
+        cols: dict[int, HeaderMatch] = {}
+        periods: dict[int, tuple[str | None, int | None]] = {}
+        for c in range(max(len(upper), len(lower))):
+            up_raw = upper[c] if c < len(upper) else ""
+            up_text = clean_text(up_raw) if isinstance(up_raw, str) else ""
+            up = self.res.headers.match(up_text) if up_text else None
+            up_period = _header_period(up_raw) if up is None else None
+            lo = lower_roles.get(c)
+            lo_raw = lower[c] if c < len(lower) else ""
+            lo_period = _header_period(lo_raw) if lo is None else None
+            if up is not None and up.role in ("target", "previous", "remark", "seq"):
+                cols[c] = up
+            elif lo is not None:
+                cols[c] = lo
+                if lo.role == "value" and up_period is not None:
+                    periods[c] = up_period
+            elif lo_period is not None:
+                periods[c] = lo_period
+            elif up is not None:
+                cols[c] = up
+            elif up_period is not None and (lo_raw == "" or lo_raw is None):
+                periods[c] = up_period
+        return cols, periods
+
+    def _assign(self, header: _Header, cols: dict[int, HeaderMatch], periods, name_col: int) -> None:
+        for c, m in sorted(cols.items()):
+            if c == name_col:
+                continue
+            if m.role == "code" and header.code_col is None:
+                header.code_col = c
+            elif m.role == "unit" and header.unit_col is None:
+                header.unit_col = c
+            elif m.role == "period" and header.period_col is None:
+                header.period_col = c
+            elif m.role == "value" and c not in periods:
+                header.value_cols.append(
+                    _Column(c, "value", rank=VALUE_RANK.get(name_key(m.canonical), 50), unit_hint=m.unit_hint)
+                )
+        for c, (period, mo) in sorted(periods.items()):
+            if c == name_col or c in cols and cols[c].role != "value":
+                continue
+            header.months.append(_Column(c, "month", period=period, month=mo))
+        if len(header.months) == 1 and not header.value_cols:
+            # One period column ("2012年3月") is the value column of a wide sheet.
+            col = header.months.pop()
+            if col.period:
+                header.value_cols.append(_Column(col.index, "value", period=col.period, rank=0))
+        elif len(header.months) == 1:
+            header.months.clear()
+        if len(header.value_cols) > 1:
+            header.value_cols.sort(key=lambda v: (v.rank, v.index))
+            header.value_cols = header.value_cols[:1]
+
+    # -- unit (org) and period detection --
+
+    def _resolve_org(self, meta, infos: list[_SheetInfo], folder_county, folder_org) -> str | None:
+        orgs = self.res.orgs
+        found: tuple[str, str] | None = None
+        meta_org = meta.get("org_code")
+        if meta_org and meta_org in self.res.org_codes:
+            found = (meta_org, "template")
+        if found is None:
+            for info in infos:
+                m = orgs.find(info.title, folder_county)
+                if m.org_code:
+                    found = (m.org_code, "title")
+                    break
+        if found is None:
+            m = orgs.find(" ".join(i.sheet.name for i in infos), folder_county)
+            if m.org_code:
+                found = (m.org_code, "sheet")
+        if found is None:
+            m = orgs.find(self.path.stem, folder_county)
+            if m.org_code:
+                found = (m.org_code, "filename")
+        if found is None and folder_org:
+            found = (folder_org, "folder")
+        if found is None:
+            self._file_problem(
+                "unknown_unit",
+                "标题、工作表名、文件名和文件夹都未能确定填报单位",
+                "neither the title, the sheet names, the file name nor the folder identify the unit",
+            )
+            return None
+        org, by = found
+        self.out.org_code, self.out.org_detected_by = org, by
+        if folder_org and org != folder_org:
+            self._file_problem(
+                "wrong_folder",
+                f"内容属于{self._org_name(org)}（{org}，依据{_BY_ZH[by]}），文件夹属于{self._org_name(folder_org)}（{folder_org}）",
+                f"the content belongs to {org} (by {by}), the folder to {folder_org}",
+                org_code=org,
+            )
+        return org
+
+    def _org_name(self, org: str) -> str:
+        for prof in self.res.profiles.values():
+            for u in prof.org_units:
+                if u.code == org:
+                    return u.name_zh
+        return org
+
+    def _resolve_periods(self, meta, infos: list[_SheetInfo]) -> str | None:
+        """The period of each wide sheet (template metadata, title, sheet name, file name, header
+        column, in that order) and the year of each sheet; returns the file's single period if any."""
+        stem = self.path.stem
+        meta_period = meta.get("period_code")
+        if meta_period:
+            try:
+                parse_period(meta_period)
+            except CalendarError:
+                meta_period = None
+        file_year = next((y for i in infos if (y := find_year(i.title))), None) or find_year(stem)
+        decided: list[str] = []
+        for info in infos:
+            name = info.sheet.name
+            sheet_year = find_year(info.title) or find_year(name) or file_year
+            kind = info.header.kind
+            if meta_period:
+                chosen: tuple[str, str] | None = (meta_period, "template")
+                sheet_year = int(meta_period[:4])
+            elif kind == "wide":
+                col_period = next((v.period for v in info.header.value_cols if v.period), None)
+                chosen = _choose_period(
+                    [
+                        ("title", find_period(info.title)),
+                        ("sheet", find_period(name, sheet_year)),
+                        ("filename", find_period(stem, sheet_year)),
+                        ("column", col_period),
+                    ]
+                )
+            else:
+                chosen = None
+            self.sheet_years[name] = sheet_year
+            if chosen:
+                self.sheet_periods[name] = chosen
+                decided.append(chosen[1])
+            elif kind in ("months", "long"):
+                decided.append("column")
+                if kind == "months":
+                    self._fill_months(info, sheet_year)
+        if decided:
+            wide = [p for p, by in self.sheet_periods.values()]
+            if "column" in decided and not wide:
+                self.out.period_detected_by = "column"
+            elif len(set(wide)) > 1 and all(self.sheet_periods[n][1] == "sheet" for n in self.sheet_periods):
+                self.out.period_detected_by = "sheet"
+            else:
+                self.out.period_detected_by = decided[0]
+        periods = {p for p, _ in self.sheet_periods.values()}
+        return next(iter(periods)) if len(periods) == 1 else None
+
+    def _fill_months(self, info: _SheetInfo, year: int | None) -> None:
+        for col in info.header.months:
+            if col.period is None and col.month is not None and year is not None:
+                col.period = f"{year}-{col.month:02d}"
+
+    # -- data rows --
+
+    def _collect(self, info: _SheetInfo) -> None:
+        sheet, h = info.sheet, info.header
+        rows = sheet.rows
+        name_col, code_col, unit_col = h.name_col, h.code_col, h.unit_col
+        kind = h.kind
+        if kind == "months":
+            targets = [(c.index, c.period, c.unit_hint) for c in h.months]
+            if any(p is None for _, p, _ in targets):
+                self.out.problems.append(
+                    problem(
+                        "unknown_period",
+                        self.file,
+                        "sheet",
+                        sheet=sheet.name,
+                        cell=a1(h.row, h.months[0].index),
+                        detail_zh="月份列缺少年份（标题、工作表名和文件名中都没有年份）",
+                        detail_en="month columns without a year (no year in title, sheet name or file name)",
+                    )
+                )
+                return
+        else:
+            targets = [(c.index, c.period, c.unit_hint) for c in h.value_cols]
+        indicators = self.res.indicators
+        catalog_codes = self.res.catalog.indicators
+        sname = sheet.name
+        for r in range(h.row + 1, len(rows)):
+            row = rows[r]
+            if not row:
+                continue
+            name_raw = row[name_col] if name_col is not None and name_col < len(row) else ""
+            name = clean_text(name_raw) if name_raw != "" else ""
+            code_raw = row[code_col] if code_col is not None and code_col < len(row) else ""
+            code_txt = clean_text(code_raw) if code_raw != "" else ""
+            if not name and not code_txt:
+                continue
+            first = _first_text(row)
+            if first.startswith(_FOOTER_PREFIXES) or name.startswith(_FOOTER_PREFIXES):
+                continue
+            if _SUBTOTAL.match(name) or name in _NUMBERING_ROW:
+                continue
+            cells = [(c, row[c] if c < len(row) else "", p, hint) for c, p, hint in targets]
+            norms = [(c, raw, p, hint, normalize_cell(raw)) for c, raw, p, hint in cells]
+            has_value = any(not n.is_missing for *_, n in norms)
+            code = code_txt if code_txt in catalog_codes else None
+            match: IndicatorMatch | None = None
+            if code is None:
+                if not name or len(name) > MAX_NAME_LENGTH:
+                    if has_value:
+                        self._unknown(sname, r, name_col if name else code_col, name or code_txt, None)
+                    continue
+                match = indicators.match(name)
+                code = match.code
+            if code is None:
+                if has_value:
+                    self._unknown(sname, r, name_col, name, match)
+                continue
+            unit_text = None
+            if unit_col is not None and unit_col < len(row):
+                unit_text = clean_text(row[unit_col]) or None
+            row_period = None
+            if kind == "long":
+                praw = row[h.period_col] if h.period_col < len(row) else ""
+                row_period = period_from_cell(praw, self._sheet_year(sname))
+                if row_period is None:
+                    if has_value:
+                        self.out.problems.append(
+                            problem(
+                                "unknown_period",
+                                self.file,
+                                "row",
+                                sheet=sname,
+                                cell=a1(r, h.period_col),
+                                raw=raw_text(praw),
+                                indicator_code=code,
+                                detail_zh=f"报告期“{raw_text(praw)}”无法识别",
+                                detail_en=f"period '{raw_text(praw)}' not recognised",
+                            )
+                        )
+                    continue
+            for c, raw, p, hint, n in norms:
+                self.entries.append(
+                    _Entry(code, row_period or p, sname, a1(r, c), raw, n, hint or unit_text, sname)
+                )
+
+    def _sheet_year(self, sheet_name: str) -> int | None:
+        return self.sheet_years.get(sheet_name) or find_year(self.path.stem)
+
+    def _unknown(self, sheet: str, r: int, c: int | None, name: str, match: IndicatorMatch | None) -> None:
+        reason = match.reason if match is not None and match.reason else "unknown_indicator"
+        cands = match.candidates_text(self.res.catalog) if match is not None else ""
+        if reason == "ambiguous_indicator":
+            dzh = f"“{name}”可能是：{cands}；请使用标准指标名称"
+            den = f"'{name}' could be: {cands}; use the catalog name"
+        else:
+            dzh = f"“{name}”不在指标目录中" + (f"；最接近的：{cands}" if cands else "")
+            den = f"'{name}' is not in the catalog" + (f"; closest: {cands}" if cands else "")
+        self.out.problems.append(
+            problem(
+                reason,
+                self.file,
+                "row",
+                sheet=sheet,
+                cell=a1(r, c) if c is not None else None,
+                raw=name,
+                detail_zh=dzh,
+                detail_en=den,
+                org_code=self.out.org_code,
+            )
+        )
+
+    # -- validation and output --
+
+    def _finish(self, org: str, file_period: str | None, received: dt.date) -> None:
+        out = self.out
+        cat = self.res.catalog
+        county = org.split("-", 1)[0]
+        accepted: list[CellValue] = []
+        missing = 0
+        no_period: dict[str, str] = {}  # sheet → first value cell without a period
+        for e in self.entries:
+            period = e.period or self.sheet_periods.get(e.sheet_key, (None, None))[0]
+            if period is None:
+                no_period.setdefault(e.sheet, e.cell)
+                continue
+            ind = cat.indicators[e.indicator]
+            n = e.norm
+            rt = raw_text(e.raw)
+            if n.kind == "missing":
+                missing += 1
+                continue
+
+            def bad(code: str, dzh: str, den: str, e=e, period=period, rt=rt, ind=ind) -> None:
+                out.problems.append(
+                    problem(
+                        code,
+                        self.file,
+                        "value",
+                        sheet=e.sheet,
+                        cell=e.cell,
+                        raw=rt,
+                        indicator_code=e.indicator,
+                        period_code=period,
+                        org_code=org,
+                        detail_zh=f"{ind.name_zh}：{dzh}",
+                        detail_en=f"{ind.code}: {den}",
+                    )
+                )
+
+            if n.kind == "error":
+                bad("not_a_number", f"“{rt}”", f"'{rt}'")
+                continue
+            if ind.value_type == "text":
+                accepted.append(CellValue(ind.code, org, period, e.sheet, e.cell, rt, None, n.text, ind.unit))
+                continue
+            if n.kind != "number":
+                bad("not_a_number", f"“{rt}”不是数值", f"'{rt}' is not a number")
+                continue
+            value = n.value
+            written = self._written_unit(n.unit_hint or e.unit_text)
+            if written and written != ind.unit:
+                if written == "%" and ind.unit == "‰":
+                    value = value * 10
+                elif written == "‰" and ind.unit == "%":
+                    value = value / 10
+                elif ind.unit == "-":
+                    pass
+                else:
+                    bad(
+                        "wrong_unit",
+                        f"填写单位“{written}”，应为“{ind.unit}”",
+                        f"unit '{written}', expected '{ind.unit}'",
+                    )
+                    continue
+            lo, hi = self.res.unit_ranges.get(ind.unit, (None, None))
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                rng = f"{format_number(lo) if lo is not None else '-∞'}～{format_number(hi) if hi is not None else '∞'}"
+                bad(
+                    "out_of_range",
+                    f"{format_number(value)}{ind.unit} 不在 {rng} 之内",
+                    f"{format_number(value)} {ind.unit} outside {rng}",
+                )
+                continue
+            accepted.append(CellValue(ind.code, org, period, e.sheet, e.cell, rt, value, None, ind.unit))
+        out.missing_count = missing
+
+        if no_period:
+            detail_zh = "标题、工作表名、文件名和表头都未能确定报告期"
+            detail_en = "neither the title, the sheet name, the file name nor the header give the period"
+            if len(no_period) == len({e.sheet for e in self.entries}):
+                self._file_problem("unknown_period", detail_zh, detail_en)
+                out.values = []
+                return
+            for sheet in no_period:
+                out.problems.append(
+                    problem(
+                        "unknown_period",
+                        self.file,
+                        "sheet",
+                        sheet=sheet,
+                        detail_zh=detail_zh,
+                        detail_en=detail_en,
+                    )
+                )
+
+        accepted = self._conflicts(accepted)
+        periods = sorted({v.period_code for v in accepted} | ({file_period} if file_period else set()))
+        bad_periods = self._check_periods(periods, county, received, single=len(periods) == 1)
+        if bad_periods:
+            accepted = [v for v in accepted if v.period_code not in bad_periods]
+        out.period_codes = [p for p in periods if p not in bad_periods] or periods
+        if out.rejected:
+            out.values = []
+            return
+        out.values = accepted
+        if not accepted:
+            self._file_problem(
+                "no_values",
+                f"没有可入库的数值（{missing} 个空值）",
+                f"no loadable values ({missing} empty cells)",
+            )
+
+    def _written_unit(self, text: str | None) -> str | None:
+        if not text:
+            return None
+        return self.res.unit_keys.get(_unit_key(text))
+
+    def _conflicts(self, values: list[CellValue]) -> list[CellValue]:
+        groups: dict[tuple[str, str], list[CellValue]] = {}
+        for v in values:
+            groups.setdefault((v.indicator_code, v.period_code), []).append(v)
+        keep: list[CellValue] = []
+        dropped: set[int] = set()
+        for vs in groups.values():
+            if len(vs) == 1:
+                continue
+            distinct = {(v.value, v.value_text if v.value is None else None) for v in vs}
+            if len(distinct) == 1:
+                for v in vs[1:]:
+                    dropped.add(id(v))
+                continue
+            cells = "、".join(f"{v.sheet}!{v.cell}={v.raw_text}" for v in vs)
+            for v in vs:
+                dropped.add(id(v))
+                self.out.problems.append(
+                    problem(
+                        "conflicting_values",
+                        self.file,
+                        "value",
+                        sheet=v.sheet,
+                        cell=v.cell,
+                        raw=v.raw_text,
+                        indicator_code=v.indicator_code,
+                        period_code=v.period_code,
+                        org_code=v.org_code,
+                        detail_zh=f"{v.indicator_code} {v.period_code}：{cells}",
+                        detail_en=f"{v.indicator_code} {v.period_code}: {cells}",
+                    )
+                )
+        for v in values:
+            if id(v) not in dropped:
+                keep.append(v)
+        return keep
+
+    def _check_periods(self, periods: list[str], county: str, received: dt.date, single: bool) -> set[str]:
+        bad: set[str] = set()
+        expected = self.res.expected.get(county)
+        scope = "file" if single else "row"
+        for code in periods:
+            try:
+                p: Period = parse_period(code)
+            except CalendarError:
+                bad.add(code)
+                self.out.problems.append(
+                    problem(
+                        "unknown_period", self.file, scope, period_code=code, detail_zh=code, detail_en=code
+                    )
+                )
+                continue
+            limit = min(received, self.ctx.today)
+            if p.start > limit:
+                bad.add(code)
+                self.out.problems.append(
+                    problem(
+                        "period_in_future",
+                        self.file,
+                        scope,
+                        period_code=code,
+                        detail_zh=f"报告期 {p.label_zh} 始于 {p.start}，文件收到于 {received}",
+                        detail_en=f"period {code} starts {p.start}, file received {received}",
+                    )
+                )
+            elif expected is not None and code not in expected:
+                bad.add(code)
+                self.out.problems.append(
+                    problem(
+                        "period_not_expected",
+                        self.file,
+                        scope,
+                        period_code=code,
+                        detail_zh=f"报告期 {p.label_zh} 不在报送日历范围内",
+                        detail_en=f"period {code} is outside the reporting calendar",
+                    )
+                )
+        return bad
+
+
+_BY_ZH = {
+    "template": "模板元数据",
+    "title": "标题",
+    "sheet": "工作表名",
+    "filename": "文件名",
+    "column": "表头",
+    "folder": "文件夹",
+}
+
+
+def _choose_period(cands: list[tuple[str, str | None]]) -> tuple[str, str] | None:
+    """The first source that gives a period; a bare year is refined by a later, more specific
+    period of the same year (title "2012年…", sheet "3月" → 2012-03 by sheet)."""
+    first = next(((by, p) for by, p in cands if p), None)
+    if first is None:
+        return None
+    by, p = first
+    if len(p) == 4:
+        for by2, p2 in cands:
+            if p2 and len(p2) > 4 and p2[:4] == p:
+                return p2, by2
+    return p, by
+
+
+def _layout(book: Book, infos: list[_SheetInfo]) -> str:
+    if book.file_format == "csv":
+        return "csv"
+    kinds = [i.header.kind for i in infos]
+    if "months" in kinds:
+        return "months_as_columns"
+    if "long" in kinds:
+        return "long"
+    if len(infos) > 1:
+        return "multi_sheet"
+    return "wide"
+
+
+def _first_text(row: list) -> str:
+    for v in row:
+        if isinstance(v, str) and v.strip():
+            return clean_text(v)
+    return ""
+
+
+def _header_period(v: object) -> tuple[str | None, int | None] | None:
+    """(period code, bare month) when a header cell names a period: "2012年3月", "3月", a date cell."""
+    if v == "" or v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, str):
+        mo = month_of_header(v)
+        if mo is not None:
+            return (None, mo)
+        if len(v) <= 20 and ("年" in v or "-" in v or "季" in v or "Q" in v.upper()):
+            p = period_from_cell(v)
+            if p:
+                return (p, None)
+        return None
+    if isinstance(v, dt.date):
+        return (period_from_cell(v), None)
+    return None
+
+
+def _filled_row(sheet: Sheet, r: int) -> list:
+    """Row r with merged ranges' top-left values copied across the merged columns."""
+    row = list(sheet.rows[r]) if r < len(sheet.rows) else []
+    for (r0, c0), (r1, c1) in sheet.merged:
+        if r0 <= r <= r1:
+            top = sheet.cell(r0, c0)
+            for c in range(c0, c1 + 1):
+                while len(row) <= c:
+                    row.append("")
+                if row[c] == "":
+                    row[c] = top
+    return row
+
+
+def _read_meta(sheet: Sheet) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for row in sheet.rows[:100]:
+        if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
+            v = row[1]
+            meta[row[0].strip()] = raw_text(v).strip() if v != "" else ""
+    return meta

@@ -1,35 +1,344 @@
 """Command-line interface for analysts: `wuchuang <command>`.
 
-Commands read the latest published snapshot (never the pipeline's working file) unless they
-run the pipeline themselves.
+    wuchuang ingest [FILE ...] [--rerun] [--period P]   ingest now (Dagster run, recorded in DAGSTER_HOME)
+    wuchuang templates --period 2013-06 [--out DIR]     return forms for a period
+    wuchuang publish                                     publish the working database for readers
+    wuchuang status                                      last run, last publish, pending files, rejects
+    wuchuang sql "SELECT ..." [--csv]                    read-only query on the published snapshot
+
+Reads use the latest published snapshot (never the pipeline's working file). Exit codes: 0 ok,
+1 the work failed, 2 a user error (bad argument, refused SQL, unknown file), 3 the warehouse is
+busy (another process is writing it), 130 interrupted. User errors print a message in Chinese and
+English, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import os
 import sys
+import threading
+import time
+import uuid
+from pathlib import Path
 
 from pipelines.settings import Settings
 from pipelines.warehouse import publish
 
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+JOB = "monitoring_job"
+
+
+class CliError(Exception):
+    """A problem the user can act on: printed without a traceback."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.code = code
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Dagster plumbing (imported lazily: `status` and `sql` stay fast)
+
+
+def _instance(settings: Settings):
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME"):
+        home = settings.root / ".dagster_home"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+def _mark_dead_cli_runs(instance) -> None:
+    """Runs started by an earlier `wuchuang ingest` that was killed stay STARTED forever: mark them failed."""
+    import dagster as dg
+
+    for run in instance.get_runs(
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]), limit=50
+    ):
+        pid = run.tags.get("wuchuang/pid")
+        if pid and pid.isdigit() and not _alive(int(pid)):
+            instance.report_run_failed(run, "进程已终止 / the wuchuang process running it was killed")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _check_writer_free(settings: Settings) -> None:
+    """Fail fast (exit 3) when another process holds the working database."""
+    import duckdb
+
+    if not settings.warehouse_path.exists():
+        return
+    try:
+        duckdb.connect(str(settings.warehouse_path)).close()
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise CliError(
+                "数据仓库正被另一个进程写入（可能是 Dagster 运行），请稍后再试 / the warehouse is being written by "
+                "another process (a Dagster run?); try again later",
+                EXIT_BUSY,
+            ) from None
+        raise
+
+
+class _Progress(threading.Thread):
+    """Prints step starts/ends and the assets' own log lines while a run executes in-process."""
+
+    def __init__(self, instance, run_id: str, total: int):
+        super().__init__(daemon=True)
+        self.instance, self.run_id, self.total = instance, run_id, total
+        self.cursor: str | None = None
+        self.done = 0
+        self.started: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.poll()
+            self.stop.wait(0.5)
+
+    def poll(self) -> None:
+        from dagster import DagsterEventType as E
+
+        try:
+            conn = self.instance.get_records_for_run(self.run_id, cursor=self.cursor)
+        except Exception:  # the run is not stored yet
+            return
+        self.cursor = conn.cursor
+        for rec in conn.records:
+            entry = rec.event_log_entry
+            ev = entry.dagster_event
+            step = entry.step_key or ""
+            if ev is None:
+                if entry.level >= 20 and step and entry.user_message:
+                    print(f"      {entry.user_message}", flush=True)
+                continue
+            if ev.event_type == E.STEP_START:
+                self.started[step] = time.monotonic()
+                print(f"[{self.done + 1}/{self.total}] ▶ {step} …", flush=True)
+            elif ev.event_type in (E.STEP_SUCCESS, E.STEP_FAILURE, E.STEP_SKIPPED):
+                self.done += 1
+                took = time.monotonic() - self.started.get(step, time.monotonic())
+                mark = {E.STEP_SUCCESS: "✓", E.STEP_FAILURE: "✗", E.STEP_SKIPPED: "–"}[ev.event_type]
+                print(f"[{self.done}/{self.total}] {mark} {step} ({took:.1f} s)", flush=True)
+
+
+def _run_job(settings: Settings, asset_keys=None, tags: dict | None = None) -> bool:
+    """Execute `monitoring_job` (or a selection of it) in-process with progress; True on success."""
+    from pipelines.definitions import defs
+
+    instance = _instance(settings)
+    _mark_dead_cli_runs(instance)
+    job = defs.resolve_job_def(JOB)
+    total = len(asset_keys) if asset_keys is not None else len(job.asset_layer.executable_asset_keys)
+    run_id = str(uuid.uuid4())
+    progress = _Progress(instance, run_id, total)
+    progress.start()
+    try:
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            asset_selection=list(asset_keys) if asset_keys is not None else None,
+            raise_on_error=False,
+            tags={"wuchuang/trigger": "cli", "wuchuang/pid": str(os.getpid()), **(tags or {})},
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
+    finally:
+        progress.stop.set()
+        progress.join(timeout=5)
+        progress.poll()
+    if not result.success:
+        for ev in result.all_events:
+            if ev.is_step_failure and ev.step_failure_data and ev.step_failure_data.error:
+                _err(f"✗ {ev.step_key}: {ev.step_failure_data.error.message.strip()[:2000]}")
+    print(f"运行 / run {run_id}: {'成功 succeeded' if result.success else '失败 failed'}", flush=True)
+    return result.success
+
+
+def _downstream_of_returns() -> set:
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    returns = dg.AssetSelection.assets("departmental_returns")
+    if dg.AssetKey("departmental_returns") not in graph.get_all_asset_keys():
+        raise CliError("入库资产尚未注册 / the departmental_returns asset is not registered", EXIT_FAILED)
+    return (returns.downstream() - returns).resolve(graph)
+
+
+def _raw_paths(settings: Settings, files: list[str]) -> list[Path]:
+    raw = settings.raw_dir.resolve()
+    out = []
+    for f in files:
+        p = Path(f).expanduser()
+        p = (p if p.is_absolute() else Path.cwd() / p).resolve()
+        if not p.is_file():
+            alt = (raw / f).resolve()
+            if alt.is_file() and alt.is_relative_to(raw):
+                p = alt
+            else:
+                raise CliError(f"找不到文件：{f} / file not found: {f}")
+        if not p.is_relative_to(raw):
+            raise CliError(
+                f"文件不在报表接收目录 {raw} 中，请先放入 <县代码>/<单位代码>/ 子目录：{f} / "
+                f"the file is not inside the raw folder {raw}; put it under <county>/<unit>/ first: {f}"
+            )
+        out.append(p)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    settings.ensure_dirs()
+    _check_writer_free(settings)
+    if not args.files and not args.period:
+        if args.rerun:
+            raise CliError("--rerun 需要文件或 --period / --rerun needs files or --period")
+        print(f"入库并发布 / ingesting {settings.raw_dir} and publishing …", flush=True)
+        return EXIT_OK if _run_job(settings) else EXIT_FAILED
+
+    from pipelines.assets.returns import ingest_return_files
+    from pipelines.resources import WarehouseResource
+
+    warehouse = WarehouseResource.from_settings(settings)
+    downstream = _downstream_of_returns()
+    if args.rerun or args.period:
+        from pipelines.jobs import RerunTargetError, rerun_returns
+
+        rels = [
+            p.relative_to(settings.raw_dir.resolve()).as_posix() for p in _raw_paths(settings, args.files)
+        ]
+        try:
+            forgotten, summary = rerun_returns(warehouse, rels, args.period)
+        except RerunTargetError as exc:
+            raise CliError(str(exc)) from None
+        print(f"重新入库 / re-run: 清除 forgot {forgotten} 个已登记文件 registered file(s)", flush=True)
+    else:
+        paths = _raw_paths(settings, args.files)
+        print(f"入库 / ingesting {len(paths)} 个文件 file(s) …", flush=True)
+        summary = ingest_return_files(warehouse, paths)
+    for line in summary.lines():
+        print(f"      {line}", flush=True)
+    print("更新校验、专题表并发布 / refreshing validation and marts, publishing …", flush=True)
+    return (
+        EXIT_OK if _run_job(settings, downstream, {"wuchuang/files": str(len(args.files))}) else EXIT_FAILED
+    )
+
+
+def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.catalog import load_catalog
+    from pipelines.profile import load_profiles
+    from pipelines.reporting_calendar import CalendarError
+    from pipelines.returns.templates import generate_period_templates
+
+    catalog = load_catalog(settings.standards_dir)
+    profiles = load_profiles(settings.profiles_dir, catalog)
+    chosen = [p for p in profiles if args.county in (None, p.code)]
+    if not chosen:
+        raise CliError(f"未找到县档案 / no county profile '{args.county}'")
+    out = Path(args.out) if args.out else settings.templates_dir / args.period
+    try:
+        paths = generate_period_templates(catalog, chosen[0], args.period, out)
+    except (CalendarError, ValueError) as exc:
+        raise CliError(f"报告期无效 / invalid period '{args.period}': {exc}") from None
+    for i, p in enumerate(paths, 1):
+        print(f"[{i}/{len(paths)}] {p.name}", flush=True)
+    print(f"已生成 {len(paths)} 份模板 / wrote {len(paths)} forms to {out}")
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        path = publish.publish(settings.warehouse_path, settings.published_dir, settings.keep_snapshots)
+    except publish.PublishError as exc:
+        busy = "lock" in str(exc).lower() or "另一个" in str(exc)
+        raise CliError(str(exc), EXIT_BUSY if busy else EXIT_FAILED) from None
+    manifest = publish.snapshot_manifest(settings.published_dir)
+    rows = sum(manifest.get("tables", {}).values())
+    print(f"已发布 / published {path.name}: {len(manifest.get('tables', {}))} 表 tables, {rows:,} 行 rows")
+    return EXIT_OK
+
+
+def pending_files(settings: Settings, registered: dict[str, set[int]]) -> list[str]:
+    """Files in the raw folder not yet registered at that path with that size (new or changed)."""
+    from pipelines.sensors import scan_raw_folder
+
+    return [
+        path
+        for path, (size, _) in scan_raw_folder(settings.raw_dir).items()
+        if size not in registered.get(path, ())
+    ]
+
+
+def _last_run_line(settings: Settings) -> str | None:
+    if not os.environ.get("DAGSTER_HOME") and not (settings.root / ".dagster_home").is_dir():
+        return None
+    try:
+        import dagster as dg
+
+        instance = _instance(settings)
+        runs = instance.get_runs(dg.RunsFilter(job_name=JOB), limit=1)
+    except Exception:  # status must work without a readable Dagster instance
+        return None
+    if not runs:
+        return "最近运行 / last run: 无 none"
+    run = runs[0]
+    record = instance.get_run_record_by_id(run.run_id)
+    when = record.update_timestamp if record else None
+    stamp = when.astimezone().strftime("%Y-%m-%d %H:%M:%S") if when else "?"
+    trigger = run.tags.get("wuchuang/trigger") or run.tags.get("dagster/sensor_name") or "ui"
+    return f"最近运行 / last run: {run.status.value} · {stamp} · {trigger} · {run.run_id[:8]}"
+
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    line = _last_run_line(settings)
+    if line:
+        print(line)
     try:
         conn = publish.connect_readonly(settings.published_dir)
     except publish.NoSnapshotError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+        _err(str(exc))
+        pending = pending_files(settings, {})
+        print(f"待入库文件 / files pending: {len(pending)}")
+        return EXIT_FAILED
     try:
+        manifest = publish.snapshot_manifest(settings.published_dir)
         snap = publish.latest_snapshot(settings.published_dir)
-        print(f"已发布快照 / published snapshot: {snap.name}")
+        when = manifest.get("published_at")
+        if when:
+            when = dt.datetime.fromisoformat(when).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        print(f"已发布快照 / published snapshot: {snap.name}" + (f" · {when}" if when else ""))
         rows = conn.execute(
             "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() ORDER BY 1, 2"
         ).fetchall()
         for schema, table, n in rows:
             print(f"  {schema}.{table:<28} {n:>9,}")
-        if conn.execute(
+        has_files = conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'core' AND table_name = 'source_file'"
-        ).fetchone()[0]:
+        ).fetchone()[0]
+        registered: dict[str, set[int]] = {}
+        if has_files:
             summary = conn.execute(
                 "SELECT status, count(*), sum(values_loaded), sum(values_quarantined) "
                 "FROM core.source_file GROUP BY 1 ORDER BY 1"
@@ -41,9 +350,104 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
                         f"  {status:<10} {n:>5} 个文件 files, {loaded or 0:>7} 值入库 loaded, "
                         f"{quarantined or 0:>5} 值隔离 quarantined"
                     )
+            for path, size in conn.execute("SELECT path, size_bytes FROM core.source_file").fetchall():
+                registered.setdefault(path, set()).add(size)
+            rejects = conn.execute(
+                "SELECT path, message_zh, message_en FROM core.source_file WHERE status = 'rejected' "
+                "ORDER BY path LIMIT ?",
+                [args.limit],
+            ).fetchall()
+            if rejects:
+                print("拒收文件 / rejected files:")
+                for path, zh, en in rejects:
+                    print(f"  {path}\n      {zh}\n      {en}")
     finally:
         conn.close()
-    return 0
+    pending = pending_files(settings, registered)
+    print(
+        f"待入库文件 / files pending (in {settings.raw_dir}, not in the published snapshot): {len(pending)}"
+    )
+    for p in pending[: args.limit]:
+        print(f"  {p}")
+    return EXIT_OK
+
+
+def _print_table(columns: list[str], rows: list[tuple]) -> None:
+    def cell(v) -> str:
+        return "NULL" if v is None else str(v).replace("\n", " ")
+
+    body = [[cell(v) for v in r] for r in rows]
+
+    def width(s: str) -> int:  # CJK characters take two columns in a terminal
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+    widths = [max([width(c), *(width(r[i]) for r in body)]) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return " | ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True))
+
+    print(line(columns))
+    print("-+-".join("-" * w for w in widths))
+    for r in body:
+        print(line(r))
+
+
+def _fallback_query(snapshot: Path, sql: str, max_rows: int) -> tuple[list[str], list[tuple], bool]:
+    """Minimal read-only guard when the dashboard's sql_guard is not available."""
+    import duckdb
+
+    conn = duckdb.connect(
+        str(snapshot),
+        read_only=True,
+        config={"enable_external_access": False, "autoload_known_extensions": False},
+    )
+    try:
+        conn.execute("SET lock_configuration = true")
+        statements = duckdb.extract_statements(sql)
+        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+            raise CliError("只允许单条 SELECT 查询 / only a single SELECT statement is allowed")
+        cur = conn.execute(sql)
+        rows = cur.fetchmany(max_rows + 1)
+        return [d[0] for d in cur.description or []], rows[:max_rows], len(rows) > max_rows
+    except duckdb.Error as exc:
+        raise CliError(f"查询失败 / query failed: {exc}") from None
+    finally:
+        conn.close()
+
+
+def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        snapshot = publish.latest_snapshot(settings.published_dir)
+    except publish.NoSnapshotError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from None
+    query = sys.stdin.read() if args.query == "-" else args.query
+    try:
+        from dashboards import sql_guard
+    except ImportError:
+        sql_guard = None
+    if sql_guard is not None:
+        try:
+            res = sql_guard.run_query(snapshot, query, row_cap=args.max_rows, timeout_s=args.timeout)
+        except sql_guard.GuardError as exc:
+            raise CliError(str(exc)) from None
+        columns = list(res.frame.columns)
+        rows = list(res.frame.itertuples(index=False, name=None))
+        truncated = res.truncated
+    else:
+        columns, rows, truncated = _fallback_query(snapshot, query, args.max_rows)
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if v is None else v for v in r] for r in rows)
+    else:
+        _print_table(columns, rows)
+        print(f"({len(rows)} 行 rows)")
+    if truncated:
+        _err(f"结果已截断为前 {args.max_rows} 行 / result truncated to the first {args.max_rows} rows")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,15 +455,54 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wuchuang", description="创建工作指标监测 / creation-campaign indicator monitoring"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("status", help="显示已发布仓库概况 / show the published warehouse")
+
+    p = sub.add_parser("ingest", help="立即入库并发布 / ingest now and publish")
+    p.add_argument(
+        "files", nargs="*", help="只入库这些文件（位于报表接收目录中） / only these files (inside data/raw/)"
+    )
+    p.add_argument(
+        "--rerun", action="store_true", help="即使已入库也重新读取 / re-read even if already registered"
+    )
+    p.add_argument(
+        "--period", help="重新入库某报告期的全部文件 / re-run every file of a period, e.g. 2012-03"
+    )
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("templates", help="生成某报告期的填报模板 / generate return forms for a period")
+    p.add_argument("--period", required=True, help="报告期 / period code: 2013-06, 2013-Q2, 2013")
+    p.add_argument("--out", help="输出文件夹 / output folder (default data/templates/<period>)")
+    p.add_argument("--county", help="县代码 / county code (default: the first profile)")
+    p.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("publish", help="发布只读快照 / publish a read-only snapshot")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser(
+        "status", help="运行、发布、待入库与拒收文件 / runs, publish, pending and rejected files"
+    )
+    p.add_argument("--limit", type=int, default=20, help="列出条数上限 / list at most N items")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("sql", help="只读 SQL 查询（已发布快照） / read-only SQL on the published snapshot")
+    p.add_argument("query", help="SELECT 语句，- 表示从标准输入读取 / a SELECT statement, - reads stdin")
+    p.add_argument("--csv", action="store_true", help="输出 CSV / output CSV")
+    p.add_argument("--max-rows", type=int, default=1000, help="最多返回行数 / row cap")
+    p.add_argument("--timeout", type=float, default=30.0, help="超时秒数 / time limit in seconds")
+    p.set_defaults(func=cmd_sql)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args, Settings.from_env())
+    try:
+        return args.func(args, Settings.from_env())
+    except CliError as exc:
+        _err(str(exc))
+        return exc.code
+    except KeyboardInterrupt:
+        _err("已中断 / interrupted")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ class Config:
     work_dir: Path
     only: tuple[str, ...] = ()
     seed: int = 20120301
+    keep: bool = False
     notes: list[str] = field(default_factory=list)
 
 

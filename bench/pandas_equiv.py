@@ -1,0 +1,276 @@
+"""The dashboard's answers computed in pandas, for the scale comparison.
+
+`load_frames(conn)` loads the tables the dashboard reads into pandas (the columns it uses); each
+function below computes the same answer as the `dashboards.data` function of the same name from
+those frames. The benchmark checks that both give the same number of rows.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+VERDICT_COLS = [
+    "county_code",
+    "subject_org_code",
+    "requirement_code",
+    "campaign_code",
+    "edition_code",
+    "indicator_code",
+    "period_code",
+    "grain",
+    "status",
+    "value",
+    "value_text",
+    "comparison",
+    "threshold_value",
+    "threshold_token",
+    "margin",
+    "is_veto",
+    "weight",
+    "is_confirmed",
+    "explanation_zh",
+    "explanation_en",
+    "reporting_org_code",
+]
+
+TABLES = {
+    "dim.county": None,
+    "dim.campaign": None,
+    "dim.county_campaign": None,
+    "dim.org_unit": None,
+    "dim.period": None,
+    "dim.indicator": None,
+    "dim.requirement": None,
+    "dim.edition": None,
+    "dim.county_requirement": None,
+    "dim.assignment": None,
+    "dim.reporting_deadline": None,
+    "dim.plan_phase": None,
+    "dim.milestone": None,
+    "compliance.verdict": VERDICT_COLS,
+    "core.observation": None,
+    "core.source_file": None,
+    "core.submission": None,
+    "core.quarantine": None,
+}
+
+
+def load_frames(conn: duckdb.DuckDBPyConnection, marts: list[str]) -> dict[str, pd.DataFrame]:
+    frames = {}
+    for name, cols in {**TABLES, **{m: None for m in marts}}.items():
+        select = ", ".join(f'"{c}"' for c in cols) if cols else "*"
+        frames[name] = conn.execute(f"SELECT {select} FROM {name}").df()
+    return frames
+
+
+def _sort(df: pd.DataFrame, by: list[str], ascending=True, na_position="last") -> pd.DataFrame:
+    return df.sort_values(by, ascending=ascending, na_position=na_position, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def counties(f):
+    return _sort(f["dim.county"][["county_code", "name_zh", "name_en"]], ["county_code"])
+
+
+def campaigns(f, county):
+    cc = f["dim.county_campaign"]
+    cc = cc[cc["county_code"] == county]
+    out = f["dim.campaign"].merge(cc, on="campaign_code", how="left", suffixes=("", "_cc"))
+    return _sort(out, ["acceptance_date", "campaign_code"])
+
+
+def units(f, county):
+    o = f["dim.org_unit"]
+    o = o[(o["county_code"] == county) & o["level"].isin(["department", "town"])].copy()
+    o["_k"] = (o["level"] != "department").astype(int)
+    return _sort(o, ["_k", "org_code"]).drop(columns="_k")
+
+
+def months(f, county):
+    v = f["compliance.verdict"]
+    found = set(v.loc[(v["county_code"] == county) & (v["grain"] == "ytd_month"), "period_code"])
+    s = f["core.submission"]
+    p = f["dim.period"]
+    monthly = set(p.loc[p["frequency"] == "monthly", "period_code"])
+    sub = s.loc[s["county_code"] == county, "period_code"]
+    found |= set(sub[sub.isin(monthly)])
+    return sorted(found or monthly)
+
+
+def period_info(f, period_code):
+    p = f["dim.period"]
+    return p[p["period_code"] == period_code]
+
+
+def indicators(f, county):
+    m = f["dim.indicator"].merge(
+        f["dim.requirement"][["indicator_code", "campaign_code"]], on="indicator_code"
+    )
+    g = m.groupby(["indicator_code", "name_zh", "name_en", "unit", "frequency"], dropna=False, sort=True)[
+        "campaign_code"
+    ].agg(lambda s: sorted(set(s)))
+    return g.reset_index()
+
+
+def verdicts_asof(f, county, period, campaign=None):
+    v = f["compliance.verdict"]
+    mask = (
+        (v["county_code"] == county)
+        & (v["subject_org_code"] == county)
+        & (v["grain"] == "ytd_month")
+        & (v["period_code"] == period)
+    )
+    if campaign is not None:
+        mask &= v["campaign_code"] == campaign
+    out = v[mask]
+    r = f["dim.requirement"][["requirement_code", "name_zh", "name_en"]].rename(
+        columns={"name_zh": "req_name_zh", "name_en": "req_name_en"}
+    )
+    i = f["dim.indicator"][["indicator_code", "name_zh", "name_en", "unit"]].rename(
+        columns={"name_zh": "ind_name_zh", "name_en": "ind_name_en"}
+    )
+    e = f["dim.edition"][["edition_code", "name_zh", "name_en"]].rename(
+        columns={"name_zh": "edition_name_zh", "name_en": "edition_name_en"}
+    )
+    out = out.merge(r, on="requirement_code", how="left").merge(i, on="indicator_code", how="left")
+    out = out.merge(e, on="edition_code", how="left")
+    return _sort(out, ["campaign_code", "is_veto", "requirement_code"], ascending=[True, False, True])
+
+
+def verdict_history(f, county, upto, campaign=None):
+    v = f["compliance.verdict"]
+    mask = (
+        (v["county_code"] == county)
+        & (v["subject_org_code"] == county)
+        & (v["grain"] == "ytd_month")
+        & (v["period_code"] <= upto)
+    )
+    if campaign is not None:
+        mask &= v["campaign_code"] == campaign
+    cols = [
+        "requirement_code",
+        "campaign_code",
+        "indicator_code",
+        "period_code",
+        "status",
+        "value",
+        "margin",
+        "weight",
+        "is_veto",
+    ]
+    return _sort(v.loc[mask, cols], ["period_code"])
+
+
+def mart(f, name, county):
+    m = f[f"marts.{name}"]
+    return m[m["county_code"] == county] if "county_code" in m.columns else m
+
+
+def observations(f, county, indicator):
+    o = f["core.observation"]
+    o = o[(o["county_code"] == county) & (o["indicator_code"] == indicator)]
+    o = o.merge(f["core.source_file"][["file_id", "file_name", "path"]], on="file_id", how="left")
+    ou = f["dim.org_unit"][["org_code", "name_zh", "name_en"]].rename(
+        columns={"name_zh": "org_name_zh", "name_en": "org_name_en"}
+    )
+    o = o.merge(ou, on="org_code", how="left")
+    o = o.merge(f["dim.period"][["period_code", "frequency", "end_date"]], on="period_code", how="left")
+    return _sort(o, ["end_date", "org_code", "revision_no"])
+
+
+def indicator_requirements(f, county, indicator):
+    r = f["dim.requirement"]
+    r = r[r["indicator_code"] == indicator]
+    c = f["dim.campaign"][["campaign_code", "name_zh", "name_en"]].rename(
+        columns={"name_zh": "campaign_zh", "name_en": "campaign_en"}
+    )
+    e = f["dim.edition"][["edition_code", "effective_from", "effective_to"]]
+    cr = f["dim.county_requirement"]
+    cr = cr.loc[cr["county_code"] == county, ["requirement_code", "threshold_value"]].rename(
+        columns={"threshold_value": "cr_threshold"}
+    )
+    out = (
+        r.merge(c, on="campaign_code")
+        .merge(e, on="edition_code")
+        .merge(cr, on="requirement_code", how="left")
+    )
+    out["threshold_value"] = out["cr_threshold"].fillna(out["threshold_value"])
+    return _sort(out, ["campaign_code", "effective_from"])
+
+
+def submissions(f, county):
+    s = f["core.submission"]
+    s = s[s["county_code"] == county]
+    ou = f["dim.org_unit"][["org_code", "name_zh", "name_en"]].rename(
+        columns={"name_zh": "org_name_zh", "name_en": "org_name_en"}
+    )
+    s = s.merge(ou, on="org_code", how="left")
+    s = s.merge(
+        f["dim.period"][["period_code", "frequency", "year", "end_date"]], on="period_code", how="left"
+    )
+    return _sort(s, ["end_date", "org_code", "revision_no"])
+
+
+def expected_returns(f, county, period):
+    p = f["dim.period"]
+    p = p[p["period_code"] == period]
+    a = f["dim.assignment"]
+    a = a[(a["county_code"] == county) & a["frequency"].isin(p["frequency"])]
+    expected = a[["org_code"]].drop_duplicates()
+    s = f["core.submission"]
+    s = s[(s["county_code"] == county) & (s["period_code"] == period)]
+    sent = (
+        s.groupby("org_code")
+        .agg(
+            first_received=("received_at", "min"),
+            revisions=("revision_no", "max"),
+            any_on_time=("is_on_time", "any"),
+            working_days_late=("working_days_late", "min"),
+        )
+        .reset_index()
+    )
+    out = expected.merge(sent, on="org_code", how="left")
+    ou = f["dim.org_unit"][["org_code", "name_zh", "name_en"]]
+    out = out.merge(ou, on="org_code", how="left")
+    d = f["dim.reporting_deadline"]
+    d = d[(d["county_code"] == county) & (d["period_code"] == period)]
+    out["due_date"] = d["due_date"].iloc[0] if len(d) else pd.NaT
+    out["return_status"] = "late"
+    out.loc[out["any_on_time"].fillna(False).astype(bool), "return_status"] = "on_time"
+    out.loc[out["first_received"].isna(), "return_status"] = "missing"
+    return _sort(
+        out,
+        ["return_status", "working_days_late", "org_code"],
+        ascending=[False, False, True],
+        na_position="first",
+    )
+
+
+def source_files(f, county):
+    sf = f["core.source_file"]
+    sf = sf[(sf["county_code"] == county) | sf["county_code"].isna()]
+    return _sort(sf, ["received_at", "file_name"], ascending=[False, True])
+
+
+def quarantine(f, county):
+    q = f["core.quarantine"]
+    sf = f["core.source_file"][["file_id", "county_code"]]
+    q = q.merge(sf, on="file_id", how="left")
+    q = q[(q["county_code"] == county) | q["county_code"].isna()]
+    return _sort(q, ["detected_at", "file_name", "sheet", "cell"], ascending=[False, True, True, True])
+
+
+def plan(f, county):
+    ph = f["dim.plan_phase"]
+    ph = _sort(ph[ph["county_code"] == county], ["start_date"])
+    m = f["dim.milestone"]
+    m = m[m["county_code"] == county].merge(
+        f["dim.campaign"][["campaign_code", "name_zh", "name_en"]].rename(
+            columns={"name_zh": "campaign_zh", "name_en": "campaign_en"}
+        ),
+        on="campaign_code",
+        how="left",
+    )
+    return {"phases": ph, "milestones": _sort(m, ["due_date"])}

@@ -1,0 +1,301 @@
+"""Scale: synthetic warehouses (one county, a province, the nation) and the dashboard's queries.
+
+For each size: build the warehouse (`bench.synth`) as a published snapshot, then time every data
+function of `dashboards/data.py` the pages call, with Streamlit's cache bypassed (each call opens
+its short-lived read-only connection and runs its SQL: a cache miss, the worst case a user sees),
+against the same answer computed in pandas from frames loaded once (`bench.pandas_equiv`; the
+one-time load is reported separately, so the pandas figure is its best case). Repetitions draw a
+different county / month / campaign / indicator each time and alternate which side runs first.
+Peak memory of the dashboard process: a subprocess (`bench.dashboard_probe`) that imports the
+dashboard's data module and calls every function for several counties with its caches on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import logging
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from bench import pandas_equiv
+from bench.common import Config, median, percentile
+from bench.synth import FIRST_YEAR, LAST_YEAR, build_warehouse, county_codes
+
+SNAPSHOT_TEMPLATE = "warehouse-20260101T000000000000Z-{token}.duckdb"
+
+# data function -> which drawn arguments it takes
+CALLS: dict[str, tuple[str, ...]] = {
+    "counties": (),
+    "campaigns": ("county",),
+    "units": ("county",),
+    "months": ("county",),
+    "period_info": ("period",),
+    "indicators": ("county",),
+    "verdicts_asof": ("county", "period", "campaign"),
+    "verdict_history": ("county", "period", "campaign"),
+    "observations": ("county", "indicator"),
+    "indicator_requirements": ("county", "indicator"),
+    "submissions": ("county",),
+    "expected_returns": ("county", "period"),
+    "source_files": ("county",),
+    "quarantine": ("county",),
+    "plan": ("county",),
+}
+ARG_NAMES = {
+    "county": "county",
+    "period": "period",
+    "period_code": "period",
+    "upto": "period",
+    "campaign": "campaign",
+    "indicator": "indicator",
+}
+NOT_QUERIES = {
+    "settings",
+    "snapshot_path",
+    "snapshot_name",
+    "tables",
+    "has",
+    "require",
+    "has_columns",
+    "query",
+}
+
+
+def publish_synthetic(work_dir: Path, name: str, n_counties: int) -> tuple[Path, dict]:
+    """Build the warehouse straight into <work>/scale-<name>/published/ and point CURRENT at it."""
+    wh_dir = work_dir / f"scale-{name}"
+    pub = wh_dir / "published"
+    pub.mkdir(parents=True, exist_ok=True)
+    token = f"{abs(hash((name, n_counties, time.time()))) % 16**8:08x}"
+    for old in pub.glob("warehouse-*.duckdb"):
+        old.unlink()
+    snap = pub / SNAPSHOT_TEMPLATE.format(token=token)
+    info = build_warehouse(snap, n_counties)
+    (pub / "CURRENT").write_text(snap.name + "\n", encoding="utf-8")
+    return wh_dir, info
+
+
+def _marts_with_county(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT table_name FROM duckdb_columns() WHERE schema_name = 'marts' "
+        "AND column_name = 'county_code' ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def draws(conn: duckdb.DuckDBPyConnection, n_counties: int, reps: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    codes = [c for (c,) in conn.execute("SELECT county_code FROM dim.county ORDER BY 1").fetchall()]
+    seed_code = conn.execute(
+        "SELECT min(county_code) FILTER (WHERE county_code LIKE '5119%') FROM dim.county"
+    )
+    seed_code = seed_code.fetchone()[0] or codes[0]
+    codes = county_codes(n_counties, seed_code)
+    campaigns = [c for (c,) in conn.execute("SELECT campaign_code FROM dim.campaign ORDER BY 1").fetchall()]
+    indicators = [
+        i for (i,) in conn.execute("SELECT DISTINCT indicator_code FROM dim.assignment ORDER BY 1").fetchall()
+    ]
+    out = []
+    for _ in range(reps):
+        out.append(
+            {
+                "county": rng.choice(codes),
+                "period": f"{rng.randint(FIRST_YEAR, LAST_YEAR)}-{rng.randint(1, 12):02d}",
+                "campaign": rng.choice([None, *campaigns]),
+                "indicator": rng.choice(indicators),
+            }
+        )
+    return out
+
+
+def discover(data) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """The calls to time: the known ones that exist in dashboards.data, plus any other public
+    function whose parameters are all known argument names. Returns (calls, notes)."""
+    calls, notes = {}, []
+    for name, args in CALLS.items():
+        if callable(getattr(data, name, None)):
+            calls[name] = args
+        else:
+            notes.append(f"dashboards.data.{name} no longer exists: skipped")
+    for name, fn in inspect.getmembers(data, inspect.isfunction):
+        if name.startswith("_") or name in calls or name in NOT_QUERIES or fn.__module__ != data.__name__:
+            continue
+        if name in ("mart", "feedback_file"):
+            continue
+        params = [
+            p for p in inspect.signature(fn).parameters.values() if p.default is inspect.Parameter.empty
+        ]
+        if all(p.name in ARG_NAMES for p in params):
+            calls[name] = tuple(ARG_NAMES[p.name] for p in params)
+            notes.append(f"dashboards.data.{name}: discovered, timed without a pandas equivalent")
+        else:
+            notes.append(f"dashboards.data.{name}: parameters {[p.name for p in params]} unknown, not timed")
+    return calls, notes
+
+
+@contextlib.contextmanager
+def uncached_data(wh_dir: Path):
+    """dashboards.data pointed at wh_dir, with the query cache bypassed (every call hits DuckDB)."""
+    old_env = os.environ.get("WUCHUANG_WAREHOUSE_DIR")
+    os.environ["WUCHUANG_WAREHOUSE_DIR"] = str(wh_dir)
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    import dashboards.data as data
+
+    original = data._query
+
+    def _uncached(snapshot_name, sql, params):
+        conn = data._open(snapshot_name)
+        try:
+            return conn.execute(sql, list(params)).df()
+        finally:
+            conn.close()
+
+    data._query = _uncached
+    try:
+        yield data
+    finally:
+        data._query = original
+        if old_env is None:
+            os.environ.pop("WUCHUANG_WAREHOUSE_DIR", None)
+        else:
+            os.environ["WUCHUANG_WAREHOUSE_DIR"] = old_env
+
+
+def _nrows(x) -> int:
+    """Rows of an answer: a frame, a list, a dict of frames, or one record (a dict of scalars)."""
+    if isinstance(x, dict):
+        if x and all(hasattr(v, "columns") for v in x.values()):
+            return sum(len(v) for v in x.values())
+        return 1 if x else 0
+    return len(x)
+
+
+def _args(spec: tuple[str, ...], d: dict) -> tuple:
+    return tuple(d[a] for a in spec)
+
+
+def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) -> dict:
+    conn = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        marts = _marts_with_county(conn)
+        ds = draws(conn, n_counties, cfg.size.query_reps, cfg.seed)
+        t0 = time.perf_counter()
+        frames = pandas_equiv.load_frames(conn, [f"marts.{m}" for m in marts])
+        pandas_load_s = time.perf_counter() - t0
+        pandas_bytes = int(sum(df.memory_usage(deep=True).sum() for df in frames.values()))
+    finally:
+        conn.close()
+    results: dict[str, dict] = {}
+    with uncached_data(wh_dir) as data:
+        data._catalog.clear()
+        calls, notes = discover(data)
+        specs: dict[str, tuple] = {}
+        for name, spec in calls.items():
+            specs[name] = (
+                (lambda d, name=name, spec=spec: getattr(data, name)(*_args(spec, d))),
+                (lambda d, name=name, spec=spec: getattr(pandas_equiv, name)(frames, *_args(spec, d)))
+                if hasattr(pandas_equiv, name)
+                else None,
+            )
+        for m in marts:
+            specs[f"mart:{m}"] = (
+                (lambda d, m=m: data.mart(m, "WHERE county_code = ?", [d["county"]])),
+                (lambda d, m=m: pandas_equiv.mart(frames, m, d["county"])),
+            )
+        # warm-up: first open of the file, OS page cache, imports
+        for duck, _pd in specs.values():
+            duck(ds[0])
+        for name, (duck, pdf) in specs.items():
+            dt_duck, dt_pd, mismatches = [], [], []
+            for i, d in enumerate(ds):
+                order = [("duck", duck), ("pandas", pdf)] if i % 2 == 0 else [("pandas", pdf), ("duck", duck)]
+                rows = {}
+                for side, fn in order:
+                    if fn is None:
+                        continue
+                    t = time.perf_counter()
+                    res = fn(d)
+                    (dt_duck if side == "duck" else dt_pd).append(time.perf_counter() - t)
+                    rows[side] = _nrows(res)
+                if "pandas" in rows and rows["pandas"] != rows["duck"]:
+                    mismatches.append({"args": d, **rows})
+            r = {
+                "duckdb_p50_ms": median(dt_duck) * 1000,
+                "duckdb_p95_ms": percentile(dt_duck, 95) * 1000,
+                "duckdb_max_ms": max(dt_duck) * 1000,
+                "reps": len(dt_duck),
+            }
+            if dt_pd:
+                r["pandas_p50_ms"] = median(dt_pd) * 1000
+                r["pandas_p95_ms"] = percentile(dt_pd, 95) * 1000
+                r["speedup_p50"] = r["pandas_p50_ms"] / r["duckdb_p50_ms"]
+                r["same_rows"] = not mismatches
+                if mismatches:
+                    r["mismatches"] = mismatches[:3]
+            results[name] = r
+    del frames
+    return {
+        "queries": results,
+        "notes": notes,
+        "pandas_load_s": pandas_load_s,
+        "pandas_frames_bytes": pandas_bytes,
+        "draws": ds[:5],
+    }
+
+
+def dashboard_memory(wh_dir: Path, n_counties: int, seed_code: str, n_probe: int = 5) -> dict:
+    """Peak RSS of a fresh process running the dashboard's data functions (caches on)."""
+    codes = county_codes(n_counties, seed_code)
+    rng = random.Random(7)
+    probe = [seed_code] + rng.sample(codes[1:], min(n_probe - 1, len(codes) - 1))
+    env = {**os.environ, "WUCHUANG_WAREHOUSE_DIR": str(wh_dir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.dashboard_probe", json.dumps(probe)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=1800,
+    )
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run(cfg: Config) -> dict:
+    out: dict = {}
+    for name, n in cfg.size.scales:
+        wh_dir, info = publish_synthetic(cfg.work_dir, name, n)
+        snapshot = next((wh_dir / "published").glob("warehouse-*.duckdb"))
+        q = measure_queries(wh_dir, snapshot, cfg, n)
+        mem = dashboard_memory(wh_dir, n, info["seed_county"])
+        queries = q["queries"]
+        worst_p95 = max(r["duckdb_p95_ms"] for r in queries.values())
+        speedups = [r["speedup_p50"] for r in queries.values() if "speedup_p50" in r]
+        out[name] = {
+            "counties": n,
+            "build": info,
+            **q,
+            "dashboard_memory": mem,
+            "worst_p95_ms": worst_p95,
+            "min_speedup_vs_pandas": min(speedups) if speedups else None,
+            "median_speedup_vs_pandas": median(speedups) if speedups else None,
+            "all_same_rows": all(r.get("same_rows", True) for r in queries.values()),
+            "targets": {
+                "p95_max_ms": 200,
+                "speedup_min": 10,
+                "p95_met": worst_p95 < 200,
+                "speedup_met": bool(speedups) and min(speedups) >= 10,
+            },
+        }
+        if not cfg.keep:
+            snapshot.unlink(missing_ok=True)
+    return out

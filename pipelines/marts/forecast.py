@@ -4,9 +4,9 @@ For every county requirement and every as-of month with a ytd_month verdict:
 
 - Target date: the campaign's acceptance date while the as-of month ends on or before it; afterwards
   the next year-end after the as-of date (巩固 consolidation monitoring).
-- Series: the county-level verdict values of the last 24 months up to the as-of date: ytd_month
-  verdicts, or year verdicts (completed years) for annual requirements and sum / count_pass roll-ups
-  (their year-to-date values are partial sums, not comparable with the threshold).
+- Series: the county-level verdict values up to the as-of date: ytd_month verdicts of the last 24
+  months, or — for annual requirements and sum / count_pass roll-ups, whose year-to-date values are
+  partial sums not comparable with the threshold — the year verdicts of the last 3 completed years.
 - Trend: `scipy.stats.theilslopes` with a 90% band; the projection goes through the series' median
   point: projected = median(y) + slope·(t_target − median(t)); the band uses the band's slopes.
 - Margins are in natural units, > 0 on the passing side (direction +1 for >=/>, −1 for <=/<; for
@@ -16,7 +16,8 @@ Statuses (Open SDG manner), first rule that applies:
 1. no_data — no verdict value, or no numeric threshold (not_assessable).
 2. (no trend possible: qualitative or ==) achieved if the latest verdict is met, else off_track.
 3. achieved — the latest verdict is met and the projection (if any) stays on the passing side.
-4. no_data — fewer than `min_points` points (6 for monthly series, 3 for yearly).
+4. no_data — fewer than `min_points` points (6 for monthly series, 2 for yearly series: with two
+   years the slope is the line through them and its band is degenerate, a weaker signal).
 5. deteriorating — the slope is towards failing over its whole 90% band and the projection fails.
 6. on_track — the projection and its pessimistic band end both pass.
 7. at_risk — the projection passes but the pessimistic end does not, or the projection fails but the
@@ -45,8 +46,9 @@ from pipelines.marts.common import (
 )
 
 WINDOW_MONTHS = 24
+WINDOW_MONTHS_YEARLY = 36
 MIN_POINTS_MONTHLY = 6
-MIN_POINTS_YEARLY = 3
+MIN_POINTS_YEARLY = 2
 AT_RISK_PACE_RATIO = 0.5
 BAND_ALPHA = 0.90
 MAX_REACH_MONTHS = 120  # beyond ten years at the current pace: "never" (NULL)
@@ -227,7 +229,8 @@ def forecast_rows(
             kind, target = target_for(as_of, acceptance.get((county, cur["campaign_code"])))
             start = add_months(as_of, -WINDOW_MONTHS)
             if yearly:
-                src = [v for v in years if start < period_end(v["period_code"]) <= as_of]
+                y_start = add_months(as_of, -WINDOW_MONTHS_YEARLY)
+                src = [v for v in years if y_start < period_end(v["period_code"]) <= as_of]
                 grain, min_points = "year", MIN_POINTS_YEARLY
             else:
                 src = [v for v in months[: i + 1] if period_end(v["period_code"]) > start]

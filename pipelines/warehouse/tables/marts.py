@@ -107,7 +107,8 @@ REQUIREMENT_FORECAST = table(
         "Forecast of each requirement's county figure to the target date, as of each month (as_of_period_code). "
         "Target: the campaign's acceptance_date while as-of is on or before it; afterwards the next year-end "
         "(巩固 monitoring). Trend: Theil–Sen slope (scipy.stats.theilslopes, 90% band) over the verdict values "
-        "of the last 24 months (ytd_month verdicts; year verdicts for annual / sum / count_pass requirements). "
+        "(ytd_month verdicts of the last 24 months; for annual / sum / count_pass requirements the year "
+        "verdicts of the last 3 completed years). "
         "Statuses in the manner of Open SDG; rules in docs/accountability.md."
     ),
     [
@@ -131,7 +132,7 @@ REQUIREMENT_FORECAST = table(
         ("latest_value", "DOUBLE", "Value of the latest verdict"),
         ("gap", "DOUBLE", "Distance still to close in natural units (>= 0; 0 when already met)"),
         ("n_points", "INTEGER", "Points in the trend window"),
-        ("min_points", "INTEGER", "Points required for a trend (6 monthly series, 3 yearly)"),
+        ("min_points", "INTEGER", "Points required for a trend (6 monthly series, 2 yearly)"),
         (
             "series_period_codes",
             "VARCHAR[]",
@@ -356,7 +357,12 @@ TASK = table(
     "task",
     "Tasks read from task-ledger spreadsheets (任务台账) under the raw folder, one row per valid ledger row.",
     [
-        ("task_id", "VARCHAR", "Stable id: sha1(file content hash, sheet, row)[:16]", False),
+        (
+            "task_id",
+            "VARCHAR",
+            "Stable id: sha1(county, ledger path, sheet, row)[:16] (stable across ledger updates)",
+            False,
+        ),
         ("county_code", "VARCHAR", "County", False),
         ("source_file", "VARCHAR", "Ledger file path relative to the raw folder"),
         ("file_id", "VARCHAR", "SHA-256 of the ledger file content"),

@@ -1,0 +1,357 @@
+"""Accountability ledger per responsible unit × month, the ranking and the monthly 通报 list.
+
+Ledger month: the month in which the reported periods end (a unit's monthly return for 2013-06, its
+quarterly return for 2013-Q2 and — in December — its annual return all fall in ledger month 2013-06 /
+2013-12). Returns due: one per unit × period of each frequency the unit reports (dim.assignment, any
+role) for the periods of the county calendar (dim.reporting_deadline).
+
+Data horizon: the latest date a file was received for the county (core.submission.received_at); a return
+whose due date is after the horizon is "not yet due" and never counted as missing.
+
+Score (0–100), each component in 0..1, a component without a denominator counts as 1:
+    timeliness   = on_time / due_by_horizon
+    completeness = min(1, received / due_by_horizon)
+    data_quality = max(0, 1 − (values_quarantined + quality_defects) / (values_loaded + values_quarantined))
+    compliance   = 1 − requirements_failing / requirements_owned
+    score        = 100 × (0.35·timeliness + 0.25·completeness + 0.20·data_quality + 0.20·compliance)
+Rank: by score descending within county × month, ties share the rank (1 = best).
+
+通报 (lagging) rule: a unit is listed for a month when it has a missing return, a return more than
+LATE_NOTICE_DAYS (5) working days late, a failing veto requirement it owns, or a score below
+LOW_SCORE (70).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import duckdb
+
+from pipelines import reporting_calendar as rc
+from pipelines.marts.common import (
+    columns_of,
+    fetch_dicts,
+    is_failing,
+    month_code,
+    period_end,
+    table_exists,
+)
+
+WEIGHTS = {"timeliness": 0.35, "completeness": 0.25, "data_quality": 0.20, "compliance": 0.20}
+LATE_NOTICE_DAYS = 5
+LOW_SCORE = 70.0
+
+
+def score_of(timeliness: float, completeness: float, data_quality: float, compliance: float) -> float:
+    parts = {
+        "timeliness": timeliness,
+        "completeness": completeness,
+        "data_quality": data_quality,
+        "compliance": compliance,
+    }
+    return round(100.0 * sum(WEIGHTS[k] * v for k, v in parts.items()), 2)
+
+
+def _ratio(num: float, den: float) -> float:
+    return 1.0 if den <= 0 else num / den
+
+
+def _label(period_code: str) -> str:
+    return rc.parse_period(period_code).label_zh
+
+
+def ledger_rows(
+    *,
+    assignments: list[dict],
+    deadlines: list[dict],
+    submissions: list[dict],
+    quarantine: list[dict],
+    defects: list[dict],
+    verdicts: list[dict],
+    requirements: list[dict],
+    units: list[dict],
+    horizon: dt.date | None,
+) -> tuple[list[dict], list[dict]]:
+    """Rows of marts.unit_accountability and marts.lagging_unit. All inputs are lists of dicts with the
+    columns of the tables they come from (see `build`)."""
+    unit_by_code = {u["org_code"]: u for u in units}
+    freq_of_period = {d["period_code"]: rc.parse_period(d["period_code"]).frequency for d in deadlines}
+    due_by = {(d["county_code"], d["period_code"]): d["due_date"] for d in deadlines}
+
+    # Returns due: unit × period of each frequency it reports.
+    unit_freqs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    roles: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for a in assignments:
+        unit_freqs[(a["county_code"], a["org_code"])].add(a["frequency"])
+        roles[(a["county_code"], a["org_code"])].add(a["role"])
+    subs_by: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for s in submissions:
+        subs_by[(s["org_code"], s["period_code"])].append(s)
+
+    acc: dict[tuple[str, str, str], dict] = {}
+
+    def entry(county: str, org: str, month: str) -> dict:
+        key = (county, org, month)
+        if key not in acc:
+            acc[key] = defaultdict(int) | {
+                "missing_periods": [],
+                "failing_codes": [],
+                "failing_veto": [],
+                "late_max": 0,
+            }
+        return acc[key]
+
+    for (county, org), freqs in unit_freqs.items():
+        for (cty, period), due in due_by.items():
+            if cty != county or freq_of_period[period] not in freqs:
+                continue
+            end = period_end(period)
+            if horizon is not None and end > horizon:
+                continue
+            e = entry(county, org, month_code(end))
+            e["due"] += 1
+            if horizon is not None and due is not None and due > horizon and not subs_by.get((org, period)):
+                e["not_yet_due"] += 1
+                continue
+            subs = sorted(
+                subs_by.get((org, period), []), key=lambda s: (s["revision_no"] or 1, s["received_at"])
+            )
+            if not subs:
+                e["missing"] += 1
+                e["missing_periods"].append(period)
+                continue
+            first = subs[0]
+            e["received"] += 1
+            late = first.get("working_days_late")
+            on_time = first.get("is_on_time")
+            if on_time is None and first.get("received_at") is not None and due is not None:
+                late = rc.working_days_late(due, first["received_at"].date())
+                on_time = late == 0
+            if on_time:
+                e["on_time"] += 1
+            else:
+                e["late"] += 1
+                e["late_total"] += int(late or 0)
+                e["late_max"] = max(e["late_max"], int(late or 0))
+            resub = [s for s in subs if (s.get("revision_no") or 1) > 1]
+            e["resubmissions"] += len(resub)
+            e["resubmitted_returns"] += 1 if resub else 0
+            e["values_loaded"] += sum(int(s.get("values_loaded") or 0) for s in subs)
+
+    def county_of(org: str) -> str | None:
+        u = unit_by_code.get(org)
+        return u.get("county_code") if u else None
+
+    for q in quarantine:
+        if not q.get("org_code") or not q.get("period_code"):
+            continue
+        try:
+            end = period_end(q["period_code"])
+        except rc.CalendarError:
+            continue
+        county = county_of(q["org_code"])
+        key = (county, q["org_code"], month_code(end))
+        if county is None or key not in acc:
+            continue
+        if q["scope"] in ("file", "sheet"):
+            acc[key]["files_rejected_ids"] = acc[key].get("files_rejected_ids") or set()
+            acc[key]["files_rejected_ids"].add(q["file_id"])
+        else:
+            acc[key]["values_quarantined"] += 1
+    for d in defects:
+        try:
+            end = period_end(d["period_code"])
+        except (rc.CalendarError, TypeError):
+            continue
+        county = county_of(d["org_code"])
+        key = (county, d["org_code"], month_code(end))
+        if key in acc:
+            acc[key]["quality_defects"] += int(d.get("n") or 1)
+
+    # Requirements owned: county-level ytd_month verdicts of the requirements whose responsible unit it is.
+    responsible = {r["requirement_code"]: r.get("responsible_short_code") for r in requirements}
+    for v in verdicts:
+        if v["grain"] != "ytd_month" or v["subject_org_code"] != v["county_code"]:
+            continue
+        if v["status"] == "not_assessable" or not responsible.get(v["requirement_code"]):
+            continue
+        org = f"{v['county_code']}-{responsible[v['requirement_code']]}"
+        if horizon is not None and period_end(v["period_code"]) > horizon:
+            continue
+        e = entry(v["county_code"], org, v["period_code"])
+        e["owned"] += 1
+        if is_failing(v["status"], v.get("margin")):
+            e["failing"] += 1
+            e["failing_codes"].append(v["requirement_code"])
+            if v.get("is_veto"):
+                e["failing_veto"].append(v["requirement_code"])
+
+    rows = []
+    for (county, org, month), e in sorted(acc.items()):
+        due_now = e["due"] - e["not_yet_due"]
+        timeliness = _ratio(e["on_time"], due_now)
+        completeness = min(1.0, _ratio(e["received"], due_now))
+        denom = e["values_loaded"] + e["values_quarantined"]
+        data_quality = (
+            1.0 if denom <= 0 else max(0.0, 1 - (e["values_quarantined"] + e["quality_defects"]) / denom)
+        )
+        compliance = _ratio(e["owned"] - e["failing"], e["owned"])
+        u = unit_by_code.get(org, {})
+        rows.append(
+            {
+                "county_code": county,
+                "org_code": org,
+                "period_code": month,
+                "unit_name_zh": u.get("name_zh"),
+                "unit_level": u.get("level"),
+                "roles": sorted(roles.get((county, org), set())),
+                "returns_due": e["due"],
+                "returns_not_yet_due": e["not_yet_due"],
+                "returns_received": e["received"],
+                "returns_on_time": e["on_time"],
+                "returns_late": e["late"],
+                "returns_missing": e["missing"],
+                "working_days_late_total": e["late_total"],
+                "working_days_late_max": e["late_max"],
+                "resubmissions": e["resubmissions"],
+                "resubmitted_returns": e["resubmitted_returns"],
+                "values_loaded": e["values_loaded"],
+                "values_quarantined": e["values_quarantined"],
+                "files_rejected": len(e.get("files_rejected_ids") or ()),
+                "quality_defects": e["quality_defects"],
+                "requirements_owned": e["owned"],
+                "requirements_failing": e["failing"],
+                "failing_requirement_codes": sorted(e["failing_codes"]),
+                "missing_period_codes": sorted(e["missing_periods"]),
+                "timeliness": timeliness,
+                "completeness": completeness,
+                "data_quality": data_quality,
+                "compliance": compliance,
+                "score": score_of(timeliness, completeness, data_quality, compliance),
+                "_failing_veto": sorted(e["failing_veto"]),
+            }
+        )
+    _rank(rows)
+    notices = [n for r in rows if (n := _notice(r))]
+    for r in rows:
+        r["is_lagging"] = bool(r.pop("_reasons", None))
+        r.pop("_failing_veto", None)
+    return rows, notices
+
+
+def _rank(rows: list[dict]) -> None:
+    by_month: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in rows:
+        by_month[(r["county_code"], r["period_code"])].append(r)
+    for rs in by_month.values():
+        rs.sort(key=lambda r: (-r["score"], r["org_code"]))
+        rank, prev = 0, None
+        for i, r in enumerate(rs, 1):
+            if r["score"] != prev:
+                rank, prev = i, r["score"]
+            r["rank"] = rank
+            r["n_ranked"] = len(rs)
+
+
+def _notice(r: dict) -> dict | None:
+    """The 通报 entry of a ledger row, or None when the unit is not lagging that month."""
+    codes, zh, en = [], [], []
+    if r["returns_missing"]:
+        codes.append("missing_return")
+        labels = "、".join(_label(p) for p in r["missing_period_codes"])
+        zh.append(f"缺报{r['returns_missing']}份报表（{labels}）")
+        en.append(f"{r['returns_missing']} return(s) missing ({', '.join(r['missing_period_codes'])})")
+    if r["working_days_late_max"] > LATE_NOTICE_DAYS:
+        codes.append("late_return")
+        zh.append(f"迟报{r['returns_late']}份，最长超期{r['working_days_late_max']}个工作日")
+        en.append(f"{r['returns_late']} late return(s), up to {r['working_days_late_max']} working days late")
+    if r["_failing_veto"]:
+        codes.append("failing_veto")
+        zh.append(f"牵头负责的一票否决（前置）指标未达标：{'、'.join(r['_failing_veto'])}")
+        en.append(f"veto requirement(s) it owns failing: {', '.join(r['_failing_veto'])}")
+    if r["score"] < LOW_SCORE:
+        codes.append("low_score")
+        zh.append(f"综合得分{r['score']:.1f}分，低于{LOW_SCORE:.0f}分")
+        en.append(f"score {r['score']:.1f} below {LOW_SCORE:.0f}")
+    if not codes:
+        return None
+    r["_reasons"] = codes
+    month = _label(r["period_code"])
+    name = r["unit_name_zh"] or r["org_code"]
+    return {
+        "county_code": r["county_code"],
+        "period_code": r["period_code"],
+        "org_code": r["org_code"],
+        "unit_name_zh": r["unit_name_zh"],
+        "score": r["score"],
+        "rank": r["rank"],
+        "reason_codes": codes,
+        "reason_zh": f"{month}，{name}：" + "；".join(zh) + f"。本月排名第{r['rank']}/{r['n_ranked']}位。",
+        "reason_en": f"{r['period_code']}, {r['org_code']}: "
+        + "; ".join(en)
+        + f". Rank {r['rank']}/{r['n_ranked']}.",
+    }
+
+
+def quality_defects(conn: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Quality problems per unit × period from the quality schema, whatever tables it holds.
+
+    Any quality table with org_code and period_code counts its rows as defects, except rows marked as
+    passing (a boolean `passed`/`success` true) or resolved (`is_resolved`/`resolved` true).
+    """
+    out: list[dict] = []
+    if not conn.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'quality'").fetchone()[0]:
+        return out
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'quality'"
+        ).fetchall()
+    ]
+    for name in names:
+        cols = columns_of(conn, "quality", name)
+        if not {"org_code", "period_code"} <= cols:
+            continue
+        conds = ["org_code IS NOT NULL", "period_code IS NOT NULL"]
+        for flag in ("passed", "success", "is_resolved", "resolved"):
+            if flag in cols:
+                conds.append(f"NOT coalesce({flag}, false)")
+        out += fetch_dicts(
+            conn,
+            f'SELECT org_code, period_code, count(*) AS n FROM quality."{name}" '
+            f"WHERE {' AND '.join(conds)} GROUP BY ALL",
+        )
+    return out
+
+
+def data_horizon(conn: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest date a return was received (None when nothing was received)."""
+    if not table_exists(conn, "core", "submission"):
+        return None
+    got = conn.execute("SELECT max(received_at) FROM core.submission").fetchone()[0]
+    return got.date() if got is not None else None
+
+
+def build(conn: duckdb.DuckDBPyConnection) -> dict:
+    from pipelines.warehouse.tables import marts
+
+    horizon = data_horizon(conn)
+    rows, notices = ledger_rows(
+        assignments=fetch_dicts(conn, "SELECT * FROM dim.assignment"),
+        deadlines=fetch_dicts(conn, "SELECT * FROM dim.reporting_deadline"),
+        submissions=fetch_dicts(conn, "SELECT * FROM core.submission"),
+        quarantine=fetch_dicts(conn, "SELECT * FROM core.quarantine"),
+        defects=quality_defects(conn),
+        verdicts=fetch_dicts(
+            conn,
+            "SELECT county_code, requirement_code, subject_org_code, period_code, grain, status, margin, is_veto "
+            "FROM compliance.verdict WHERE grain = 'ytd_month' AND subject_org_code = county_code",
+        ),
+        requirements=fetch_dicts(
+            conn, "SELECT requirement_code, responsible_short_code FROM dim.requirement"
+        ),
+        units=fetch_dicts(conn, "SELECT * FROM dim.org_unit"),
+        horizon=horizon,
+    )
+    return {marts.UNIT_ACCOUNTABILITY: rows, marts.LAGGING_UNIT: notices}

@@ -1,0 +1,246 @@
+"""Rectification items (整改) and their history.
+
+Verdict items, per county requirement × grain (ytd_month and year tracked separately), over the
+county-level verdicts in period order:
+- a failing verdict (fail, or near with margin < 0) while no item is open opens one;
+- the item stays open through failing and no_data / not_assessable periods (an event per period);
+- the first later period whose verdict is met (pass, or near with margin >= 0) closes it.
+Quality items: each unresolved quality problem (quality schema row with org_code, period_code and no
+pass/resolved flag) opens one item per unit × indicator × period; it closes when a later current
+observation of the same unit, indicator and period exists without a quality problem — in practice
+when the problem row disappears, so a quality item is open as long as its problem is reported.
+
+Due date: 60 Chinese working days after the opening period ends; when the campaign's acceptance date
+is still ahead, not later than the acceptance date (but at least 10 working days after the period end).
+Status: open, overdue (open past its due date at the data horizon), closed, closed_late (closed by a
+period ending after the due date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import duckdb
+
+from pipelines import reporting_calendar as rc
+from pipelines.marts.common import county_verdicts, fetch_dicts, is_failing, is_met, period_end
+
+DUE_WORKING_DAYS = 60
+MIN_WORKING_DAYS = 10
+
+
+def due_date_for(opened: dt.date, acceptance: dt.date | None) -> dt.date:
+    due = rc.add_working_days(opened, DUE_WORKING_DAYS)
+    if acceptance is not None and acceptance > opened:
+        due = min(due, max(acceptance, rc.add_working_days(opened, MIN_WORKING_DAYS)))
+    return due
+
+
+def verdict_items(
+    verdicts: list[dict], programmes: list[dict], responsible: dict[str, str | None]
+) -> tuple[list[dict], list[dict]]:
+    """Items and events from county-level verdict dicts. `responsible`: requirement → short code."""
+    acceptance = {(p["county_code"], p["campaign_code"]): p.get("acceptance_date") for p in programmes}
+    series: dict[tuple, list[dict]] = defaultdict(list)
+    for v in verdicts:
+        if v["subject_org_code"] != v["county_code"]:
+            continue
+        series[(v["county_code"], v["requirement_code"], v["grain"])].append(v)
+    items: list[dict] = []
+    events: list[dict] = []
+    for (county, req, grain), vs in sorted(series.items()):
+        vs = sorted(vs, key=lambda v: period_end(v["period_code"]))
+        horizon = period_end(vs[-1]["period_code"])
+        item = None
+        for v in vs:
+            end = period_end(v["period_code"])
+            failing = is_failing(v["status"], v.get("margin"))
+            if item is None:
+                if not failing:
+                    continue
+                short = responsible.get(req)
+                acc = acceptance.get((county, v["campaign_code"]))
+                item = {
+                    "item_id": f"verdict:{county}:{req}:{county}:{grain}:{v['period_code']}",
+                    "county_code": county,
+                    "source_kind": "verdict",
+                    "campaign_code": v["campaign_code"],
+                    "requirement_code": req,
+                    "indicator_code": v.get("indicator_code"),
+                    "subject_org_code": county,
+                    "grain": grain,
+                    "owner_org_code": f"{county}-{short}" if short else None,
+                    "is_veto": v.get("is_veto"),
+                    "opened_period_code": v["period_code"],
+                    "opened_date": end,
+                    "due_date": due_date_for(end, acc),
+                    "closed_period_code": None,
+                    "closed_date": None,
+                    "periods_open": 0,
+                    "value_at_open": v.get("value"),
+                    "threshold_at_open": v.get("threshold_value"),
+                    "margin_at_open": v.get("margin"),
+                    "problem_ref": None,
+                    "description_zh": (
+                        f"{req}未达标（{v['period_code']}）：数值{_fmt(v.get('value'))}，"
+                        f"标准{v.get('threshold_token') or _fmt(v.get('threshold_value'))}，须整改达标"
+                    ),
+                    "description_en": (
+                        f"{req} failing in {v['period_code']}: value {_fmt(v.get('value'))}, "
+                        f"threshold {v.get('threshold_token') or _fmt(v.get('threshold_value'))}; rectify"
+                    ),
+                    "as_of_date": horizon,
+                    "_seq": 0,
+                }
+                items.append(item)
+                event = "opened"
+            elif is_met(v["status"], v.get("margin")):
+                item["closed_period_code"] = v["period_code"]
+                item["closed_date"] = end
+                event = "closed"
+            else:
+                event = "overdue" if end > item["due_date"] else "still_open"
+            item["_seq"] += 1
+            item["periods_open"] += 0 if event == "closed" else 1
+            if v.get("value") is not None:
+                item["latest_value"], item["latest_margin"] = v.get("value"), v.get("margin")
+            events.append(
+                {
+                    "item_id": item["item_id"],
+                    "seq": item["_seq"],
+                    "period_code": v["period_code"],
+                    "event": event,
+                    "verdict_status": v["status"],
+                    "value": v.get("value"),
+                    "margin": v.get("margin"),
+                    "event_date": end,
+                }
+            )
+            if event == "closed":
+                item = None
+    for it in items:
+        it.pop("_seq", None)
+        it.setdefault("latest_value", it["value_at_open"])
+        it.setdefault("latest_margin", it["margin_at_open"])
+        it["status"] = _status(it)
+    return items, events
+
+
+def _status(it: dict) -> str:
+    if it["closed_date"] is not None:
+        return "closed_late" if it["closed_date"] > it["due_date"] else "closed"
+    return "overdue" if it["as_of_date"] > it["due_date"] else "open"
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "无"
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def quality_items(problems: list[dict], horizon: dt.date | None) -> tuple[list[dict], list[dict]]:
+    """Open items for unresolved quality problems: dicts with problem_ref, county_code, org_code,
+    indicator_code, period_code and an optional description."""
+    grouped: dict[tuple, list[dict]] = defaultdict(list)
+    for p in problems:
+        grouped[(p["county_code"], p["org_code"], p.get("indicator_code"), p["period_code"])].append(p)
+    items, events = [], []
+    for (county, org, ind, period), ps in sorted(
+        grouped.items(), key=lambda kv: tuple(str(x) for x in kv[0])
+    ):
+        try:
+            per = rc.parse_period(period)
+        except rc.CalendarError:
+            continue
+        due = due_date_for(per.end, None)
+        as_of = horizon or per.end
+        item_id = f"quality:{county}:{org}:{ind}:{period}"
+        desc = "；".join(sorted({p.get("description_zh") or p["problem_ref"] for p in ps}))[:500]
+        items.append(
+            {
+                "item_id": item_id,
+                "county_code": county,
+                "source_kind": "quality",
+                "campaign_code": None,
+                "requirement_code": None,
+                "indicator_code": ind,
+                "subject_org_code": org,
+                "grain": per.frequency,
+                "owner_org_code": org,
+                "is_veto": None,
+                "opened_period_code": period,
+                "opened_date": per.end,
+                "due_date": due,
+                "closed_period_code": None,
+                "closed_date": None,
+                "status": "overdue" if as_of > due else "open",
+                "periods_open": None,
+                "value_at_open": None,
+                "threshold_at_open": None,
+                "margin_at_open": None,
+                "latest_value": None,
+                "latest_margin": None,
+                "problem_ref": ";".join(sorted({p["problem_ref"] for p in ps}))[:500],
+                "description_zh": f"数据质量问题待核实更正（{period}）：{desc}",
+                "description_en": f"{len(ps)} unresolved data-quality problem(s) in {period}; verify and correct",
+                "as_of_date": as_of,
+            }
+        )
+        events.append(
+            {
+                "item_id": item_id,
+                "seq": 1,
+                "period_code": period,
+                "event": "opened",
+                "verdict_status": None,
+                "value": None,
+                "margin": None,
+                "event_date": per.end,
+            }
+        )
+    return items, events
+
+
+def quality_problems(conn: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Unresolved quality problems from any quality table with org_code, period_code (and indicator_code)."""
+    from pipelines.marts.common import columns_of
+
+    if not conn.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'quality'").fetchone()[0]:
+        return []
+    out = []
+    for (name,) in conn.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'quality'"
+    ).fetchall():
+        cols = columns_of(conn, "quality", name)
+        if not {"org_code", "period_code"} <= cols:
+            continue
+        conds = ["org_code IS NOT NULL", "period_code IS NOT NULL"]
+        for flag in ("passed", "success", "is_resolved", "resolved"):
+            if flag in cols:
+                conds.append(f"NOT coalesce({flag}, false)")
+        ind = "indicator_code" if "indicator_code" in cols else "NULL"
+        county = "county_code" if "county_code" in cols else "split_part(org_code, '-', 1)"
+        msg = next(
+            (c for c in ("message_zh", "description_zh", "rule_code", "check_name") if c in cols), None
+        )
+        out += fetch_dicts(
+            conn,
+            f"SELECT '{name}' || ':' || row_number() OVER () AS problem_ref, {county} AS county_code, org_code, "
+            f"{ind} AS indicator_code, period_code, {msg or 'NULL'} AS description_zh "
+            f'FROM quality."{name}" WHERE {" AND ".join(conds)}',
+        )
+    return out
+
+
+def build(conn: duckdb.DuckDBPyConnection, horizon: dt.date | None) -> dict:
+    from pipelines.warehouse.tables import marts
+
+    programmes = fetch_dicts(conn, "SELECT * FROM dim.county_campaign")
+    responsible = {
+        r["requirement_code"]: r["responsible_short_code"]
+        for r in fetch_dicts(conn, "SELECT requirement_code, responsible_short_code FROM dim.requirement")
+    }
+    items, events = verdict_items(county_verdicts(conn, True), programmes, responsible)
+    q_items, q_events = quality_items(quality_problems(conn), horizon)
+    return {marts.RECTIFICATION_ITEM: items + q_items, marts.RECTIFICATION_EVENT: events + q_events}

@@ -1,0 +1,158 @@
+"""Validation assets and checks: data quality on the departmental returns, and compliance verdicts.
+
+Thin wrappers over `pipelines.validation`. The checks attach to `departmental_returns` (by key):
+structural suites block downstream assets (ERROR), plausibility checks warn (WARN). Results are
+also written to the `quality` schema by `quality_results`, and verdicts to `compliance.verdict`
+by `compliance_verdicts`.
+"""
+
+import dagster as dg
+
+from pipelines.assets.dimensions import county_profiles, standards_catalog
+from pipelines.catalog import load_catalog
+from pipelines.profile import load_profiles
+from pipelines.resources import WarehouseResource
+from pipelines.settings import Settings
+from pipelines.validation import compliance, frame, outliers, quality, rules, suites
+from pipelines.warehouse.schema import replace_rows
+from pipelines.warehouse.tables import compliance as compliance_tables
+
+RETURNS = dg.AssetKey("departmental_returns")
+
+
+def _context():
+    settings = Settings.from_env()
+    catalog = load_catalog(settings.standards_dir)
+    return settings, catalog, load_profiles(settings.profiles_dir, catalog)
+
+
+def _observations(warehouse: WarehouseResource, catalog, current_only: bool = False):
+    with warehouse.get_connection() as conn:
+        return frame.enrich(frame.read_observations(conn, current_only), catalog)
+
+
+def _check_result(rep) -> dg.AssetCheckResult:
+    meta = rep.metadata()
+    return dg.AssetCheckResult(
+        passed=rep.passed,
+        severity=dg.AssetCheckSeverity.ERROR if rep.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+        description=meta["summary_en"],
+        metadata={
+            "summary_zh": dg.MetadataValue.text(meta["summary_zh"]),
+            "n_checked": dg.MetadataValue.int(meta["n_checked"]),
+            "n_failed": dg.MetadataValue.int(meta["n_failed"]),
+            "failure_rate": dg.MetadataValue.float(float(meta["failure_rate"])),
+            "threshold_rate": dg.MetadataValue.float(float(meta["threshold_rate"])),
+            "failing_expectations": dg.MetadataValue.json(meta["failing_expectations"]),
+            "examples": dg.MetadataValue.json(meta["examples"]),
+        },
+    )
+
+
+def _make_check(name: str, blocking: bool, description: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=RETURNS, name=name, blocking=blocking, description=description)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        settings, catalog, profiles = _context()
+        obs = _observations(warehouse, catalog)
+        run = quality.evaluate(
+            obs, catalog, profiles, settings.expectations_dir, settings.gx_dir, checks=(name,)
+        )
+        return _check_result(run.reports[name])
+
+    return _check
+
+
+checks = [
+    _make_check(
+        suites.STRUCTURE,
+        True,
+        "Structural (ERROR, blocks downstream): required fields, known indicator/unit/org/period codes, "
+        "one current value per indicator × unit × period × revision, periods not in the future (GX suite).",
+    ),
+    _make_check(
+        suites.VALUES,
+        True,
+        "Structural (ERROR, blocks downstream): values possible for their unit and days within the period (GX suite).",
+    ),
+    _make_check(
+        rules.RULES_CHECK,
+        False,
+        "Plausibility (WARN): cross-indicator validation rules (expectations/rules/validation_rules.yaml).",
+    ),
+    _make_check(
+        rules.TRIANGULATION_CHECK,
+        False,
+        "Plausibility (WARN): the same quantity reported by two departments agrees within the tolerance.",
+    ),
+    _make_check(
+        outliers.OUTLIER_CHECK,
+        False,
+        "Plausibility (WARN): outliers per indicator × unit series (modified z-score > 3.5, min–max bounds).",
+    ),
+]
+
+
+@dg.asset(
+    group_name="validation",
+    kinds={"duckdb"},
+    deps=[RETURNS, standards_catalog, county_profiles],
+    description=(
+        "Data-quality results per check, unit and period, flagged values, rule violations and outliers "
+        "(quality schema); GX results and Data Docs under the gx folder."
+    ),
+)
+def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings, catalog, profiles = _context()
+    obs = _observations(warehouse, catalog)
+    run = quality.evaluate(
+        obs, catalog, profiles, settings.expectations_dir, settings.gx_dir, build_docs=True
+    )
+    with warehouse.get_connection() as conn:
+        counts = quality.write(conn, run)
+    meta = {name: dg.MetadataValue.int(n) for name, n in counts.items()}
+    for name, rep in run.reports.items():
+        meta[f"{name}_failed"] = dg.MetadataValue.int(rep.n_failed)
+        meta[f"{name}_checked"] = dg.MetadataValue.int(rep.n_checked)
+    meta["data_docs"] = dg.MetadataValue.path(str(settings.gx_dir / "gx" / "uncommitted" / "data_docs"))
+    context.log.info("; ".join(rep.summary()[1] for rep in run.reports.values()))
+    return dg.MaterializeResult(metadata=meta)
+
+
+@dg.asset(
+    group_name="validation",
+    kinds={"duckdb"},
+    deps=[RETURNS, standards_catalog, county_profiles],
+    description=(
+        "Verdict of every requirement in force × subject unit × year / year-to-date month: pass, near, fail, "
+        "no_data, not_assessable, with value, threshold, margin and the observations used."
+    ),
+)
+def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    _, catalog, profiles = _context()
+    obs = _observations(warehouse, catalog, current_only=True)
+    rows = compliance.compute_verdicts(obs, catalog, profiles)
+    counties = [p.code for p in profiles]
+    with warehouse.get_connection() as conn:
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            n = replace_rows(
+                conn,
+                compliance_tables.VERDICT,
+                compliance.verdict_tuples(rows),
+                where="county_code IN (SELECT unnest(?))",
+                params=[counties],
+            )
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+    by_status = {s: sum(r["status"] == s for r in rows) for s in compliance.STATUSES}
+    return dg.MaterializeResult(
+        metadata={
+            "verdicts": dg.MetadataValue.int(n),
+            **{f"status_{s}": dg.MetadataValue.int(c) for s, c in by_status.items()},
+        }
+    )
+
+
+assets = [quality_results, compliance_verdicts]

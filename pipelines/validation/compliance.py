@@ -1,0 +1,458 @@
+"""Compliance verdicts: every requirement × subject unit × assessment period against the standard.
+
+Plain functions; the `compliance_verdicts` asset writes the rows to `compliance.verdict`.
+
+Rules applied (documented here once; the verdict rows carry value, threshold, margin and the
+observation ids so every verdict can be explained):
+
+- **Edition**: the requirement is assessed for a period only if its edition is the campaign's
+  edition in force on the period's last day (`Campaign.edition_in_force`).
+- **Variant**: absolute thresholds are resolved with the county's declared classes
+  (`Threshold.resolve(profile.variants)`).
+- **Subjects**: the county figure (subject = county code) comes from the indicator's primary
+  reporting unit (dim.assignment role 'primary'); for the profile's town indicators each town's own
+  figure is assessed too (subject = town code). Secondary units are for triangulation only.
+- **Grains**: 'year' (period 2013) assesses the year; 'ytd_month' (period 2013-06) assesses the year to
+  date at that month's end. Values: an annual value of the year if reported, otherwise the
+  sub-annual values of the year (at the indicator's frequency) rolled up as dim.indicator.rollup
+  says; for year-to-date, sub-annual values up to the month's end; annual indicators use the latest
+  annual value whose period has ended by then. Only current observations (is_current) are used.
+- **Roll-ups**: mean, sum, last, min, max of the values; all_pass: every sub-period value must pass
+  (value = the worst one); count_pass: value = number of passing sub-periods, status as all_pass.
+  A 'sum' over a partial year is compared with the threshold pro-rated to the days covered.
+- **Comparison**: `pipelines.catalog.compare.meets` / `margin` — the standard's wording decides at
+  exactly the threshold (≥ passes, > does not).
+- **Near** (warning band): the value MEETS the threshold but its margin is at most
+  `NEAR_BAND_FRACTION` (5%) of |threshold| — "passes narrowly, at risk". A value that misses the
+  threshold is 'fail' however narrowly: the standard is not met, and a leader must not read a
+  failing value as nearly fine. `meets` is True for pass and near. Thresholds of 0 and '==' have
+  no band.
+- **Relative thresholds**: national_avg / provincial_avg / regional_health_plan /
+  state_control_target from the reference series of the value's year; previous_year = the subject's
+  figure for the year before; 5yr_avg = mean of the five previous years' figures (at least
+  `MIN_YEARS_FOR_AVG` needed). Condition declining_3y (increasing_3y): the figures of the last three
+  years strictly decrease (increase); the comparison AND the condition must hold.
+- **or_trend** ("X 或持续降低"): a value missing the absolute threshold passes when the three-year
+  trend holds in the stated direction.
+- **Qualitative** items pass when the assessed text is one of the requirement's pass values
+  (`meets_qualitative`); a sub-annual qualitative item rolled up with all_pass needs every period
+  to pass.
+- **no_data**: no current observation for the subject and period; **not_assessable**: threshold
+  unknown (ref:unknown), reference value or history missing, or a qualitative item without text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines import reporting_calendar as rc
+from pipelines.catalog.compare import margin as margin_of
+from pipelines.catalog.compare import meets, meets_qualitative
+from pipelines.catalog.model import SERIES_REFERENCES, Catalog, Requirement
+from pipelines.profile import CountyProfile
+from pipelines.warehouse.tables import compliance as tables
+
+NEAR_BAND_FRACTION = 0.05
+MIN_YEARS_FOR_AVG = 3
+YEAR, YTD = "year", "ytd_month"
+STATUSES = ("pass", "near", "fail", "no_data", "not_assessable")
+_STATUS_ZH = {
+    "pass": "达标",
+    "near": "临界达标",
+    "fail": "未达标",
+    "no_data": "无数据",
+    "not_assessable": "无法评估",
+}
+_STATUS_EN = {
+    "pass": "pass",
+    "near": "near (meets narrowly)",
+    "fail": "fail",
+    "no_data": "no data",
+    "not_assessable": "not assessable",
+}
+_FREQ_ORDER = ("monthly", "quarterly")
+
+
+@dataclass(frozen=True)
+class Obs:
+    observation_id: str
+    period: rc.Period
+    value: float | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """Values selected (and rolled up) for one subject, indicator and assessment period."""
+
+    obs: tuple[Obs, ...]
+    value: float | None
+    text: str | None
+    value_year: int | None
+    coverage: float  # share of the year's days covered (for pro-rating sums); 1 for annual values
+    rollup: str
+
+
+def series_from_frame(frame: pd.DataFrame) -> dict[tuple[str, str], list[Obs]]:
+    """Current observations grouped by (org_code, indicator_code), sorted by period end."""
+    out: dict[tuple[str, str], list[Obs]] = defaultdict(list)
+    if frame is None or frame.empty:
+        return out
+    cur = frame[frame["is_current"].fillna(False).astype(bool)] if "is_current" in frame else frame
+    for r in cur.itertuples(index=False):
+        try:
+            per = rc.parse_period(r.period_code)
+        except (rc.CalendarError, ValueError):
+            continue
+        value = (
+            None
+            if r.value is None or (isinstance(r.value, float) and math.isnan(r.value))
+            else float(r.value)
+        )
+        text = getattr(r, "value_text", None)
+        text = None if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+        out[(r.org_code, r.indicator_code)].append(Obs(str(r.observation_id), per, value, text))
+    for k in out:
+        out[k].sort(key=lambda o: (o.period.end, o.period.start))
+    return out
+
+
+def _select(series: list[Obs], indicator_freq: str, year: int, end: dt.date, grain: str) -> list[Obs]:
+    """Observations that make up the subject's figure for the year (to `end` for ytd)."""
+    if grain == YEAR:
+        annual = [o for o in series if o.period.frequency == "annual" and o.period.year == year]
+        if annual:
+            return annual[-1:]
+    if indicator_freq == "annual":
+        if grain == YTD:
+            ended = [o for o in series if o.period.frequency == "annual" and o.period.end <= end]
+            return ended[-1:]
+        return []
+    sub = [
+        o for o in series if o.period.frequency != "annual" and o.period.year == year and o.period.end <= end
+    ]
+    if not sub:
+        return []
+    freqs = {o.period.frequency for o in sub}
+    chosen = indicator_freq if indicator_freq in freqs else next(f for f in _FREQ_ORDER if f in freqs)
+    return [o for o in sub if o.period.frequency == chosen]
+
+
+def assess(
+    series: list[Obs], indicator_freq: str, rollup: str, year: int, end: dt.date, grain: str
+) -> Assessed:
+    obs = _select(series, indicator_freq, year, end, grain)
+    if not obs:
+        return Assessed((), None, None, None, 0.0, rollup)
+    if len(obs) == 1 and obs[0].period.frequency == "annual":
+        o = obs[0]
+        return Assessed(
+            tuple(obs), o.value, o.text, o.period.year, 1.0, "last" if rollup != "last" else rollup
+        )
+    nums = [o.value for o in obs if o.value is not None]
+    year_days = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
+    coverage = sum((o.period.end - o.period.start).days + 1 for o in obs) / year_days
+    value: float | None = None
+    if nums:
+        if rollup == "mean":
+            value = sum(nums) / len(nums)
+        elif rollup == "sum":
+            value = sum(nums)
+        elif rollup == "min":
+            value = min(nums)
+        elif rollup == "max":
+            value = max(nums)
+        else:  # last, and the per-period roll-ups (all_pass / count_pass) judged later
+            value = nums[-1]
+    texts = [o.text for o in obs if o.text is not None]
+    return Assessed(tuple(obs), value, texts[-1] if texts else None, year, min(coverage, 1.0), rollup)
+
+
+def trend_holds(values: list[float | None], direction: str) -> bool | None:
+    """Strictly decreasing ('declining') or increasing over the given consecutive years; None if incomplete."""
+    if len(values) < 3 or any(v is None for v in values):
+        return None
+    pairs = list(zip(values, values[1:], strict=False))
+    if direction == "declining":
+        return all(b < a for a, b in pairs)
+    return all(b > a for a, b in pairs)
+
+
+def _band(threshold: float, comparison: str) -> float:
+    if comparison == "==":
+        return 0.0
+    return NEAR_BAND_FRACTION * abs(threshold)
+
+
+def judge(
+    value: float, comparison: str, threshold: float, high: float | None = None
+) -> tuple[str, float, float]:
+    """(status pass|near|fail, margin, band) of a numeric value against a threshold."""
+    ok = meets(value, comparison, threshold, high)
+    m = margin_of(value, comparison, threshold, high)
+    band = _band(threshold if high is None else (high - threshold) / 2, comparison)
+    if not ok:
+        return "fail", m, band
+    return ("near" if band > 0 and m <= band + 1e-9 else "pass"), m, band
+
+
+@dataclass
+class _Ctx:
+    catalog: Catalog
+    profile: CountyProfile
+    series: dict[tuple[str, str], list[Obs]]
+
+    def __post_init__(self) -> None:
+        self._year_cache: dict = {}
+
+    def year_value(self, org: str, indicator: str, year: int) -> float | None:
+        key = (org, indicator, year)
+        if key not in self._year_cache:
+            ind = self.catalog.indicators[indicator]
+            a = assess(
+                self.series.get((org, indicator), []),
+                ind.frequency,
+                ind.rollup,
+                year,
+                dt.date(year, 12, 31),
+                YEAR,
+            )
+            self._year_cache[key] = a.value
+        return self._year_cache[key]
+
+
+def _fmt(v) -> str:
+    return "—" if v is None else f"{v:.4g}"
+
+
+def verdict_for(
+    req: Requirement,
+    ctx: _Ctx,
+    subject: str,
+    reporting_org: str,
+    grain: str,
+    period: rc.Period,
+) -> dict:
+    """One verdict row (a dict keyed by compliance.verdict columns)."""
+    catalog, profile = ctx.catalog, ctx.profile
+    ind = catalog.indicators[req.indicator]
+    t = req.threshold
+    year = period.year
+    a = assess(
+        ctx.series.get((reporting_org, req.indicator), []), ind.frequency, ind.rollup, year, period.end, grain
+    )
+    row = {
+        "county_code": profile.code,
+        "requirement_code": req.code,
+        "campaign_code": req.campaign,
+        "edition_code": req.edition,
+        "indicator_code": req.indicator,
+        "subject_org_code": subject,
+        "reporting_org_code": reporting_org if a.obs else None,
+        "period_code": period.code,
+        "grain": grain,
+        "status": "no_data",
+        "value": a.value,
+        "value_text": a.text,
+        "comparison": req.comparison,
+        "threshold_value": None,
+        "threshold_token": t.token,
+        "margin": None,
+        "rollup": a.rollup if a.obs else ind.rollup,
+        "n_observations": len(a.obs),
+        "observation_ids": [o.observation_id for o in a.obs],
+        "is_veto": req.veto,
+        "weight": req.weight,
+        "is_confirmed": req.confirmed,
+        "meets": None,
+        "near_band": None,
+        "period_end": period.end,
+        "trend_holds": None,
+    }
+    label = f"{period.label_zh}{'（年初至今）' if grain == YTD else ''}"
+    name = ind.name_zh
+
+    def done(status: str, zh: str, en: str) -> dict:
+        row["status"] = status
+        row["meets"] = True if status in ("pass", "near") else False if status == "fail" else None
+        row["explanation_zh"] = f"{label} {name}：{zh}（{_STATUS_ZH[status]}）"
+        row["explanation_en"] = f"{period.code} {req.indicator}: {en} ({_STATUS_EN[status]})"
+        return row
+
+    if not a.obs:
+        return done("no_data", "未收到数据", "no current value reported")
+    if t.kind == "unknown":
+        return done(
+            "not_assessable",
+            f"数值 {_fmt(a.value)}，标准阈值未确认",
+            f"value {_fmt(a.value)}; threshold unknown",
+        )
+
+    if t.kind == "qualitative":
+        texts = [o.text for o in a.obs if o.text is not None]
+        if not texts:
+            return done("not_assessable", "缺少定性评定结果", "no assessed text for a qualitative item")
+        if ind.rollup in ("all_pass", "count_pass"):
+            passing = [meets_qualitative(x, t.pass_values) for x in texts]
+            failing = [x for x, p in zip(texts, passing, strict=True) if not p]
+            row["value_text"] = failing[0] if failing else texts[-1]
+            if ind.rollup == "count_pass":
+                row["value"] = float(sum(passing))
+            ok = all(passing)
+        else:
+            row["value_text"] = texts[-1]
+            ok = meets_qualitative(texts[-1], t.pass_values)
+        accepted = "/".join(t.pass_values)
+        return done(
+            "pass" if ok else "fail",
+            f"评定为“{row['value_text']}”，要求 {accepted}",
+            f"assessed '{row['value_text']}', accepted {accepted}",
+        )
+
+    nums = [o.value for o in a.obs if o.value is not None]
+    if not nums or a.value is None:
+        return done("not_assessable", "缺少数值", "no numeric value")
+
+    # the threshold: absolute (variant resolved) or relative (reference value)
+    high = t.high
+    ref_year = a.value_year or year
+    if t.kind == "absolute":
+        threshold = t.resolve(profile.variants)
+        if threshold is None:
+            return done("not_assessable", "阈值缺失", "threshold missing")
+        basis_zh, basis_en = "", ""
+    else:  # relative
+        ref = t.reference
+        if ref in SERIES_REFERENCES:
+            threshold = catalog.reference_value(ref, req.indicator, ref_year)
+            basis_zh, basis_en = f"{ref} {ref_year}年参考值", f"{ref} {ref_year}"
+        elif ref == "previous_year":
+            threshold = ctx.year_value(reporting_org, req.indicator, ref_year - 1)
+            basis_zh, basis_en = f"{ref_year - 1}年数值", f"{ref_year - 1} value"
+        elif ref == "5yr_avg":
+            hist = [ctx.year_value(reporting_org, req.indicator, y) for y in range(ref_year - 5, ref_year)]
+            hist = [h for h in hist if h is not None]
+            threshold = sum(hist) / len(hist) if len(hist) >= MIN_YEARS_FOR_AVG else None
+            basis_zh, basis_en = (
+                f"前五年均值（{len(hist)}年有数据）",
+                f"mean of the previous five years ({len(hist)} with data)",
+            )
+        else:
+            threshold = None
+            basis_zh, basis_en = str(ref), str(ref)
+        if threshold is None:
+            return done(
+                "not_assessable",
+                f"数值 {_fmt(a.value)}，缺少参考值（{basis_zh}）",
+                f"value {_fmt(a.value)}; reference missing ({basis_en})",
+            )
+
+    scale = 1.0
+    if ind.rollup == "sum" and a.coverage < 0.999 and a.rollup == "sum":
+        scale = a.coverage
+        threshold = threshold * scale
+        high = None if high is None else high * scale
+
+    row["threshold_value"] = threshold
+    if ind.rollup in ("all_pass", "count_pass") and len(nums) > 1:
+        judged = [judge(v, req.comparison, threshold, high) for v in nums]
+        worst = min(range(len(nums)), key=lambda i: judged[i][1])
+        status, m, band = judged[worst]
+        if any(j[0] == "fail" for j in judged):
+            status = "fail"
+        row["value"] = (
+            float(sum(j[0] != "fail" for j in judged)) if ind.rollup == "count_pass" else nums[worst]
+        )
+    else:
+        status, m, band = judge(a.value, req.comparison, threshold, high)
+    row["margin"], row["near_band"] = m, band
+
+    # trend: the declining_3y / increasing_3y condition, or the or_trend escape clause
+    direction = None
+    if t.kind == "relative" and t.conditions:
+        direction = "declining" if "declining_3y" in t.conditions else "increasing"
+    elif t.or_trend:
+        direction = t.or_trend
+    trend = None
+    if direction:
+        values = [ctx.year_value(reporting_org, req.indicator, y) for y in (ref_year - 2, ref_year - 1)]
+        trend = trend_holds([*values, a.value], direction)
+        row["trend_holds"] = trend
+    trend_zh = {"declining": "持续降低", "increasing": "逐年提高"}.get(direction or "", "")
+    cmp_zh = f"{_fmt(row['value'])} {ind.unit}，要求 {req.comparison} {_fmt(threshold)}"
+    cmp_en = f"{_fmt(row['value'])} {ind.unit}, required {req.comparison} {_fmt(threshold)}"
+    if basis_zh:
+        cmp_zh += f"（{basis_zh}）"
+        cmp_en += f" ({basis_en})"
+    if scale != 1.0:
+        cmp_zh += f"，按已报 {scale:.0%} 年度折算"
+        cmp_en += f", pro-rated to the {scale:.0%} of the year reported"
+    cmp_zh += f"，差距 {m:+.4g}"
+    cmp_en += f", margin {m:+.4g}"
+
+    if t.kind == "relative" and t.conditions:
+        if status == "fail":
+            return done("fail", cmp_zh, cmp_en)
+        if trend is None:
+            return done(
+                "not_assessable",
+                f"{cmp_zh}；缺少三年数据无法判断是否{trend_zh}",
+                f"{cmp_en}; 3-year trend cannot be checked",
+            )
+        if not trend:
+            return done("fail", f"{cmp_zh}；但未{trend_zh}", f"{cmp_en}; but not {direction} over 3 years")
+        return done(status, f"{cmp_zh}；且{trend_zh}", f"{cmp_en}; and {direction} over 3 years")
+    if t.or_trend and status == "fail" and trend:
+        return done(
+            "pass",
+            f"{cmp_zh}；未达阈值但{trend_zh}（或持续改善条款）",
+            f"{cmp_en}; misses the threshold but is {direction} over 3 years (trend clause)",
+        )
+    return done(status, cmp_zh, cmp_en)
+
+
+def assessment_periods(profile: CountyProfile) -> list[tuple[str, rc.Period]]:
+    years = [(YEAR, p) for p in rc.periods_between(profile.first_period, profile.last_period, "annual")]
+    months = [(YTD, p) for p in rc.periods_between(profile.first_period, profile.last_period, "monthly")]
+    return years + months
+
+
+def compute_verdicts(
+    frame: pd.DataFrame,
+    catalog: Catalog,
+    profiles: list[CountyProfile],
+    periods: list[tuple[str, rc.Period]] | None = None,
+) -> list[dict]:
+    """Verdict rows for every requirement in force, subject unit and assessment period."""
+    series = series_from_frame(frame)
+    rows: list[dict] = []
+    for profile in profiles:
+        ctx = _Ctx(catalog, profile, series)
+        campaigns = {p.campaign for p in profile.programmes} or set(catalog.campaigns)
+        primary = {a.indicator: a.org_code for a in profile.assignments(catalog) if a.role == "primary"}
+        town_inds = set(profile.town_indicators)
+        towns = [t.code for t in profile.towns]
+        for grain, period in periods or assessment_periods(profile):
+            for camp in sorted(campaigns):
+                edition = catalog.campaigns[camp].edition_in_force(period.end)
+                if edition is None:
+                    continue
+                for req in catalog.requirements.values():
+                    if req.edition != edition.code:
+                        continue
+                    org = primary.get(req.indicator, profile.unit_code(req.responsible))
+                    rows.append(verdict_for(req, ctx, profile.code, org, grain, period))
+                    if req.indicator in town_inds:
+                        for town in towns:
+                            rows.append(verdict_for(req, ctx, town, town, grain, period))
+    return rows
+
+
+def verdict_tuples(rows: list[dict]) -> list[tuple]:
+    names = tables.VERDICT.column_names
+    return [tuple(r.get(n) for n in names) for r in rows]

@@ -20,7 +20,6 @@ import datetime as dt
 import os
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -131,11 +130,11 @@ class _Progress(threading.Thread):
                     print(f"      {entry.user_message}", flush=True)
                 continue
             if ev.event_type == E.STEP_START:
-                self.started[step] = time.monotonic()
+                self.started[step] = entry.timestamp
                 print(f"[{self.done + 1}/{self.total}] ▶ {step} …", flush=True)
             elif ev.event_type in (E.STEP_SUCCESS, E.STEP_FAILURE, E.STEP_SKIPPED):
                 self.done += 1
-                took = time.monotonic() - self.started.get(step, time.monotonic())
+                took = entry.timestamp - self.started.get(step, entry.timestamp)
                 mark = {E.STEP_SUCCESS: "✓", E.STEP_FAILURE: "✗", E.STEP_SKIPPED: "–"}[ev.event_type]
                 print(f"[{self.done}/{self.total}] {mark} {step} ({took:.1f} s)", flush=True)
 

@@ -111,19 +111,19 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text and ("conflict" in text or "could not set" in text)
 
 
-def _open_writer(path: Path, attempts: int = 50, wait: float = 0.2) -> duckdb.DuckDBPyConnection:
-    """Open the working database read-write, waiting while another process holds its lock."""
-    for i in range(attempts):
+def _open_writer(path: Path, timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open the working database read-write, waiting up to `timeout` s while another process holds it."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
             return duckdb.connect(str(path))
         except duckdb.IOException as exc:
-            if not _is_lock_conflict(exc) or i == attempts - 1:
+            if not _is_lock_conflict(exc) or time.monotonic() > deadline:
                 raise PublishError(
                     f"无法打开工作数据库 {path.name}（可能正被流水线写入）：{exc} / "
                     f"cannot open the working database {path.name} (the pipeline may be writing it): {exc}"
                 ) from exc
-            time.sleep(wait)
-    raise AssertionError("unreachable")
+            time.sleep(0.2)
 
 
 def table_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -138,10 +138,10 @@ def table_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def _checkpoint_and_copy(warehouse_path: Path, dest: Path) -> tuple[dict[str, int], int]:
+def _checkpoint_and_copy(warehouse_path: Path, dest: Path, timeout: float) -> tuple[dict[str, int], int]:
     """CHECKPOINT the working database, count its rows and copy it to `dest` while still holding it
     open, so no other process can change the file during the copy. Returns row counts and size."""
-    conn = _open_writer(warehouse_path)
+    conn = _open_writer(warehouse_path, timeout)
     try:
         conn.execute("CHECKPOINT")
         wal = _wal(warehouse_path)
@@ -186,11 +186,11 @@ def sweep_leftovers(published_dir: Path) -> list[Path]:
     return removed
 
 
-def publish(warehouse_path: Path, published_dir: Path, keep: int = 3) -> Path:
+def publish(warehouse_path: Path, published_dir: Path, keep: int = 3, lock_timeout: float = 60.0) -> Path:
     """Publish a verified snapshot of `warehouse_path` and point `CURRENT` at it; return its path.
 
-    Raises PublishError (previous snapshot stays current) if the source is missing or locked for
-    too long, or if the copy does not verify.
+    Raises PublishError (previous snapshot stays current) if the source is missing or held by
+    another process for more than `lock_timeout` seconds, or if the copy does not verify.
     """
     warehouse_path, published_dir = Path(warehouse_path), Path(published_dir)
     if not warehouse_path.exists():
@@ -198,12 +198,12 @@ def publish(warehouse_path: Path, published_dir: Path, keep: int = 3) -> Path:
             f"工作数据库不存在：{warehouse_path}，请先运行 wuchuang ingest / "
             f"the working database does not exist: {warehouse_path}; run `wuchuang ingest` first"
         )
-    with publish_lock(published_dir):
+    with publish_lock(published_dir, lock_timeout):
         sweep_leftovers(published_dir)
         token = uuid.uuid4().hex[:8]
         tmp = published_dir / f"{TMP_PREFIX}{token}.duckdb"
         try:
-            counts, size = _checkpoint_and_copy(warehouse_path, tmp)
+            counts, size = _checkpoint_and_copy(warehouse_path, tmp, lock_timeout)
             _verify(tmp, size, counts)
         except Exception:
             tmp.unlink(missing_ok=True)

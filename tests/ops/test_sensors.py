@@ -1,0 +1,189 @@
+"""The drop-folder sensor: new, changed, unchanged, deleted files; restarts; ignored names."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.sensors import (
+    detect_changes,
+    dump_cursor,
+    is_candidate,
+    parse_cursor,
+    raw_files_sensor,
+    scan_raw_folder,
+)
+
+OLD = time.time() - 3600  # received an hour ago: past the settle window
+
+
+def drop(raw: Path, rel: str, data: bytes = b"x", mtime: float = OLD) -> Path:
+    path = raw / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def tick(cursor: str | None) -> dg.SensorResult:
+    result = raw_files_sensor(dg.build_sensor_context(cursor=cursor))
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def files_in(result: dg.SensorResult) -> set[str]:
+    return set(json.loads(result.cursor))
+
+
+@pytest.mark.parametrize(
+    ("rel", "expected"),
+    [
+        ("511923/sthjj/2012年3月.xlsx", True),
+        ("report.csv", True),
+        ("README.md", False),
+        ("manifest.json", False),
+        (".hidden.xlsx", False),
+        ("511923/.staging/a.xlsx", False),
+        ("511923/sthjj/~$2012年3月.xlsx", False),
+        ("511923/sthjj/.upload-abc.tmp", False),
+        ("a.xlsx.part", False),
+        ("a.xlsx.crdownload", False),
+    ],
+)
+def test_candidate_files(rel, expected):
+    assert is_candidate(Path(rel)) is expected
+
+
+def test_first_tick_on_an_empty_folder_skips(tmp_settings):
+    result = tick(None)
+    assert not result.run_requests
+    assert result.skip_reason is not None
+    assert json.loads(result.cursor) == {}
+
+
+def test_new_file_starts_one_run_and_enters_the_cursor(tmp_settings):
+    drop(tmp_settings.raw_dir, "511923/sthjj/a.xlsx")
+    drop(tmp_settings.raw_dir, "511923/wjw/b.csv")
+    drop(tmp_settings.raw_dir, "README.md")
+    result = tick(None)
+    assert len(result.run_requests) == 1
+    req = result.run_requests[0]
+    assert req.run_key.startswith("raw-")
+    assert req.tags["wuchuang/new_files"] == "2"
+    assert "511923/sthjj/a.xlsx" in req.tags["wuchuang/files"]
+    assert files_in(result) == {"511923/sthjj/a.xlsx", "511923/wjw/b.csv"}
+
+
+def test_unchanged_files_do_not_start_a_run(tmp_settings):
+    drop(tmp_settings.raw_dir, "511923/sthjj/a.xlsx")
+    first = tick(None)
+    second = tick(first.cursor)
+    assert not second.run_requests
+    assert second.skip_reason is not None
+    assert second.cursor == first.cursor
+
+
+def test_changed_file_starts_a_new_run_with_a_new_key(tmp_settings):
+    path = drop(tmp_settings.raw_dir, "511923/sthjj/a.xlsx", b"one")
+    first = tick(None)
+    drop(tmp_settings.raw_dir, "511923/sthjj/a.xlsx", b"two, corrected", mtime=OLD + 60)
+    second = tick(first.cursor)
+    assert len(second.run_requests) == 1
+    assert second.run_requests[0].tags["wuchuang/changed_files"] == "1"
+    assert second.run_requests[0].run_key != first.run_requests[0].run_key
+    assert json.loads(second.cursor)["511923/sthjj/a.xlsx"] == [path.stat().st_size, path.stat().st_mtime_ns]
+
+
+def test_same_size_touched_file_counts_as_changed(tmp_settings):
+    drop(tmp_settings.raw_dir, "a.xlsx", b"abc")
+    first = tick(None)
+    drop(tmp_settings.raw_dir, "a.xlsx", b"abd", mtime=OLD + 1)
+    assert len(tick(first.cursor).run_requests) == 1
+
+
+def test_deleted_file_is_forgotten_without_a_run(tmp_settings):
+    drop(tmp_settings.raw_dir, "511923/sthjj/a.xlsx")
+    gone = drop(tmp_settings.raw_dir, "511923/sthjj/b.xlsx")
+    first = tick(None)
+    gone.unlink()
+    second = tick(first.cursor)
+    assert not second.run_requests
+    assert files_in(second) == {"511923/sthjj/a.xlsx"}
+    # and a file put back later is new again
+    drop(tmp_settings.raw_dir, "511923/sthjj/b.xlsx")
+    assert len(tick(second.cursor).run_requests) == 1
+
+
+def test_restart_with_the_saved_cursor_neither_repeats_nor_misses(tmp_settings):
+    drop(tmp_settings.raw_dir, "a.xlsx")
+    saved = tick(None).cursor  # the daemon stops here; cursor stored in DAGSTER_HOME
+    drop(tmp_settings.raw_dir, "b.xlsx")  # dropped while the daemon was down
+    after_restart = tick(saved)
+    assert len(after_restart.run_requests) == 1
+    assert after_restart.run_requests[0].tags["wuchuang/files"] == "b.xlsx"
+    assert not tick(after_restart.cursor).run_requests
+
+
+def test_a_crash_before_the_cursor_is_saved_asks_for_the_same_run_key(tmp_settings):
+    drop(tmp_settings.raw_dir, "a.xlsx")
+    first = tick(None)
+    again = tick(None)  # cursor never stored: Dagster dedups by run key, so no second run
+    assert again.run_requests[0].run_key == first.run_requests[0].run_key
+
+
+def test_file_still_being_written_waits_for_the_next_tick(tmp_settings):
+    drop(tmp_settings.raw_dir, "a.xlsx", mtime=time.time())  # modified just now
+    result = tick(None)
+    assert not result.run_requests
+    assert "仍在写入" in result.skip_reason.skip_message
+    assert files_in(result) == set()
+
+
+def test_changed_file_still_being_written_keeps_its_old_fingerprint():
+    previous = {"a.xlsx": (3, 1_000)}
+    now = 10_000_000_000
+    changes = detect_changes(previous, {"a.xlsx": (9, now)}, now_ns=now, settle_seconds=5)
+    assert changes.settling == ["a.xlsx"] and not changes.to_ingest
+    assert changes.cursor == previous
+
+
+def test_detect_changes_classifies_every_case():
+    previous = {"same": (1, 1), "edited": (1, 1), "gone": (1, 1)}
+    current = {"same": (1, 1), "edited": (2, 2), "fresh": (1, 1)}
+    changes = detect_changes(previous, current, now_ns=10**12, settle_seconds=0)
+    assert changes.new == ["fresh"]
+    assert changes.changed == ["edited"]
+    assert changes.deleted == ["gone"]
+    assert changes.to_ingest == ["edited", "fresh"]
+    assert changes.cursor == current
+
+
+def test_unreadable_cursor_counts_as_empty():
+    assert parse_cursor("not json") == {}
+    assert parse_cursor('{"a": 3}') == {}
+    assert parse_cursor(None) == {}
+    assert parse_cursor(dump_cursor({"a/b.xlsx": (1, 2)})) == {"a/b.xlsx": (1, 2)}
+
+
+def test_scan_skips_hidden_folders_and_temp_files(tmp_path):
+    drop(tmp_path, "511923/sthjj/a.xlsx")
+    drop(tmp_path, "511923/sthjj/.upload-1.tmp")
+    drop(tmp_path, ".git/config")
+    drop(tmp_path, "manifest.json")
+    assert set(scan_raw_folder(tmp_path)) == {"511923/sthjj/a.xlsx"}
+    assert scan_raw_folder(tmp_path / "missing") == {}
+
+
+def test_sensor_and_schedule_are_registered_and_on_by_default():
+    from pipelines.definitions import defs
+
+    sensor = defs.resolve_sensor_def("raw_files_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds == 30
+    assert sensor.job_name == "monitoring_job"
+    schedule = defs.resolve_schedule_def("monthly_refresh_schedule")
+    assert schedule.execution_timezone == "Asia/Shanghai"
+    assert defs.resolve_job_def("rerun_returns_job") is not None

@@ -308,7 +308,10 @@ class Planner:
         return self.traj.value(ind.code, unit.code, period)
 
     def may_blank(self, unit: OrgUnit, indicator: str, period: Period) -> bool:
-        """Planted outliers are always reported, never left empty."""
+        """Planted outliers are always reported, never left empty, and a return with fewer than three
+        indicators is never left without values (that would be a `no_values` rejection)."""
+        if len(self.indicators(unit, period.frequency)) < 3:
+            return False
         return (indicator, self.traj.key(indicator, unit.code), period.code) not in OUTLIERS
 
     def previous(self, unit: OrgUnit, period: Period, inds: list[Indicator]) -> dict:
@@ -599,7 +602,10 @@ class Planner:
                 data = writers.csv_bytes(rows, enc)
             fmt, layout = "csv", "csv"
             meta = self.meta(unit, [period], layout, fmt, received, encoding=enc)
-            self.add(f"{folder}/{period_title(period)}_{short}指标.csv", data, received, meta, cells)
+            added = self.add(f"{folder}/{period_title(period)}_{short}指标.csv", data, received, meta, cells)
+            sheet = added.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]  # readers name a CSV's sheet by its stem
+            for c in added.cells:
+                c.sheet = sheet
             return
         meta = self.meta(unit, [period], layout, fmt, received)
         self.add(f"{folder}/{stem}.{fmt}", data, received, meta, cells)

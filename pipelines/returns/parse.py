@@ -308,6 +308,7 @@ class _Parser:
         self.entries: list[_Entry] = []
         self.sheet_periods: dict[str, tuple[str, str]] = {}  # sheet → (period, detected_by)
         self.sheet_years: dict[str, int | None] = {}
+        self.is_csv = False
 
     # -- orchestration --
 
@@ -323,6 +324,7 @@ class _Parser:
             self._file_problem(err.reason, err.detail)
             return
         self.out.file_format = book.file_format
+        self.is_csv = book.file_format == "csv"  # its one sheet is named after the file: no sheet source
         meta_sheet = next((s for s in book.sheets if s.name == META_SHEET), None)
         meta = _read_meta(meta_sheet) if meta_sheet is not None else {}
         if meta.get("template_version"):
@@ -533,7 +535,7 @@ class _Parser:
                 if m.org_code:
                     found = (m.org_code, "title")
                     break
-        if found is None:
+        if found is None and not self.is_csv:
             m = orgs.find(" ".join(i.sheet.name for i in infos), folder_county)
             if m.org_code:
                 found = (m.org_code, "sheet")
@@ -582,7 +584,8 @@ class _Parser:
         decided: list[str] = []
         for info in infos:
             name = info.sheet.name
-            sheet_year = find_year(info.title) or find_year(name) or file_year
+            sheet_name = "" if self.is_csv else name
+            sheet_year = find_year(info.title) or find_year(sheet_name) or file_year
             kind = info.header.kind
             if meta_period:
                 chosen: tuple[str, str] | None = (meta_period, "template")
@@ -592,7 +595,7 @@ class _Parser:
                 chosen = _choose_period(
                     [
                         ("title", find_period(info.title)),
-                        ("sheet", find_period(name, sheet_year)),
+                        ("sheet", find_period(sheet_name, sheet_year)),
                         ("filename", find_period(stem, sheet_year)),
                         ("column", col_period),
                     ]

@@ -78,7 +78,7 @@ def _fmt_number(value: float) -> str:
 
 
 def _unit_suffix(unit: str) -> str:
-    return "" if unit in ("-", "级别", "名次") else unit
+    return "" if unit in ("-", "级别", "名次", "系数", "指数") else unit
 
 
 def requirement_text(req: Requirement, unit: str, variants: Mapping[str, str]) -> str:

@@ -198,7 +198,7 @@ class Trajectories:
         return self._finish(v, p, ind.unit)
 
     def _finish(self, v: float, p: dict, unit: str) -> float:
-        v = min(max(v, p["low"]), p["high"])
+        v = float(min(max(v, p["low"]), p["high"]))
         if unit == "%" and p.get("end") == 100.0 and v > 99.5:
             v = 100.0
         d = DECIMALS.get(unit, 2)
@@ -311,5 +311,7 @@ _SPECIAL = {
     "hyg_street_cleaning_hours": _linear(10.5, 15.0, 0.2),
     "civ_traffic_death_rate": _linear(4.6, 3.2, 0.05),
     "env_no_major_incident": lambda self, period, r: 0.0,
+    "regional_noise": _linear(58.6, 54.9, 0.3),
+    "env_traffic_noise": _linear(71.8, 67.5, 0.3),
 }
 _OVERRIDES: dict[str, dict] = {}

@@ -327,3 +327,34 @@ def _same(got, raw: str) -> bool:
     if isinstance(got, float):
         return abs(got - float(raw)) < 1e-9
     return str(got) == raw
+
+
+def test_parser_agrees_with_manifest(written, manifest, catalog, profile):
+    """Contract check with pipelines.returns.parse: every file gets the status, reasons and values the
+    manifest promises (duplicates are the loader's business and are skipped here)."""
+    parse = pytest.importorskip("pipelines.returns.parse")
+    from pipelines.returns.model import ParseContext
+
+    out, _ = written
+    ctx = ParseContext(catalog, (profile,), out, dt.date(2017, 6, 30))
+    for f in manifest["files"]:
+        exp = f["expected"]
+        if exp["status"] == "duplicate":
+            continue
+        got = parse.parse_file(out / f["path"], ctx)
+        codes = {p.reason_code for p in got.problems}
+        if exp["status"] == "rejected":
+            assert got.rejected and set(exp["reasons"]) <= codes, (f["path"], codes)
+            continue
+        assert not got.rejected, (f["path"], codes)
+        assert codes == set(exp["reasons"]), (f["path"], codes)
+        values = {(v.indicator_code, v.period_code): v for v in got.values}
+        for c in f["cells"]:
+            if c["expect"] != "ok":
+                continue
+            v = values[(c["indicator"], c["period"])]
+            assert (v.sheet, v.cell) == (c["sheet"], c["cell"]), (f["path"], c)
+            if isinstance(c["value"], str):
+                assert v.value_text == c["value"], (f["path"], c)
+            else:
+                assert v.value == pytest.approx(c["value"]), (f["path"], c)

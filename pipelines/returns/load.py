@@ -67,6 +67,15 @@ SELECT * FROM core.observation WHERE is_current
 
 _CHUNK = 1 << 20
 
+# Received and processing times are wall-clock times in China (UTC+8, no daylight saving), stored
+# as naive TIMESTAMPs, so a return's received date is the date the office saw, whatever the
+# server's time zone.
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(CHINA_TZ).replace(tzinfo=None)
+
 
 def reason_text(code: str) -> tuple[str, str]:
     """Chinese and English text of a reason code (parser's or loader's)."""
@@ -84,7 +93,7 @@ class RawFile:
     path: Path  # absolute
     rel_path: str  # POSIX path relative to the raw folder
     size: int
-    received_at: dt.datetime  # file modification time, local wall-clock time, naive
+    received_at: dt.datetime  # file modification time, China wall-clock time (UTC+8), naive
     content_sha256: str
 
     @property
@@ -135,7 +144,7 @@ def describe_file(path: Path, raw_dir: Path) -> RawFile:
         path=path,
         rel_path=rel,
         size=st.st_size,
-        received_at=dt.datetime.fromtimestamp(st.st_mtime),
+        received_at=dt.datetime.fromtimestamp(st.st_mtime, CHINA_TZ).replace(tzinfo=None),
         content_sha256=sha256_file(path),
     )
 
@@ -287,8 +296,28 @@ def _file_problem(code: str, file_name: str, detail: str = "") -> Problem:
     )
 
 
+@dataclass
+class _Pending:
+    """One file ready to be written: its rows per table, prepared outside the transaction."""
+
+    f: RawFile
+    file_id: str
+    processed_at: dt.datetime
+    parsed: ParsedReturn | None  # None for an exact duplicate
+    duplicate_of: tuple[str, str] | None  # (file_id, path) of the original
+    rows: dict[str, list[tuple]] = field(default_factory=dict)
+    rechain: set[tuple[str, str]] = field(default_factory=set)
+    outcome: FileOutcome | None = None
+
+
 class Loader:
-    """Loads files into one open warehouse connection; keeps the registry state of the batch in memory."""
+    """Loads files into one open warehouse connection; keeps the registry state of the batch in memory.
+
+    Rows are prepared file by file and written in batches of up to `batch_size` files per
+    transaction (one DataFrame insert per table instead of one per file). Each file is atomic:
+    if a batch fails, it is rolled back and its files are written again one transaction per
+    file, so only the failing file is rejected (`load_failed`) and nothing of it remains.
+    """
 
     def __init__(
         self,
@@ -296,27 +325,28 @@ class Loader:
         ctx: ParseContext,
         parse: Callable[[Path, ParseContext], ParsedReturn] | None = None,
         now: Callable[[], dt.datetime] | None = None,
+        batch_size: int = 500,
     ):
         self.conn = conn
         self.ctx = ctx
         self._parse = parse
-        self.now = now or dt.datetime.now
+        self.now = now or _now
+        self.batch_size = max(1, batch_size)
         ensure_core(conn)
         self.registered: set[tuple[str, str]] = set()
-        self.first_by_content: dict[str, tuple[str, str]] = {}  # sha -> (file_id, path)
-        for file_id, path, sha, dup in conn.execute(
-            "SELECT file_id, path, coalesce(content_sha256, file_id), duplicate_of FROM core.source_file "
-            "ORDER BY received_at, path"
+        # content hash -> the first loaded (accepted or partial) file with those bytes:
+        # (file_id, path, org_code, sorted period_codes)
+        self.first_by_content: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {}
+        self.content_seen: set[str] = set()
+        for file_id, path, sha, status, org, periods in conn.execute(
+            "SELECT file_id, path, coalesce(content_sha256, file_id), status, org_code, period_codes "
+            "FROM core.source_file ORDER BY received_at, path"
         ).fetchall():
             self.registered.add((sha, path))
-            if dup is None:
-                self.first_by_content.setdefault(sha, (file_id, path))
-        self.revisions: dict[tuple[str, str], int] = {
-            (o, p): n
-            for o, p, n in conn.execute(
-                "SELECT org_code, period_code, count(*) FROM core.submission GROUP BY 1, 2"
-            ).fetchall()
-        }
+            self.content_seen.add(sha)
+            if status in ("accepted", "partial"):
+                self.first_by_content.setdefault(sha, (file_id, path, org, tuple(sorted(periods or []))))
+        self._reload_revisions()
         self.deadlines: dict[tuple[str, str], dt.date] = {}
         has_deadlines = conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dim' AND table_name = 'reporting_deadline'"
@@ -335,6 +365,14 @@ class Loader:
                     self.org_county[u.code] = u.county
         self.county_codes = {prof.code for prof in ctx.profiles}
 
+    def _reload_revisions(self) -> None:
+        self.revisions: dict[tuple[str, str], int] = {
+            (o, p): n
+            for o, p, n in self.conn.execute(
+                "SELECT org_code, period_code, count(*) FROM core.submission GROUP BY 1, 2"
+            ).fetchall()
+        }
+
     @property
     def parse(self) -> Callable[[Path, ParseContext], ParsedReturn]:
         if self._parse is None:
@@ -352,51 +390,57 @@ class Loader:
             except OSError as exc:  # vanished or unreadable between scan and hash
                 log.warning("cannot read %s: %s", p, exc)
         summary.files_seen = len(files)
+        batch: list[_Pending] = []
         for f in processing_order(files):
             if (f.content_sha256, f.rel_path) in self.registered:
                 summary.files_skipped += 1
                 continue
-            summary.outcomes.append(self.load_file(f))
+            batch.append(self._prepare_file(f))
+            if len(batch) >= self.batch_size:
+                summary.outcomes.extend(self._flush(batch))
+                batch = []
+        summary.outcomes.extend(self._flush(batch))
         return summary
 
-    def load_file(self, f: RawFile) -> FileOutcome:
-        processed_at = self.now()
-        first = self.first_by_content.get(f.content_sha256)
-        if first is not None:
-            file_id = f"{f.content_sha256}@{hashlib.sha256(f.rel_path.encode()).hexdigest()[:12]}"
-        else:
-            file_id = f.content_sha256
-        if first is not None and f.size > 0:
-            outcome = self._load_duplicate(f, file_id, first, processed_at)
-        else:
-            try:
-                parsed = self.parse(f.path, self.ctx)
-            except Exception as exc:  # the parser promises not to raise; never let one file stop the run
-                log.exception("parser failed on %s", f.rel_path)
-                parsed = ParsedReturn(path=f.path, file_format=f.file_format)
-                parsed.problems.append(_file_problem("parse_failed", f.path.name, repr(exc)[:300]))
-            try:
-                outcome = self._load_parsed(f, file_id, parsed, processed_at)
-            except Exception as exc:
-                log.exception("loading %s failed; rolled back", f.rel_path)
-                failed = ParsedReturn(
-                    path=f.path,
-                    file_format=parsed.file_format,
-                    org_code=parsed.org_code,
-                    org_detected_by=parsed.org_detected_by,
-                    period_codes=list(parsed.period_codes),
-                    period_detected_by=parsed.period_detected_by,
-                    template_version=parsed.template_version,
-                    layout=parsed.layout,
-                    problems=[_file_problem("load_failed", f.path.name, repr(exc)[:300])],
-                )
-                outcome = self._load_parsed(f, file_id, failed, processed_at)
-        self.registered.add((f.content_sha256, f.rel_path))
-        if first is None:
-            self.first_by_content[f.content_sha256] = (file_id, f.rel_path)
-        return outcome
+    # -- preparing ------------------------------------------------------------------------
 
-    # -- internals ------------------------------------------------------------------------
+    def _parse_safely(self, f: RawFile) -> ParsedReturn:
+        try:
+            return self.parse(f.path, self.ctx)
+        except Exception as exc:  # the parser promises not to raise; never let one file stop the run
+            log.exception("parser failed on %s", f.rel_path)
+            parsed = ParsedReturn(path=f.path, file_format=f.file_format)
+            parsed.problems.append(_file_problem("parse_failed", f.path.name, repr(exc)[:300]))
+            return parsed
+
+    def _prepare_file(self, f: RawFile) -> _Pending:
+        processed_at = self.now()
+        sha = f.content_sha256
+        if sha in self.content_seen:
+            file_id = f"{sha}@{hashlib.sha256(f.rel_path.encode()).hexdigest()[:12]}"
+        else:
+            file_id = sha
+        self.content_seen.add(sha)
+        self.registered.add((sha, f.rel_path))
+        parsed = self._parse_safely(f)
+        first = self.first_by_content.get(sha)
+        if first is not None and (parsed.org_code, tuple(sorted(parsed.period_codes))) == first[2:]:
+            # Same bytes as a loaded file, same unit and periods: an exact duplicate. Same bytes under
+            # a name giving another period (a CSV whose period is in its file name) is another return;
+            # same bytes as a rejected file are judged afresh (a return sent too early, sent again).
+            item = _Pending(f, file_id, processed_at, None, first[:2])
+            self._prepare_duplicate(item)
+            return item
+        item = _Pending(f, file_id, processed_at, parsed, None)
+        self._prepare_parsed(item)
+        if first is None and item.outcome.status in ("accepted", "partial"):
+            self.first_by_content[sha] = (
+                file_id,
+                f.rel_path,
+                parsed.org_code,
+                tuple(sorted(parsed.period_codes)),
+            )
+        return item
 
     def _county(self, org_code: str | None, rel_path: str) -> str | None:
         if org_code and org_code in self.org_county:
@@ -420,40 +464,28 @@ class Loader:
             late = None
         return due, late, received.date() <= due
 
-    def _transaction(self, work: Callable[[], None]) -> None:
-        self.conn.execute("BEGIN TRANSACTION")
-        try:
-            work()
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-
     def _source_row(
         self,
-        f: RawFile,
-        file_id: str,
-        parsed: ParsedReturn | None,
-        processed_at: dt.datetime,
+        item: _Pending,
         status: str,
         loaded: int,
         quarantined: int,
         reason_codes: list[str],
         message_zh: str,
         message_en: str,
-        duplicate_of: str | None = None,
     ) -> tuple:
+        f, parsed = item.f, item.parsed
         org = parsed.org_code if parsed else None
         row = {
-            "file_id": file_id,
+            "file_id": item.file_id,
             "path": f.rel_path,
             "content_sha256": f.content_sha256,
-            "duplicate_of": duplicate_of,
+            "duplicate_of": item.duplicate_of[0] if item.duplicate_of else None,
             "file_name": f.path.name,
             "file_format": (parsed.file_format if parsed else None) or f.file_format,
             "size_bytes": f.size,
             "received_at": f.received_at,
-            "processed_at": processed_at,
+            "processed_at": item.processed_at,
             "county_code": self._county(org, f.rel_path),
             "org_code": org,
             "org_detected_by": parsed.org_detected_by if parsed else None,
@@ -471,43 +503,21 @@ class Loader:
         }
         return tuple(row[n] for n in core.SOURCE_FILE.column_names)
 
-    def _load_duplicate(
-        self, f: RawFile, file_id: str, first: tuple[str, str], processed_at: dt.datetime
-    ) -> FileOutcome:
-        orig_id, orig_path = first
+    def _prepare_duplicate(self, item: _Pending) -> None:
+        f, file_id = item.f, item.file_id
+        _orig_id, orig_path = item.duplicate_of
         zh, en = REASONS["duplicate_file"]
         msg_zh = f"文件“{f.path.name}”：{zh}（{orig_path}），未重复入库"
         msg_en = f"file '{f.path.name}': {en} ({orig_path}); not loaded again"
-        source = self._source_row(
-            f, file_id, None, processed_at, "duplicate", 0, 0, ["duplicate_file"], msg_zh, msg_en, orig_id
-        )
-        quarantine = (
-            f"{file_id}:q0000",
-            file_id,
-            f.path.name,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            "file",
-            "duplicate_file",
-            msg_zh,
-            msg_en,
-            processed_at,
-        )
+        source = self._source_row(item, "duplicate", 0, 0, ["duplicate_file"], msg_zh, msg_en)
+        quarantine = (f"{file_id}:q0000", file_id, f.path.name, *([None] * 6), "file", "duplicate_file")
+        quarantine += (msg_zh, msg_en, item.processed_at)
+        item.rows = {"source_file": [source], "quarantine": [quarantine]}
+        item.outcome = FileOutcome(file_id, f.rel_path, "duplicate")
 
-        def work() -> None:
-            _insert(self.conn, core.SOURCE_FILE, [source])
-            _insert(self.conn, core.QUARANTINE, [quarantine])
-
-        self._transaction(work)
-        return FileOutcome(file_id, f.rel_path, "duplicate")
-
-    def _load_parsed(
-        self, f: RawFile, file_id: str, parsed: ParsedReturn, processed_at: dt.datetime
-    ) -> FileOutcome:
+    def _prepare_parsed(self, item: _Pending) -> None:
+        f, file_id, parsed, processed_at = item.f, item.file_id, item.parsed, item.processed_at
+        item.rechain = set()
         name = f.path.name
         file_problems = [p for p in parsed.problems if p.scope == "file"]
         rejected = bool(file_problems)
@@ -554,13 +564,14 @@ class Loader:
                 k = (p.org_code or parsed.org_code, p.period_code)
                 bad_by_key[k] = bad_by_key.get(k, 0) + 1
 
-        submissions, observations, revised = [], [], []
+        submissions, observations = [], []
         for (org, per), vals in sorted(keys.items()):
             sub_id = f"{file_id}:{org}:{per}"
             prev = self.revisions.get((org, per), 0)
             rev = prev + 1
+            self.revisions[(org, per)] = rev
             if prev:
-                revised.append((org, per))
+                item.rechain.add((org, per))
             county = self._county(org, f.rel_path)
             due, late, on_time = self._timeliness(county, per, f.received_at)
             submissions.append(
@@ -617,31 +628,74 @@ class Loader:
         else:
             msg_zh = f"文件“{name}”：{len(observations)} 个数值入库，{n_bad} 个数值被拒收。"
             msg_en = f"file '{name}': {len(observations)} values loaded, {n_bad} values rejected."
-        source = self._source_row(
-            f,
-            file_id,
-            parsed,
-            processed_at,
-            status,
-            len(observations),
-            n_bad,
-            sorted({p.reason_code for p in file_problems}),
-            msg_zh,
-            msg_en,
-        )
+        codes = sorted({p.reason_code for p in file_problems})
+        source = self._source_row(item, status, len(observations), n_bad, codes, msg_zh, msg_en)
+        item.rows = {
+            "source_file": [source],
+            "submission": submissions,
+            "observation": observations,
+            "quarantine": quarantine,
+        }
+        item.outcome = FileOutcome(file_id, f.rel_path, status, len(observations), n_bad)
 
-        def work() -> None:
-            _insert(self.conn, core.SOURCE_FILE, [source])
-            _insert(self.conn, core.SUBMISSION, submissions)
-            _insert(self.conn, core.OBSERVATION, observations)
-            _insert(self.conn, core.QUARANTINE, quarantine)
-            for org, per in revised:
-                _rechain(self.conn, org, per)
+    # -- writing --------------------------------------------------------------------------
 
-        self._transaction(work)
-        for org, per in keys:
-            self.revisions[(org, per)] = self.revisions.get((org, per), 0) + 1
-        return FileOutcome(file_id, f.rel_path, status, len(observations), n_bad)
+    def _transaction(self, work: Callable[[], None]) -> None:
+        self.conn.execute("BEGIN TRANSACTION")
+        try:
+            work()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def _write(self, batch: list[_Pending]) -> None:
+        for t in (core.SOURCE_FILE, core.SUBMISSION, core.OBSERVATION, core.QUARANTINE):
+            _insert(self.conn, t, [r for item in batch for r in item.rows.get(t.name, [])])
+        for org, per in sorted({k for item in batch for k in item.rechain}):
+            _rechain(self.conn, org, per)
+
+    def _flush(self, batch: list[_Pending]) -> list[FileOutcome]:
+        if not batch:
+            return []
+        try:
+            self._transaction(lambda: self._write(batch))
+            return [item.outcome for item in batch]
+        except Exception as exc:
+            self._reload_revisions()
+            if len(batch) > 1:  # find the failing file: one transaction per file
+                log.warning("batch of %d files failed (%s); loading them one by one", len(batch), exc)
+                outcomes = []
+                for item in batch:
+                    if item.parsed is None:
+                        self._prepare_duplicate(item)
+                    else:
+                        self._prepare_parsed(item)
+                    outcomes.extend(self._flush([item]))
+                return outcomes
+            item = batch[0]
+            log.error("loading %s failed; rolled back: %r", item.f.rel_path, exc)
+            parsed = item.parsed or ParsedReturn(path=item.f.path, file_format=item.f.file_format)
+            failed = _Pending(
+                item.f,
+                item.file_id,
+                item.processed_at,
+                ParsedReturn(
+                    path=item.f.path,
+                    file_format=parsed.file_format,
+                    org_code=parsed.org_code,
+                    org_detected_by=parsed.org_detected_by,
+                    period_codes=list(parsed.period_codes),
+                    period_detected_by=parsed.period_detected_by,
+                    template_version=parsed.template_version,
+                    layout=parsed.layout,
+                    problems=[_file_problem("load_failed", item.f.path.name, repr(exc)[:300])],
+                ),
+                None,
+            )
+            self._prepare_parsed(failed)
+            self._transaction(lambda: self._write([failed]))
+            return [failed.outcome]
 
 
 _RECHAIN_SUBMISSIONS = """
@@ -695,10 +749,11 @@ def ingest_files(
     paths: Iterable[Path],
     parse: Callable[[Path, ParseContext], ParsedReturn] | None = None,
     now: Callable[[], dt.datetime] | None = None,
+    batch_size: int = 500,
 ) -> IngestSummary:
     """Ingest the given files only (sensor, CLI). Ignored names are skipped; order is deterministic."""
     paths = [Path(p) for p in paths if not is_ignored(Path(p)) and Path(p).is_file()]
-    return Loader(conn, ctx, parse=parse, now=now).ingest(paths)
+    return Loader(conn, ctx, parse=parse, now=now, batch_size=batch_size).ingest(paths)
 
 
 def ingest_folder(
@@ -706,9 +761,10 @@ def ingest_folder(
     ctx: ParseContext,
     parse: Callable[[Path, ParseContext], ParsedReturn] | None = None,
     now: Callable[[], dt.datetime] | None = None,
+    batch_size: int = 500,
 ) -> IngestSummary:
     """Ingest every new file version under `ctx.raw_dir`."""
-    return Loader(conn, ctx, parse=parse, now=now).ingest(scan_raw_folder(ctx.raw_dir))
+    return Loader(conn, ctx, parse=parse, now=now, batch_size=batch_size).ingest(scan_raw_folder(ctx.raw_dir))
 
 
 def record_feedback_path(conn: duckdb.DuckDBPyConnection, file_id: str, path: str | None) -> None:

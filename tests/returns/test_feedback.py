@@ -195,7 +195,8 @@ def test_duplicate_file_feedback_says_nothing_to_do(env):
     _, ctx, _ = env
     drop(ctx.raw_dir, "511923/sthjj/a.xlsx", department_xlsx(), RECEIVED)
     drop(ctx.raw_dir, "511923/sthjj/b.xlsx", department_xlsx(), RECEIVED + dt.timedelta(days=1))
-    written = ingest_and_feedback(env, FakeParser({"a.xlsx": lambda p: result(p, [value("B3", 85.3)])}))
+    same = lambda p: result(p, [value("B3", 85.3)])  # noqa: E731
+    written = ingest_and_feedback(env, FakeParser({"a.xlsx": same, "b.xlsx": same}))
     text = summary_text(openpyxl.load_workbook(written["b_反馈.xlsx"])[feedback.SUMMARY_SHEET])
     assert "重复文件" in text and "a.xlsx" in text
 

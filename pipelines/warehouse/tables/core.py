@@ -1,9 +1,11 @@
 """`core` schema: received files, returns (submissions), observations with cell lineage, quarantine.
 
 Files: one `source_file` row per file version (path + content). `file_id` is the SHA-256 of the
-content; an exact duplicate of an earlier file at another path (and an empty file seen again) is
-registered under `<sha256>@<sha256(path)[:12]>` with `duplicate_of` naming the original, so
-observations always point at the content hash of the file they came from.
+content for the first file with those bytes; a later file with the same bytes at another path is
+registered under `<sha256>@<sha256(path)[:12]>`. It is an exact duplicate (status `duplicate`,
+`duplicate_of` naming the original, no values) when the original was loaded and the copy reads
+as the same unit and periods; otherwise (a CSV whose period is only in its file name, a return
+rejected as sent too early and sent again) it is judged as a return of its own.
 
 Revisions: a corrected file for the same unit and period creates a new submission with a higher
 `revision_no`; the observations it replaces (same unit, indicator and period) get `valid_to` set to
@@ -24,8 +26,8 @@ SOURCE_FILE = table(
         (
             "file_id",
             "VARCHAR",
-            "SHA-256 of the file content (identical content = same file); an exact duplicate at another "
-            "path is registered as <sha256>@<path hash> (see duplicate_of)",
+            "SHA-256 of the file content (identical content = same file); a later file with the same "
+            "bytes at another path is registered as <sha256>@<path hash> (see duplicate_of)",
             False,
         ),
         ("path", "VARCHAR", "Path relative to the raw folder where it was first seen", False),
@@ -69,7 +71,11 @@ SOURCE_FILE = table(
         ("reason_codes", "VARCHAR[]", "File-level reason codes when rejected or duplicate"),
         ("message_zh", "VARCHAR", "File-level message in Chinese"),
         ("message_en", "VARCHAR", "File-level message in English"),
-        ("feedback_path", "VARCHAR", "Feedback workbook written for the department, relative to the feedback folder"),
+        (
+            "feedback_path",
+            "VARCHAR",
+            "Feedback workbook written for the department, relative to the feedback folder",
+        ),
     ],
     ("file_id",),
 )

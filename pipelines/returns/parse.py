@@ -674,16 +674,14 @@ class _Parser:
             code = code_txt if code_txt in catalog_codes else None
             match: IndicatorMatch | None = None
             if code is None:
-                if not name or len(name) > MAX_NAME_LENGTH:
+                if name and len(name) <= MAX_NAME_LENGTH:
+                    match = indicators.match(name)
+                    code = match.code
+                if code is None:
                     if has_value:
-                        self._unknown(sname, r, name_col if name else code_col, name or code_txt, None)
+                        name_cell = a1(r, name_col if name else code_col)
+                        self._unknown(sname, name_cell, name or code_txt, match, norms, r)
                     continue
-                match = indicators.match(name)
-                code = match.code
-            if code is None:
-                if has_value:
-                    self._unknown(sname, r, name_col, name, match)
-                continue
             unit_text = None
             if unit_col is not None and unit_col < len(row):
                 unit_text = clean_text(row[unit_col]) or None
@@ -715,28 +713,34 @@ class _Parser:
     def _sheet_year(self, sheet_name: str) -> int | None:
         return self.sheet_years.get(sheet_name) or find_year(self.path.stem)
 
-    def _unknown(self, sheet: str, r: int, c: int | None, name: str, match: IndicatorMatch | None) -> None:
+    def _unknown(self, sheet: str, name_cell: str, name: str, match: IndicatorMatch | None, norms, r: int):
+        """One problem per value cell of a row whose indicator name is unknown or ambiguous: the value
+        is what gets quarantined, the message names the name cell too."""
         reason = match.reason if match is not None and match.reason else "unknown_indicator"
         cands = match.candidates_text(self.res.catalog) if match is not None else ""
         if reason == "ambiguous_indicator":
-            dzh = f"“{name}”可能是：{cands}；请使用标准指标名称"
-            den = f"'{name}' could be: {cands}; use the catalog name"
+            dzh = f"{name_cell}“{name}”可能是：{cands}；请使用标准指标名称"
+            den = f"{name_cell} '{name}' could be: {cands}; use the catalog name"
         else:
-            dzh = f"“{name}”不在指标目录中" + (f"；最接近的：{cands}" if cands else "")
-            den = f"'{name}' is not in the catalog" + (f"; closest: {cands}" if cands else "")
-        self.out.problems.append(
-            problem(
-                reason,
-                self.file,
-                "row",
-                sheet=sheet,
-                cell=a1(r, c) if c is not None else None,
-                raw=name,
-                detail_zh=dzh,
-                detail_en=den,
-                org_code=self.out.org_code,
+            dzh = f"{name_cell}“{name}”不在指标目录中" + (f"；最接近的：{cands}" if cands else "")
+            den = f"{name_cell} '{name}' is not in the catalog" + (f"; closest: {cands}" if cands else "")
+        for c, raw, p, _hint, n in norms:
+            if n.is_missing:
+                continue
+            self.out.problems.append(
+                problem(
+                    reason,
+                    self.file,
+                    "value",
+                    sheet=sheet,
+                    cell=a1(r, c),
+                    raw=raw_text(raw),
+                    period_code=p or self.sheet_periods.get(sheet, (None, None))[0],
+                    detail_zh=dzh,
+                    detail_en=den,
+                    org_code=self.out.org_code,
+                )
             )
-        )
 
     # -- validation and output --
 
@@ -966,8 +970,8 @@ def _layout(book: Book, infos: list[_SheetInfo]) -> str:
         return "months_as_columns"
     if "long" in kinds:
         return "long"
-    if len(infos) > 1:
-        return "multi_sheet"
+    if len(infos) > 1 or find_period(infos[0].sheet.name, 2000) is not None:
+        return "multi_sheet"  # one sheet per month ("2012年1月", "3月"), even if only one was sent
     return "wide"
 
 

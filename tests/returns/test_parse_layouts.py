@@ -158,9 +158,12 @@ def test_wide_layout_dirty_cells_are_rejected_one_by_one(ctx, catalog):
     big = next(p for p in r.problems if p.cell == "E17")
     assert big.reason_code == "out_of_range" and big.indicator_code == "drinking_source_compliance"
     unknown = _problem(r, "unknown_indicator")
-    assert (unknown.sheet, unknown.cell, unknown.raw_text) == ("Sheet1", "B13", "本单位食堂满意度")
+    # the quarantined value is E13; the message names the name cell B13 and the name
+    assert (unknown.sheet, unknown.cell, unknown.raw_text, unknown.scope) == ("Sheet1", "E13", "90", "value")
+    assert "B13" in unknown.message_zh and "本单位食堂满意度" in unknown.message_zh
+    assert unknown.period_code == "2012-03"
     amb = _problem(r, "ambiguous_indicator")
-    assert amb.cell == "B14"
+    assert amb.cell == "E14" and "经常参加体育锻炼人比例" in amb.message_en
     assert "civ_regular_exercise_ratio" in amb.message_zh and "hyg_regular_exercise_ratio" in amb.message_zh
     nan = _problem(r, "not_a_number")
     assert (nan.cell, nan.raw_text, nan.indicator_code) == ("E15", "abc", "urban_sewage_treatment")

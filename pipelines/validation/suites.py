@@ -64,8 +64,9 @@ def _meta(dimension: str, bound: str, reason: str, zh: str, en: str) -> dict:
     }
 
 
-def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+def _where(column: str, value) -> dict:
+    """A GX 1.x row condition (serialised ComparisonCondition: Column(column) == value)."""
+    return {"type": "comparison", "column": {"name": column}, "operator": "==", "parameter": value}
 
 
 def known_org_codes(profiles: list[CountyProfile]) -> list[str]:
@@ -106,7 +107,10 @@ def structure_suite(catalog: Catalog, profiles: list[CountyProfile]) -> dict:
             s,
             "not_null:value_for_numbers",
             "expect_column_values_to_not_be_null",
-            {"column": "value", "row_condition": 'value_type=="number"', "condition_parser": "pandas"},
+            {
+                "column": "value",
+                "row_condition": _where("value_type", "number"),
+            },
             _meta(
                 "completeness",
                 "value IS NOT NULL for numeric indicators",
@@ -190,8 +194,7 @@ def structure_suite(catalog: Catalog, profiles: list[CountyProfile]) -> dict:
             "expect_compound_columns_to_be_unique",
             {
                 "column_list": ["indicator_code", "org_code", "period_code"],
-                "row_condition": "is_current==True",
-                "condition_parser": "pandas",
+                "row_condition": _where("is_current", True),
             },
             _meta(
                 "uniqueness",
@@ -229,36 +232,41 @@ def structure_suite(catalog: Catalog, profiles: list[CountyProfile]) -> dict:
     )
 
 
+def _where_in(column: str, values: list) -> dict:
+    """A GX 1.x row condition: Column(column).is_in(values)."""
+    return {"type": "comparison", "column": {"name": column}, "operator": "IN", "parameter": list(values)}
+
+
 def values_suite(catalog: Catalog) -> dict:
     s = VALUES
     exps = []
+    # One expectation per distinct (min, max) of the units the indicators use: fewer row filters, same bounds.
+    used = {i.unit for i in catalog.indicators.values()}
+    groups: dict[tuple, list[str]] = {}
     for unit_code, u in sorted(catalog.units.items()):
-        if u.min_value is None and u.max_value is None:
-            continue
-        kwargs: dict = {
-            "column": "value",
-            "row_condition": f"indicator_unit=={_quote(unit_code)}",
-            "condition_parser": "pandas",
-        }
-        if u.min_value is not None:
-            kwargs["min_value"] = float(u.min_value)
-        if u.max_value is not None:
-            kwargs["max_value"] = float(u.max_value)
-        lo = "" if u.min_value is None else f"{u.min_value:g} ≤ "
-        hi = "" if u.max_value is None else f" ≤ {u.max_value:g}"
-        bound = f"{lo}value{hi} ({unit_code})"
+        if unit_code in used and (u.min_value is not None or u.max_value is not None):
+            groups.setdefault((u.min_value, u.max_value), []).append(unit_code)
+    for (lo_v, hi_v), units in sorted(groups.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0)):
+        kwargs: dict = {"column": "value", "row_condition": _where_in("indicator_unit", units)}
+        if lo_v is not None:
+            kwargs["min_value"] = float(lo_v)
+        if hi_v is not None:
+            kwargs["max_value"] = float(hi_v)
+        lo = "" if lo_v is None else f"{lo_v:g} ≤ "
+        hi = "" if hi_v is None else f" ≤ {hi_v:g}"
+        bound = f"{lo}value{hi} for {', '.join(units)}"
         exps.append(
             _exp(
                 s,
-                f"range:{unit_code}",
+                f"range:{'' if lo_v is None else f'{lo_v:g}'}..{'' if hi_v is None else f'{hi_v:g}'}",
                 "expect_column_values_to_be_between",
                 kwargs,
                 _meta(
                     "validity",
                     bound,
                     "out_of_range",
-                    f"数值须在计量单位 {unit_code} 的可能范围内：{bound}",
-                    f"value must be possible for unit {unit_code}: {bound}",
+                    f"数值须在计量单位的可能范围内：{bound}",
+                    f"value must be possible for its unit: {bound}",
                 ),
             )
         )
@@ -273,8 +281,7 @@ def values_suite(catalog: Catalog) -> dict:
                     "column_A": "period_days",
                     "column_B": "value",
                     "or_equal": True,
-                    "row_condition": f"indicator_unit=={_quote(unit_code)}",
-                    "condition_parser": "pandas",
+                    "row_condition": _where("indicator_unit", unit_code),
                     "ignore_row_if": "either_value_is_missing",
                 },
                 _meta(

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -206,15 +207,23 @@ def messy(
     return (text if csv_mode else value), "ok"
 
 
-def _name_variants(ind: Indicator) -> list[tuple[str, str]]:
+def _name_variants(ind: Indicator, known: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """How offices write an indicator's name: the catalog name, an alias, full-width brackets, or a
+    slightly different wording (kind "fuzzy": a filler word or a bracketed qualifier dropped) that
+    is no other indicator's name."""
     out = [(ind.name_zh, "name")]
     out += [(a, "alias") for a in ind.aliases]
     if "(" in ind.name_zh:
         out.append((ind.name_zh.replace("(", "（").replace(")", "）"), "fullwidth"))
+    fuzzy = []
     for filler in ("集中", "全年", "主要"):
-        if filler in ind.name_zh and len(ind.name_zh) >= 8:
-            out.append((ind.name_zh.replace(filler, "", 1), "fuzzy"))
+        if filler in ind.name_zh and f"{filler}式" not in ind.name_zh and len(ind.name_zh) >= 8:
+            fuzzy.append(ind.name_zh.replace(filler, "", 1))
             break
+    bare = re.sub(r"\([^)]*\)", "", ind.name_zh).strip()
+    if bare != ind.name_zh and len(bare) >= 6:
+        fuzzy.append(bare)
+    out += [(f, "fuzzy") for f in dict.fromkeys(fuzzy) if f not in known]
     return out
 
 
@@ -226,6 +235,7 @@ class Planner:
         self.years = set(years) if years else None
         self.unit_filter = set(units) if units else None
         self.traj = Trajectories(catalog, profile, seed)
+        self.known_names = frozenset(n for i in catalog.indicators.values() for n in (i.name_zh, *i.aliases))
         self.all_units = templates.reporting_units(catalog, profile)
         self.assign = profile.assignments(catalog)
         self.styles = self._choose_styles()
@@ -415,15 +425,15 @@ class Planner:
     # -- departments' own layouts ---------------------------------------------------------------------
     def row_name(self, unit: OrgUnit, ind: Indicator) -> tuple[str, str]:
         r = self.rng("name", unit.code, ind.code)
-        variants = _name_variants(ind)
+        variants = _name_variants(ind, self.known_names)
         roll = r.random()
-        if roll < 0.6 or len(variants) == 1:
-            return variants[0]
         fuzzy = [v for v in variants if v[1] == "fuzzy"]
-        if roll < 0.7 and fuzzy:
-            return fuzzy[0]
-        rest = [v for v in variants[1:] if v[1] != "fuzzy"] or variants[:1]
-        return r.choice(rest)
+        rest = [v for v in variants[1:] if v[1] != "fuzzy"]
+        if roll < 0.55:
+            return variants[0]
+        if roll < 0.75 and fuzzy:
+            return r.choice(fuzzy)
+        return r.choice(rest) if rest else variants[0]
 
     def wide_grid(
         self,

@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/python -m pipelines.sample --out data/raw
 	$(BIN)/dagster job execute -m pipelines.definitions -j monitoring_job
 	$(BIN)/wuchuang status
 

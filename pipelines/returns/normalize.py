@@ -18,6 +18,7 @@ into a `Norm`: a number, a text, a missing marker, or an error with a reason cod
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -81,9 +82,18 @@ def clean_text(value: object) -> str:
     if value is None:
         return ""
     s = value if isinstance(value, str) else str(value)
-    if s.isascii():
-        return _SPACES.sub(" ", s).strip()
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", s)).strip()
+    if len(s) <= 64:
+        return _clean_short(s)  # headers, names and cells repeat across files: memoised
+    return _clean(s)
+
+
+def _clean(s: str) -> str:
+    if not s.isascii():
+        s = unicodedata.normalize("NFKC", s)
+    return " ".join(s.split())
+
+
+_clean_short = functools.lru_cache(maxsize=65_536)(_clean)
 
 
 def format_number(value: float) -> str:

@@ -26,6 +26,7 @@ Steps:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,7 @@ _FOOTER_PREFIXES = (
 _SUBTOTAL = re.compile(r"^(合\s*计|小\s*计|总\s*计)")
 _NUMBERING_ROW = frozenset({"甲", "乙", "丙", "丁", "a", "b", "c", "A", "B", "C", "栏次"})
 _UNIT_SYNONYMS = {"百分比": "%", "百分率": "%", "千分比": "‰", "千分率": "‰", "db": "dB(A)", "分贝": "dB(A)"}
+_period = functools.lru_cache(maxsize=4096)(parse_period)
 _EXT_FORMAT = {".xlsx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".ods": "ods", ".csv": "csv"}
 
 
@@ -315,14 +317,11 @@ class _Parser:
     def run(self) -> None:
         folder_county, folder_org = self._folder()
         try:
-            received = dt.datetime.fromtimestamp(self.path.stat().st_mtime).date()
-        except OSError:
-            received = self.ctx.today
-        try:
             book = read_book(self.path)
         except ReadError as err:
             self._file_problem(err.reason, err.detail)
             return
+        received = dt.datetime.fromtimestamp(book.mtime).date() if book.mtime is not None else self.ctx.today
         self.out.file_format = book.file_format
         self.is_csv = book.file_format == "csv"  # its one sheet is named after the file: no sheet source
         meta_sheet = next((s for s in book.sheets if s.name == META_SHEET), None)
@@ -362,14 +361,10 @@ class _Parser:
 
     def _folder(self) -> tuple[str | None, str | None]:
         """(county code, org code) from data/raw/<county>/<short>/file, else (None, None)."""
-        parts: tuple[str, ...] = ()
-        try:
-            parts = self.path.resolve().relative_to(Path(self.ctx.raw_dir).resolve()).parts[:-1]
-        except (ValueError, OSError):
-            parts = self.path.parts[-3:-1]
+        parts = self.path.parts[-3:-1]  # data/raw/<county>/<short>/<file>, wherever raw_dir is
         if len(parts) >= 2 and parts[-2] in self.res.county_codes:
             return parts[-2], self.res.orgs.by_folder(parts[-2], parts[-1])
-        if len(parts) >= 1 and parts[-1] in self.res.county_codes:
+        if parts and parts[-1] in self.res.county_codes:
             return parts[-1], None
         return None, None
 
@@ -577,7 +572,7 @@ class _Parser:
         meta_period = meta.get("period_code")
         if meta_period:
             try:
-                parse_period(meta_period)
+                _period(meta_period)
             except CalendarError:
                 meta_period = None
         file_year = next((y for i in infos if (y := find_year(i.title))), None) or find_year(stem)
@@ -901,7 +896,7 @@ class _Parser:
         scope = "file" if single else "row"
         for code in periods:
             try:
-                p: Period = parse_period(code)
+                p: Period = _period(code)
             except CalendarError:
                 bad.add(code)
                 self.out.problems.append(

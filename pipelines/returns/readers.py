@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,7 @@ class Book:
     sheets: list[Sheet]
     encoding: str | None = None  # csv only
     reader: str = "calamine"  # calamine | openpyxl | csv
+    mtime: float | None = None  # the file's modification time (received time), from the one stat
 
     def sheet(self, name: str) -> Sheet | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -97,74 +99,118 @@ def sniff_format(path: Path, head: bytes) -> str:
     return "unknown"
 
 
-def check_zip(path: Path) -> str:
-    """Sanity checks on a zip container; returns xlsx | xlsm | ods. Raises ReadError."""
+def _central_directory(data: bytes) -> list[tuple[str, int, int]] | None:
+    """(name, compressed, uncompressed) of every member, read straight from the zip's central
+    directory (a few struct unpacks instead of zipfile's ZipInfo objects). None when the archive is
+    anything but a plain single-disk, non-zip64 zip: the caller then asks `zipfile`, which also
+    produces the proper error for truncated archives."""
+    size = len(data)
+    start = max(0, size - 22 - 65535)
+    i = data.rfind(b"PK\x05\x06", start)
+    if i < 0 or size - i < 22:
+        return None
+    _sig, disk, disk_cd, n_disk, n_total, cd_size, cd_off, _clen = struct.unpack_from("<4s4H2LH", data, i)
+    if disk or disk_cd or n_disk != n_total or n_total == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_off):
+        return None
+    if n_total > MAX_ZIP_MEMBERS:
+        raise ReadError("file_too_large", f"{n_total} zip members (limit {MAX_ZIP_MEMBERS})")
+    if cd_off + cd_size > i:
+        return None
+    cd = memoryview(data)[cd_off : cd_off + cd_size]
+    out = []
+    pos = 0
+    for _ in range(n_total):
+        if pos + 46 > len(cd) or cd[pos : pos + 4] != b"PK\x01\x02":
+            return None
+        comp, uncomp = struct.unpack_from("<LL", cd, pos + 20)
+        nlen, elen, clen = struct.unpack_from("<HHH", cd, pos + 28)
+        if 0xFFFFFFFF in (comp, uncomp):
+            return None
+        name = bytes(cd[pos + 46 : pos + 46 + nlen]).decode("utf-8", "replace")
+        out.append((name, comp, uncomp))
+        pos += 46 + nlen + elen + clen
+    return out
+
+
+def _members(data: bytes) -> tuple[list[tuple[str, int, int]], zipfile.ZipFile | None]:
+    fast = _central_directory(data)
+    if fast is not None:
+        return fast, None
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    return [(i.filename, i.compress_size, i.file_size) for i in zf.infolist()], zf
+
+
+def check_zip(path: Path, data: bytes | None = None) -> str:
+    """Sanity checks on a zip container (the file's bytes); returns xlsx | xlsm | ods. Raises ReadError."""
+    data = path.read_bytes() if data is None else data
+    zf: zipfile.ZipFile | None = None
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_ZIP_MEMBERS:
-                raise ReadError("file_too_large", f"{len(infos)} zip members (limit {MAX_ZIP_MEMBERS})")
-            total = 0
-            names = set()
-            for info in infos:
-                total += info.file_size
-                names.add(info.filename)
-                if info.file_size > RATIO_MIN_BYTES:
-                    ratio = info.file_size / max(info.compress_size, 1)
-                    if ratio > MAX_COMPRESSION_RATIO:
-                        raise ReadError(
-                            "file_too_large",
-                            f"member {info.filename} compression ratio {ratio:.0f} "
-                            f"(limit {MAX_COMPRESSION_RATIO:.0f})",
-                        )
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise ReadError(
-                    "file_too_large", f"{total} bytes uncompressed (limit {MAX_UNCOMPRESSED_BYTES})"
-                )
-            if any(n.lower().endswith("vbaproject.bin") for n in names):
-                raise ReadError("macro_enabled", "vbaProject.bin present")
-            if "mimetype" in names:
-                mime = zf.read("mimetype")[:100]
-                if b"opendocument.spreadsheet" in mime:
-                    return "ods"
-                raise ReadError("unsupported_format", f"OpenDocument type {mime.decode('ascii', 'replace')}")
-            if "[Content_Types].xml" in names:
-                if "xl/workbook.xml" not in names and not any(n.startswith("xl/") for n in names):
-                    raise ReadError("unsupported_format", "OOXML package without a workbook (docx/pptx?)")
-                return "xlsm" if path.suffix.lower() == ".xlsm" else "xlsx"
-            raise ReadError("unsupported_format", "zip archive that is not a workbook")
-    except zipfile.BadZipFile as exc:
-        raise ReadError("corrupt_archive", str(exc)) from exc
-    except (zipfile.LargeZipFile, NotImplementedError) as exc:
-        raise ReadError("corrupt_archive", str(exc)) from exc
+        members, zf = _members(data)
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ReadError("file_too_large", f"{len(members)} zip members (limit {MAX_ZIP_MEMBERS})")
+        total = 0
+        names = set()
+        for name, comp, uncomp in members:
+            total += uncomp
+            names.add(name)
+            if uncomp > RATIO_MIN_BYTES:
+                ratio = uncomp / max(comp, 1)
+                if ratio > MAX_COMPRESSION_RATIO:
+                    raise ReadError(
+                        "file_too_large",
+                        f"member {name} compression ratio {ratio:.0f} (limit {MAX_COMPRESSION_RATIO:.0f})",
+                    )
+        if total > MAX_UNCOMPRESSED_BYTES:
+            raise ReadError("file_too_large", f"{total} bytes uncompressed (limit {MAX_UNCOMPRESSED_BYTES})")
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
+            raise ReadError("macro_enabled", "vbaProject.bin present")
+        if "mimetype" in names:
+            if b"opendocument.spreadsheet" in data[:256]:  # ODF stores "mimetype" first, uncompressed
+                return "ods"
+            if zf is None:
+                zf = zipfile.ZipFile(io.BytesIO(data))
+            mime = zf.read("mimetype")[:100]
+            if b"opendocument.spreadsheet" in mime:
+                return "ods"
+            raise ReadError("unsupported_format", f"OpenDocument type {mime.decode('ascii', 'replace')}")
+        if "[Content_Types].xml" in names:
+            if not any(n.startswith("xl/") for n in names):
+                raise ReadError("unsupported_format", "OOXML package without a workbook (docx/pptx?)")
+            return "xlsm" if path.suffix.lower() == ".xlsm" else "xlsx"
+        raise ReadError("unsupported_format", "zip archive that is not a workbook")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, struct.error, KeyError) as exc:
+        raise ReadError("corrupt_archive", f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if zf is not None:
+            zf.close()
 
 
 def read_book(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Book:
-    """Read a return file into a `Book`. Raises `ReadError` with a REASONS code on any problem."""
+    """Read a return file into a `Book`, reading its bytes once. Raises `ReadError` with a REASONS
+    code on any problem."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         raise ReadError("corrupt_archive", f"cannot stat: {exc}") from exc
-    if size == 0:
+    if st.st_size == 0:
         raise ReadError("empty_file")
-    if size > max_bytes:
-        raise ReadError("file_too_large", f"{size} bytes (limit {max_bytes})")
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    kind = sniff_format(path, head)
+    if st.st_size > max_bytes:
+        raise ReadError("file_too_large", f"{st.st_size} bytes (limit {max_bytes})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError("corrupt_archive", f"cannot read: {exc}") from exc
+    kind = sniff_format(path, data[:8])
     if kind == "zip":
-        kind = check_zip(path)
+        kind = check_zip(path, data)
     if kind == "broken":
         raise ReadError("corrupt_archive", "no workbook signature")
     if kind == "unknown":
         raise ReadError("unsupported_format", path.suffix or "no extension")
-    if kind == "csv":
-        return _read_csv(path)
-    if kind == "xlsm":
-        # An .xlsm without a VBA project: accept, it is an ordinary workbook.
-        pass
-    return _read_calamine(path, kind)
+    book = _read_csv(path, data) if kind == "csv" else _read_calamine(path, kind, data)
+    book.mtime = st.st_mtime
+    return book
 
 
 def _visibility(meta) -> str:
@@ -174,11 +220,11 @@ def _visibility(meta) -> str:
     return "hidden" if "hidden" in name else "visible"
 
 
-def _read_calamine(path: Path, kind: str) -> Book:
+def _read_calamine(path: Path, kind: str, data: bytes) -> Book:
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types per format
         if kind in ("xlsx", "xlsm"):
             return _read_openpyxl(path, kind, exc)
@@ -289,8 +335,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise ReadError("unsupported_format", "text encoding not recognised")
 
 
-def _read_csv(path: Path) -> Book:
-    data = path.read_bytes()
+def _read_csv(path: Path, data: bytes) -> Book:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReadError("unsupported_format", "binary data in a .csv file")
     text, encoding = decode_text(data)

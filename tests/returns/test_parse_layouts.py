@@ -320,6 +320,17 @@ def test_multi_sheet_one_sheet_per_month(ctx):
     assert vals[("drinking_source_compliance", "2012-03")] == (92.0, "3月", "B3")
 
 
+def test_a_single_sheet_named_by_its_month_is_multi_sheet(ctx):
+    rows = [
+        ["平昌县水务局2011年12月创建指标月报"],
+        ["指标", "本期数值"],
+        ["集中式饮用水水源地水质达标率", 99],
+    ]
+    r = parse_file(_xlsx(_folder(ctx, "slj") / "各月指标月报.xlsx", {"12月": rows}), ctx)
+    assert not r.problems and r.layout == "multi_sheet"
+    assert _values(r) == {("drinking_source_compliance", "2011-12"): (99.0, "12月", "B3")}
+
+
 def test_months_as_columns_with_the_year_in_the_title(ctx):
     header = ["指标名称"] + [f"{m}月" for m in range(1, 13)]
     row = ["集中式饮用水水源地水质达标率", 100, "—", "９５"] + [None] * 9

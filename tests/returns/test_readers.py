@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zipfile
 from pathlib import Path
 
@@ -194,3 +195,39 @@ def test_too_many_columns_is_refused(tmp_path, monkeypatch):
     wb.save(path)
     monkeypatch.setattr(readers, "MAX_COLUMNS", 50)
     assert _reason(path) == "file_too_large"
+
+
+def test_zipfile_fallback_gives_the_same_answers(tmp_path, monkeypatch):
+    """Archives the fast central-directory scan declines (zip64, prefixed data) go through zipfile."""
+    monkeypatch.setattr(readers, "_central_directory", lambda data: None)
+    assert read_book(_xlsx(tmp_path / "a.xlsx")).file_format == "xlsx"
+    src = _xlsx(tmp_path / "m.xlsx")
+    path = tmp_path / "m.xlsm"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item, zin.read(item.filename))
+        zout.writestr("xl/vbaProject.bin", b"\x00" * 64)
+    assert _reason(path) == "macro_enabled"
+    half = tmp_path / "half.xlsx"
+    half.write_bytes(src.read_bytes()[:800])
+    assert _reason(half) == "corrupt_archive"
+
+
+def test_openpyxl_fallback_when_calamine_cannot_open_an_xlsx(tmp_path, monkeypatch):
+    from python_calamine import CalamineWorkbook
+
+    def refuse(*args, **kwargs):
+        raise ValueError("calamine says no")
+
+    monkeypatch.setattr(CalamineWorkbook, "from_filelike", refuse)
+    book = read_book(_xlsx(tmp_path / "a.xlsx"))
+    assert book.reader == "openpyxl"
+    assert book.sheet("填报表").cell(3, 3) == 38.5
+    assert book.sheet("_meta").visible == "hidden"
+
+
+def test_book_carries_the_files_modification_time(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text(CSV_TEXT, encoding="utf-8")
+    os.utime(path, (1_334_000_000, 1_334_000_000))
+    assert read_book(path).mtime == 1_334_000_000

@@ -7,12 +7,12 @@ domain by adding its module to DOMAINS.
 import dagster as dg
 
 from pipelines import jobs, schedules, sensors
-from pipelines.assets import dimensions, returns, validation
+from pipelines.assets import dimensions, marts, returns, validation
 from pipelines.assets.publishing import build_published_warehouse
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
 
-DOMAINS = [dimensions, returns, validation]
+DOMAINS = [dimensions, returns, validation, marts]
 
 _settings = Settings.from_env()
 domain_assets = [a for m in DOMAINS for a in m.assets]

@@ -9,7 +9,8 @@ Data horizon: the latest date a file was received for the county (core.submissio
 whose due date is after the horizon is "not yet due" and never counted as missing.
 
 Score (0–100), each component in 0..1, a component without a denominator counts as 1:
-    timeliness   = on_time / due_by_horizon
+    timeliness   = (on_time + Σ_late max(0, 1 − working_days_late / 10)) / due_by_horizon
+                   (a late return keeps partial credit: 3 working days late counts 0.7, 10 or more 0)
     completeness = min(1, received / due_by_horizon)
     data_quality = max(0, 1 − (values_quarantined + quality_defects) / (values_loaded + values_quarantined))
     compliance   = 1 − requirements_failing / requirements_owned
@@ -40,6 +41,7 @@ from pipelines.marts.common import (
 
 WEIGHTS = {"timeliness": 0.35, "completeness": 0.25, "data_quality": 0.20, "compliance": 0.20}
 LATE_NOTICE_DAYS = 5
+LATE_CREDIT_DAYS = 10  # a return this many working days late or more earns no timeliness credit
 LOW_SCORE = 70.0
 
 
@@ -133,6 +135,7 @@ def ledger_rows(
             else:
                 e["late"] += 1
                 e["late_total"] += int(late or 0)
+                e["late_credit"] += max(0.0, 1 - int(late or 0) / LATE_CREDIT_DAYS)
                 e["late_max"] = max(e["late_max"], int(late or 0))
             resub = [s for s in subs if (s.get("revision_no") or 1) > 1]
             e["resubmissions"] += len(resub)
@@ -190,7 +193,7 @@ def ledger_rows(
     rows = []
     for (county, org, month), e in sorted(acc.items()):
         due_now = e["due"] - e["not_yet_due"]
-        timeliness = _ratio(e["on_time"], due_now)
+        timeliness = _ratio(e["on_time"] + e["late_credit"], due_now)
         completeness = min(1.0, _ratio(e["received"], due_now))
         denom = e["values_loaded"] + e["values_quarantined"]
         data_quality = (

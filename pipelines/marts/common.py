@@ -83,15 +83,33 @@ def county_verdicts(conn: duckdb.DuckDBPyConnection, county_level: bool = True) 
     )
 
 
+def _insert(conn: duckdb.DuckDBPyConnection, t, rows: list[dict]) -> int:
+    """Insert dict rows through a DataFrame (executemany is far slower on DuckDB). Object dtype keeps
+    None as NULL; the analyse sample covers every row so a late value cannot break type inference."""
+    import pandas as pd
+
+    if not rows:
+        return 0
+    names = t.column_names
+    df = pd.DataFrame([[r.get(n) for n in names] for r in rows], columns=names, dtype=object)
+    conn.execute(f"SET pandas_analyze_sample = {max(1000, len(rows) + 1)}")
+    conn.register("_marts_rows", df)
+    try:
+        cols = ", ".join(f'"{n}"' for n in names)
+        conn.execute(f"INSERT INTO {t.qualified} ({cols}) SELECT {cols} FROM _marts_rows")
+    finally:
+        conn.unregister("_marts_rows")
+    return len(rows)
+
+
 def write_table(conn: duckdb.DuckDBPyConnection, tables_rows: dict) -> dict[str, int]:
     """Replace the content of each marts table with its rows, all in one transaction (idempotent)."""
-    from pipelines.warehouse.schema import replace_rows
-
     counts: dict[str, int] = {}
     conn.execute("BEGIN TRANSACTION")
     try:
         for t, rows in tables_rows.items():
-            counts[t.qualified] = replace_rows(conn, t, rows)
+            conn.execute(f"DELETE FROM {t.qualified}")
+            counts[t.qualified] = _insert(conn, t, rows)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

@@ -27,7 +27,9 @@ def _series(values: list[float], last: str = "2013-06") -> list[tuple[dt.date, f
 def _classify(values, threshold=85.0, direction=1, met=None):
     pts = _series(values)
     latest_met = (direction * (values[-1] - threshold) >= 0) if met is None else met
-    return forecast.classify(pts, AS_OF, TARGET, direction, threshold, latest_met, forecast.MIN_POINTS_MONTHLY)
+    return forecast.classify(
+        pts, AS_OF, TARGET, direction, threshold, latest_met, forecast.MIN_POINTS_MONTHLY
+    )
 
 
 def test_improving_series_reaching_the_threshold_in_time_is_on_track():
@@ -87,7 +89,9 @@ def test_no_threshold_is_no_data():
 
 def test_qualitative_items_are_achieved_or_off_track_from_the_latest_verdict():
     assert forecast.classify([], AS_OF, TARGET, None, None, True, 6, trendable=False)["status"] == "achieved"
-    assert forecast.classify([], AS_OF, TARGET, None, None, False, 6, trendable=False)["status"] == "off_track"
+    assert (
+        forecast.classify([], AS_OF, TARGET, None, None, False, 6, trendable=False)["status"] == "off_track"
+    )
 
 
 def test_target_is_acceptance_until_it_passes_then_next_year_end():

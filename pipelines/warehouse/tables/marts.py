@@ -268,7 +268,11 @@ UNIT_ACCOUNTABILITY = table(
         ),
         ("failing_requirement_codes", "VARCHAR[]", "requirement_code of the failing owned requirements"),
         ("missing_period_codes", "VARCHAR[]", "Reported periods with a missing return"),
-        ("timeliness", "DOUBLE", "returns_on_time / (returns_due - returns_not_yet_due)"),
+        (
+            "timeliness",
+            "DOUBLE",
+            "(returns_on_time + Σ over late returns of max(0, 1 - working_days_late/10)) / (returns_due - returns_not_yet_due)",
+        ),
         ("completeness", "DOUBLE", "returns_received / (returns_due - returns_not_yet_due), at most 1"),
         (
             "data_quality",

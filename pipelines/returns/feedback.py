@@ -40,6 +40,7 @@ SUFFIX = "_反馈.xlsx"
 AUTHOR = "五创联动数据平台"
 PROBLEM_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 STATUS_ZH = {
     "accepted": "已接收：全部数值已入库",
@@ -308,9 +309,11 @@ def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksh
         )
     for col, width in zip("ABCDEFGH", (14, 16, 8, 16, 22, 60, 40, 60), strict=True):
         ws.column_dimensions[col].width = width
-    for row in ws.iter_rows(min_row=2):
+    # Wrap the long texts only (styling every cell costs more than the rest of the sheet).
+    for row in ws.iter_rows(min_row=2, min_col=2, max_col=8):
         for c in row:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
+            if isinstance(c.value, str) and len(c.value) > 20:
+                c.alignment = WRAP
     return ws
 
 
@@ -363,18 +366,32 @@ def load_reports(conn: duckdb.DuckDBPyConnection, file_ids: list[str]) -> dict[s
     return reports
 
 
+def _build_job(job: tuple[Path, Path, FileReport]) -> Path | None:
+    source, out, report = job
+    try:
+        return build_feedback(source, out, report)
+    except OSError as exc:  # the feedback folder itself is not writable
+        log.warning("cannot write feedback %s: %s", out, exc)
+        return None
+
+
 def write_feedback(
-    conn: duckdb.DuckDBPyConnection, raw_dir: Path, feedback_dir: Path, file_ids: list[str]
+    conn: duckdb.DuckDBPyConnection,
+    raw_dir: Path,
+    feedback_dir: Path,
+    file_ids: list[str],
 ) -> dict[str, Path]:
     """Write the feedback workbooks of the given files and record `core.source_file.feedback_path`
     (relative to the feedback folder). Returns file_id → written path."""
+    jobs = [
+        (fid, Path(raw_dir) / r.rel_path, feedback_path_for(feedback_dir, r.rel_path), r)
+        for fid, r in load_reports(conn, file_ids).items()
+    ]
     written: dict[str, Path] = {}
-    for fid, report in load_reports(conn, file_ids).items():
-        out = feedback_path_for(feedback_dir, report.rel_path)
-        try:
-            written[fid] = build_feedback(Path(raw_dir) / report.rel_path, out, report)
-        except OSError as exc:  # the feedback folder itself is not writable
-            log.warning("cannot write feedback %s: %s", out, exc)
+    for fid, source, out, report in jobs:
+        path = _build_job((source, out, report))
+        if path is not None:
+            written[fid] = path
     if written:
         rows = [(fid, p.relative_to(feedback_dir).as_posix()) for fid, p in written.items()]
         conn.execute("BEGIN TRANSACTION")

@@ -23,6 +23,7 @@ date X"; the view `core.observation_current` holds the current values.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
@@ -71,6 +72,10 @@ _CHUNK = 1 << 20
 # as naive TIMESTAMPs, so a return's received date is the date the office saw, whatever the
 # server's time zone.
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+# Many returns share a due date and a received date; the working-day walk is worth remembering.
+_working_days_late = functools.lru_cache(maxsize=8192)(rc.working_days_late)
 
 
 def _now() -> dt.datetime:
@@ -235,9 +240,22 @@ class IngestSummary:
 
 
 def ensure_core(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the core tables (if missing) and the `core.observation_current` view."""
-    create_all(conn, [core.SOURCE_FILE, core.SUBMISSION, core.OBSERVATION, core.QUARANTINE])
-    conn.execute(CURRENT_VIEW_SQL)
+    """Create the core tables and the `core.observation_current` view if missing."""
+    tables = [core.SOURCE_FILE, core.SUBMISSION, core.OBSERVATION, core.QUARANTINE]
+    existing = {
+        name
+        for (name,) in conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core'"
+        ).fetchall()
+    }
+    missing = [t for t in tables if t.name not in existing]
+    if missing:
+        create_all(conn, missing)
+    has_view = conn.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'core' AND view_name = 'observation_current'"
+    ).fetchone()[0]
+    if missing or not has_view:
+        conn.execute(CURRENT_VIEW_SQL)
 
 
 def values_as_of(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime | dt.date) -> pd.DataFrame:
@@ -459,7 +477,7 @@ class Loader:
         if due is None:
             return None, None, None
         try:
-            late = rc.working_days_late(due, received.date())
+            late = _working_days_late(due, received.date())
         except rc.CalendarError:
             late = None
         return due, late, received.date() <= due

@@ -15,7 +15,7 @@ from pipelines import dimensions
 from pipelines.returns import load
 from pipelines.returns.model import CellValue, ParseContext, ParsedReturn, Problem
 from pipelines.warehouse.schema import create_all
-from pipelines.warehouse.tables import core
+from pipelines.warehouse.tables import core, dim
 
 ORG = "511923-sthjj"
 SHEET = "填报表"
@@ -94,17 +94,19 @@ def _calendar(profile) -> dict:
     return _CALENDARS[profile.code]
 
 
-def warehouse_with_calendar(path: Path, profile) -> duckdb.DuckDBPyConnection:
-    """A fresh warehouse file holding the reporting calendar (dim.period, dim.reporting_deadline)."""
-    conn = duckdb.connect(str(path))
-    create_all(conn)
+def warehouse_with_calendar(profile) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory warehouse holding the reporting calendar and the core tables (in memory:
+    creating every table with its comments in a file costs a second per test)."""
+    conn = duckdb.connect()
+    create_all(conn, [dim.PERIOD, dim.REPORTING_DEADLINE])
     dimensions.write_rows(conn, _calendar(profile))
+    load.ensure_core(conn)
     return conn
 
 
 @pytest.fixture
 def warehouse(tmp_path, profile):
-    conn = warehouse_with_calendar(tmp_path / "wh.duckdb", profile)
+    conn = warehouse_with_calendar(profile)
     yield conn
     conn.close()
 
@@ -417,7 +419,7 @@ def test_revisions_follow_received_time_whatever_the_scan_or_batch_order(warehou
     load.ingest_files(warehouse, ctx, [paths[1], paths[0]], parse=FakeParser(REVISIONS))
     got = table_contents(warehouse)
 
-    other = warehouse_with_calendar(tmp_path / "other.duckdb", ctx.profiles[0])
+    other = warehouse_with_calendar(ctx.profiles[0])
     try:
         load.ingest_files(other, ctx, paths, parse=FakeParser(REVISIONS), now=lambda: dt.datetime(2000, 1, 1))
         want = table_contents(other)

@@ -31,7 +31,6 @@ import duckdb
 
 from pipelines import reporting_calendar as rc
 from pipelines.marts.common import (
-    columns_of,
     fetch_dicts,
     is_failing,
     month_code,
@@ -298,34 +297,24 @@ def _notice(r: dict) -> dict | None:
 
 
 def quality_defects(conn: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Quality problems per unit × period from the quality schema, whatever tables it holds.
-
-    Any quality table with org_code and period_code counts its rows as defects, except rows marked as
-    passing (a boolean `passed`/`success` true) or resolved (`is_resolved`/`resolved` true).
-    """
-    out: list[dict] = []
-    if not conn.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'quality'").fetchone()[0]:
-        return out
-    names = [
-        r[0]
-        for r in conn.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'quality'"
-        ).fetchall()
-    ]
-    for name in names:
-        cols = columns_of(conn, "quality", name)
-        if not {"org_code", "period_code"} <= cols:
-            continue
-        conds = ["org_code IS NOT NULL", "period_code IS NOT NULL"]
-        for flag in ("passed", "success", "is_resolved", "resolved"):
-            if flag in cols:
-                conds.append(f"NOT coalesce({flag}, false)")
-        out += fetch_dicts(
-            conn,
-            f'SELECT org_code, period_code, count(*) AS n FROM quality."{name}" '
-            f"WHERE {' AND '.join(conds)} GROUP BY ALL",
+    """Quality defects per unit × period: values flagged by a check (quality.flag, distinct values) plus
+    cross-indicator rule violations on the unit's figures (quality.rule_violation)."""
+    parts = []
+    if table_exists(conn, "quality", "flag"):
+        parts.append(
+            "SELECT org_code, period_code, count(DISTINCT coalesce(observation_id, flag_id)) AS n "
+            "FROM quality.flag WHERE org_code IS NOT NULL AND period_code IS NOT NULL GROUP BY ALL"
         )
-    return out
+    if table_exists(conn, "quality", "rule_violation"):
+        parts.append(
+            "SELECT org_code, period_code, count(*) AS n FROM quality.rule_violation "
+            "WHERE org_code IS NOT NULL GROUP BY ALL"
+        )
+    if not parts:
+        return []
+    return fetch_dicts(
+        conn, f"SELECT org_code, period_code, sum(n) AS n FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
+    )
 
 
 def data_horizon(conn: duckdb.DuckDBPyConnection) -> dt.date | None:

@@ -5,10 +5,11 @@ county-level verdicts in period order:
 - a failing verdict (fail, or near with margin < 0) while no item is open opens one;
 - the item stays open through failing and no_data / not_assessable periods (an event per period);
 - the first later period whose verdict is met (pass, or near with margin >= 0) closes it.
-Quality items: each unresolved quality problem (quality schema row with org_code, period_code and no
-pass/resolved flag) opens one item per unit × indicator × period; it closes when a later current
-observation of the same unit, indicator and period exists without a quality problem — in practice
-when the problem row disappears, so a quality item is open as long as its problem is reported.
+Quality items: each unresolved quality problem — an outlier still open for follow-up
+(quality.outlier.follow_up = 'open') or a cross-indicator rule violation (quality.rule_violation) —
+opens one item per unit × indicator × period (rule violations: indicator NULL). The quality tables
+hold only current problems, so a quality item exists while its problem is reported and disappears
+when a corrected return removes it (no closing history for quality items yet).
 
 Due date: 60 Chinese working days after the opening period ends; when the campaign's acceptance date
 is still ahead, not later than the acceptance date (but at least 10 working days after the period end).
@@ -24,7 +25,7 @@ from collections import defaultdict
 import duckdb
 
 from pipelines import reporting_calendar as rc
-from pipelines.marts.common import county_verdicts, fetch_dicts, is_failing, is_met, period_end
+from pipelines.marts.common import county_verdicts, fetch_dicts, is_failing, is_met, period_end, table_exists
 
 DUE_WORKING_DAYS = 60
 MIN_WORKING_DAYS = 10
@@ -203,34 +204,25 @@ def quality_items(problems: list[dict], horizon: dt.date | None) -> tuple[list[d
 
 
 def quality_problems(conn: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Unresolved quality problems from any quality table with org_code, period_code (and indicator_code)."""
-    from pipelines.marts.common import columns_of
-
-    if not conn.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'quality'").fetchone()[0]:
+    """Unresolved quality problems: outliers still open for follow-up (quality.outlier) and cross-indicator
+    rule violations (quality.rule_violation), with the keys that trace them back."""
+    parts = []
+    if table_exists(conn, "quality", "outlier"):
+        parts.append(
+            "SELECT 'outlier:' || observation_id || ':' || method AS problem_ref, "
+            "split_part(org_code, '-', 1) AS county_code, org_code, indicator_code, period_code, "
+            "message_zh AS description_zh FROM quality.outlier "
+            "WHERE coalesce(follow_up, 'open') = 'open' AND org_code IS NOT NULL AND period_code IS NOT NULL"
+        )
+    if table_exists(conn, "quality", "rule_violation"):
+        parts.append(
+            "SELECT 'rule:' || violation_id AS problem_ref, coalesce(county_code, split_part(org_code, '-', 1)), "
+            "org_code, NULL AS indicator_code, period_code, message_zh FROM quality.rule_violation "
+            "WHERE org_code IS NOT NULL"
+        )
+    if not parts:
         return []
-    out = []
-    for (name,) in conn.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'quality'"
-    ).fetchall():
-        cols = columns_of(conn, "quality", name)
-        if not {"org_code", "period_code"} <= cols:
-            continue
-        conds = ["org_code IS NOT NULL", "period_code IS NOT NULL"]
-        for flag in ("passed", "success", "is_resolved", "resolved"):
-            if flag in cols:
-                conds.append(f"NOT coalesce({flag}, false)")
-        ind = "indicator_code" if "indicator_code" in cols else "NULL"
-        county = "county_code" if "county_code" in cols else "split_part(org_code, '-', 1)"
-        msg = next(
-            (c for c in ("message_zh", "description_zh", "rule_code", "check_name") if c in cols), None
-        )
-        out += fetch_dicts(
-            conn,
-            f"SELECT '{name}' || ':' || row_number() OVER () AS problem_ref, {county} AS county_code, org_code, "
-            f"{ind} AS indicator_code, period_code, {msg or 'NULL'} AS description_zh "
-            f'FROM quality."{name}" WHERE {" AND ".join(conds)}',
-        )
-    return out
+    return fetch_dicts(conn, " UNION ALL ".join(parts))
 
 
 def build(conn: duckdb.DuckDBPyConnection, horizon: dt.date | None) -> dict:

@@ -15,7 +15,8 @@ from pipelines.assets import marts as marts_assets
 from pipelines.marts import task_ledger
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
-from tests.marts.conftest import COUNTY, insert_submissions, insert_verdicts, submission, verdict
+from pipelines.warehouse.tables import quality
+from tests.marts.conftest import COUNTY, insert, insert_submissions, insert_verdicts, submission, verdict
 
 MONTHS = [f"2013-{m:02d}" for m in range(1, 13)]
 
@@ -66,6 +67,27 @@ def _seed(conn: duckdb.DuckDBPyConnection) -> tuple[str, str]:
         due = rc.due_date(rc.parse_period(p), 5)
         subs.append(submission(org, p, dt.datetime.combine(due, dt.time(9)), due, 0))
     insert_submissions(conn, subs)
+    flag = {
+        "flag_id": "f1",
+        "check_name": "observation_values",
+        "expectation": "range",
+        "severity": "WARN",
+        "observation_id": "o1",
+        "org_code": org,
+        "indicator_code": "x",
+        "period_code": "2013-02",
+    }
+    outlier = {
+        "observation_id": "o1",
+        "method": "modified_z",
+        "indicator_code": "x",
+        "org_code": org,
+        "period_code": "2013-02",
+        "follow_up": "open",
+        "message_zh": "数值异常偏高",
+    }
+    insert(conn, quality.FLAG, [flag])
+    insert(conn, quality.OUTLIER, [outlier])
     return improving, failing
 
 
@@ -183,3 +205,19 @@ def test_ledger_and_plan_on_the_synthetic_returns(built):
     kinds = dict(_q(wh, "SELECT item_kind, count(*) FROM marts.plan_schedule GROUP BY 1"))
     assert kinds["phase"] == 3 and kinds["derived_milestone"] == 20 and kinds["task"] >= 38
     assert _q(wh, "SELECT count(*) FROM marts.task_ledger_error")[0][0] == 3
+
+
+def test_quality_problems_reach_the_ledger_and_open_rectification_items(built):
+    wh, _ = built
+    defects = _q(
+        wh,
+        "SELECT org_code, quality_defects FROM marts.unit_accountability WHERE period_code = '2013-02' "
+        "AND quality_defects > 0",
+    )
+    assert len(defects) == 1 and defects[0][1] == 1
+    [item] = _q(
+        wh,
+        "SELECT owner_org_code, problem_ref, description_zh, status FROM marts.rectification_item "
+        "WHERE source_kind = 'quality'",
+    )
+    assert item[0] == defects[0][0] and item[1] == "outlier:o1:modified_z" and "数值异常偏高" in item[2]

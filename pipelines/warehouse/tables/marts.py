@@ -254,7 +254,8 @@ UNIT_ACCOUNTABILITY = table(
         (
             "quality_defects",
             "INTEGER",
-            "Quality problems (quality schema) on the unit's values for these periods",
+            "Values flagged by quality checks (quality.flag, distinct values) plus cross-indicator rule violations "
+            "(quality.rule_violation) on the unit's figures for these periods",
         ),
         (
             "requirements_owned",
@@ -418,7 +419,8 @@ RECTIFICATION_ITEM = table(
         "Rectification items (整改). A county-level verdict failing (fail, or near with margin < 0) after a "
         "non-failing or no earlier period opens an item per requirement × grain; it closes by itself at the "
         "first later period of the same grain whose verdict passes (pass, or near with margin >= 0). A quality "
-        "problem (quality schema) still unresolved opens an item per unit × indicator × period. Due date: "
+        "problem still unresolved (quality.outlier open for follow-up, quality.rule_violation) opens an item per "
+        "unit × indicator × period. Due date: "
         "60 Chinese working days after the opening period ends, but not after the campaign acceptance date when "
         "that is still ahead (at least 10 working days after the period end)."
     ),

@@ -104,6 +104,7 @@ class _Resources:
     expected: dict[str, frozenset[str]]  # county code → expected period codes
     profiles: dict[str, object]
     org_codes: frozenset[str]
+    assigned: frozenset[tuple[str, str]]  # (indicator, org code) pairs from the profiles' assignments
 
 
 _CACHE: dict[int, tuple[ParseContext, _Resources]] = {}
@@ -140,6 +141,7 @@ def resources(ctx: ParseContext) -> _Resources:
         expected=expected,
         profiles={p.code: p for p in ctx.profiles},
         org_codes=frozenset(u.code for p in ctx.profiles for u in (*p.departments, *p.towns)),
+        assigned=frozenset((a.indicator, a.org_code) for p in ctx.profiles for a in p.assignments(cat)),
     )
     if len(_CACHE) > 8:
         _CACHE.clear()
@@ -746,6 +748,7 @@ class _Parser:
         accepted: list[CellValue] = []
         missing = 0
         no_period: dict[str, str] = {}  # sheet → first value cell without a period
+        assigned = self.res.assigned
         for e in self.entries:
             period = e.period or self.sheet_periods.get(e.sheet_key, (None, None))[0]
             if period is None:
@@ -775,6 +778,13 @@ class _Parser:
                     )
                 )
 
+            if (ind.code, org) not in assigned:
+                bad(
+                    "not_assigned",
+                    f"{self._org_name(org)}不负责填报该指标",
+                    f"{org} is not assigned this indicator",
+                )
+                continue
             if n.kind == "error":
                 bad("not_a_number", f"“{rt}”", f"'{rt}'")
                 continue

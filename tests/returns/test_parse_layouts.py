@@ -96,26 +96,20 @@ def _wide_rows() -> list[list]:
         ["单位：%"],
         HEADER,
         [1, "集中式饮用水水源地水质达标率", "%", 100, "100%", None],  # row 4
-        [2, "城市建成区绿化覆盖率", "%", 35, "３５．２", None],  # 5: alias, full-width
-        [3, "森林覆盖率（%）", "%", 40, "—", None],  # 6: empty marker
+        [2, "全年空气污染指数≤100天数占全年天数比例", "%", 80, "８５．３", None],  # 5: alias, full-width
+        [3, "工业固体废物处置利用率（%）", "%", 40, "—", None],  # 6: empty marker
         [],  # 7: blank
         [None, "小计", None, None, "135.2", None],  # 8: subtotal
-        [4, "人均GDP", "元/人", None, "12,345", None],  # 9: thousands separator
+        [4, "化学需氧量(COD)排放强度", "kg/万元GDP", None, "1,234.5", None],  # 9: thousands separator
         [5, "近三年辖区内重大、特大环境污染和生态破坏事故数", "起", 0, "-1", None],  # 10: negative count
-        [6, "婴儿死亡率", "‰", None, "3.5‰", None],  # 11
+        [6, "区域环境噪声平均值", "dB(A)", None, "５２．３", None],  # 11
         [7, "水环境质量", "-", None, "达标", None],  # 12: qualitative
         [8, "本单位食堂满意度", "%", None, "90", None],  # 13: unknown
         [9, "经常参加体育锻炼人比例", "%", None, "30", None],  # 14: ambiguous (two catalog indicators)
-        [10, "城镇生活污水集中处理率", "%", 85, "abc", None],  # 15: text for a number
+        [10, "工业企业污染物排放稳定达标率", "%", 85, "abc", None],  # 15: text for a number
         [11, "一、环境质量", None, None, None, None],  # 16: section heading, no value
-        [
-            12,
-            "饮用水水质达标率 ",
-            "%",
-            None,
-            "1.2万",
-            None,
-        ],  # 17: fuzzy name, conflicts with row 4? no: 12000 → out of range
+        [12, "饮用水水质达标率 ", "%", None, "1.2万", None],  # 17: fuzzy name, 12000 % is out of range
+        [13, "森林覆盖率", "%", None, "65", None],  # 18: the forestry bureau's indicator
         FOOTER,
     ]
 
@@ -132,16 +126,16 @@ def test_wide_layout_clean_cells_with_lineage(ctx):
     assert (r.period_codes, r.period_detected_by) == (["2012-03"], "title")
     vals = _values(r)
     assert vals[("drinking_source_compliance", "2012-03")] == (100.0, "Sheet1", "E4")
-    assert vals[("builtup_green_coverage", "2012-03")] == (35.2, "Sheet1", "E5")  # not the 目标值 in D5
-    assert vals[("env_gdp_per_capita", "2012-03")] == (12345.0, "Sheet1", "E9")
-    assert vals[("hyg_infant_mortality", "2012-03")] == (3.5, "Sheet1", "E11")
+    assert vals[("env_api_good_days_ratio", "2012-03")] == (85.3, "Sheet1", "E5")  # not the 目标值 in D5
+    assert vals[("eco_cod_intensity", "2012-03")] == (1234.5, "Sheet1", "E9")
+    assert vals[("regional_noise", "2012-03")] == (52.3, "Sheet1", "E11")
     assert vals[("eco_water_quality", "2012-03")] == ("达标", "Sheet1", "E12")
     water = next(v for v in r.values if v.indicator_code == "eco_water_quality")
     assert water.value is None and water.value_text == "达标"
-    raw = next(v for v in r.values if v.indicator_code == "builtup_green_coverage")
-    assert raw.raw_text == "３５．２" and raw.unit == "%" and raw.org_code == "511923-sthjj"
-    assert r.missing_count == 1  # 森林覆盖率 "—": no value, no problem
-    assert "forest_coverage" not in {v.indicator_code for v in r.values}
+    raw = next(v for v in r.values if v.indicator_code == "env_api_good_days_ratio")
+    assert raw.raw_text == "８５．３" and raw.unit == "%" and raw.org_code == "511923-sthjj"
+    assert r.missing_count == 1  # 工业固体废物处置利用率 "—": no value, no problem
+    assert "industrial_solid_waste_use" not in {v.indicator_code for v in r.values}
     assert len(r.values) == 5  # subtotal, blank, heading and footer rows are not indicators
 
 
@@ -150,7 +144,14 @@ def test_wide_layout_dirty_cells_are_rejected_one_by_one(ctx, catalog):
     r = parse_file(path, ctx)
     assert not r.rejected
     assert sorted(_reasons(r)) == sorted(
-        ["out_of_range", "unknown_indicator", "ambiguous_indicator", "not_a_number", "out_of_range"]
+        [
+            "out_of_range",
+            "unknown_indicator",
+            "ambiguous_indicator",
+            "not_a_number",
+            "out_of_range",
+            "not_assigned",
+        ]
     )
     neg = next(p for p in r.problems if p.cell == "E10")
     assert neg.reason_code == "out_of_range" and neg.indicator_code == "env_no_major_incident"
@@ -166,7 +167,9 @@ def test_wide_layout_dirty_cells_are_rejected_one_by_one(ctx, catalog):
     assert amb.cell == "E14" and "经常参加体育锻炼人比例" in amb.message_en
     assert "civ_regular_exercise_ratio" in amb.message_zh and "hyg_regular_exercise_ratio" in amb.message_zh
     nan = _problem(r, "not_a_number")
-    assert (nan.cell, nan.raw_text, nan.indicator_code) == ("E15", "abc", "urban_sewage_treatment")
+    assert (nan.cell, nan.raw_text, nan.indicator_code) == ("E15", "abc", "industrial_compliance")
+    other = _problem(r, "not_assigned")
+    assert (other.cell, other.indicator_code, other.org_code) == ("E18", "forest_coverage", "511923-sthjj")
 
 
 def test_problem_messages_name_file_sheet_cell_and_reason_in_chinese_then_english(ctx):
@@ -198,12 +201,12 @@ def test_two_row_header_with_period_over_target_and_value(ctx):
 
 def test_a_unit_written_in_the_wrong_unit_is_wrong_unit_and_percent_permille_convert(ctx):
     rows = [
-        [TITLE],
+        ["平昌县卫生局2012年3月报表"],
         ["指标名称", "计量单位", "本期数值"],
-        ["森林覆盖率", "元/人", "65"],
+        ["中小学生近视率", "元/人", "65"],
         ["婴儿死亡率", "%", "0.35"],
     ]
-    r = parse_file(_xlsx(_folder(ctx, "sthjj") / "a.xlsx", {"S": rows}), ctx)
+    r = parse_file(_xlsx(_folder(ctx, "wjw") / "a.xlsx", {"S": rows}), ctx)
     assert _reasons(r) == ["wrong_unit"]
     assert _problem(r, "wrong_unit").cell == "C3"
     assert _values(r)[("hyg_infant_mortality", "2012-03")][0] == pytest.approx(3.5)
@@ -358,7 +361,7 @@ def test_months_as_columns_without_a_year_is_unknown_period(ctx):
 
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
 def test_csv_in_gbk_and_utf8_bom_with_period_in_the_file_name(ctx, encoding):
-    text = '指标名称,数值,计量单位\n集中式饮用水水源地水质达标率,９８．５,%\n森林覆盖率,—,%\n建成区绿化覆盖率,"38.5%",%\n'
+    text = '指标名称,数值,计量单位\n集中式饮用水水源地水质达标率,９８．５,%\n森林覆盖率,—,%\n工业固体废物处置利用率,"38.5%",%\n'
     path = _folder(ctx, "sthjj") / "2012年3月.csv"
     path.write_bytes(text.encode(encoding))
     r = parse_file(_received(path), ctx)
@@ -367,7 +370,7 @@ def test_csv_in_gbk_and_utf8_bom_with_period_in_the_file_name(ctx, encoding):
     assert (r.org_detected_by, r.period_detected_by) == ("folder", "filename")
     vals = _values(r)
     assert vals[("drinking_source_compliance", "2012-03")] == (98.5, "2012年3月", "B2")
-    assert vals[("builtup_green_coverage", "2012-03")] == (38.5, "2012年3月", "B4")
+    assert vals[("industrial_solid_waste_use", "2012-03")] == (38.5, "2012年3月", "B4")
     assert r.missing_count == 1
 
 
@@ -423,7 +426,7 @@ def _meta(org: str = "511923-sthjj", period: str = "2012-03") -> dict:
 
 
 def _template_rows(values: list[object]) -> list[list]:
-    codes = ["drinking_source_compliance", "builtup_green_coverage", "eco_water_quality"]
+    codes = ["drinking_source_compliance", "industrial_solid_waste_use", "eco_water_quality"]
     rows = [
         ["平昌县“五创联动”指标报表（县生态环境局）"],
         ["填报单位：县生态环境局　报告期：2012年3月　截止日期：2012年4月10日"],
@@ -453,7 +456,7 @@ def test_template_is_recognised_by_its_hidden_meta_sheet(ctx):
     )
     assert _values(r) == {
         ("drinking_source_compliance", "2012-03"): (98.5, "填报表", "G4"),
-        ("builtup_green_coverage", "2012-03"): (36.0, "填报表", "G5"),
+        ("industrial_solid_waste_use", "2012-03"): (36.0, "填报表", "G5"),
         ("eco_water_quality", "2012-03"): ("达标", "填报表", "G6"),
     }
 

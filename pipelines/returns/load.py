@@ -807,7 +807,7 @@ def ingest_returns(
 
     catalog = load_catalog(settings.standards_dir)
     profiles = tuple(load_profiles(settings.profiles_dir, catalog))
-    ctx = ParseContext(catalog, profiles, settings.raw_dir, today or dt.date.today())
+    ctx = ParseContext(catalog, profiles, settings.raw_dir, today or _now().date())
     if paths is None:
         summary = ingest_folder(conn, ctx, parse=parse)
     else:

@@ -5,6 +5,7 @@ so these tests exercise the loader alone."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -492,3 +493,130 @@ def test_return_with_only_empty_markers_is_still_a_return(warehouse, ctx):
     assert warehouse.execute(
         "SELECT org_code, period_code, values_loaded, is_on_time FROM core.submission"
     ).fetchall() == [(ORG, "2012-03", 0, True)]
+
+
+# --------------------------------------------------------------------------------------------
+# End to end with the real parser on one unit's share of the sample corpus (manifest = truth).
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory, catalog, profile):
+    from pipelines.returns.feedback import write_feedback
+    from pipelines.sample.generate import build_corpus, write_corpus
+
+    base = tmp_path_factory.mktemp("sample")
+    raw, fb = base / "raw", base / "feedback"
+    write_corpus(build_corpus(catalog, profile, units=["sthjj"]), raw)
+    manifest = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
+    conn = warehouse_with_calendar(profile)
+    ctx = ParseContext(catalog=catalog, profiles=(profile,), raw_dir=raw, today=dt.date(2017, 1, 1))
+    summary = load.ingest_folder(conn, ctx)
+    write_feedback(conn, raw, fb, summary.file_ids)
+    yield conn, ctx, manifest, summary, fb
+    conn.close()
+
+
+@pytest.mark.slow
+def test_sample_files_get_the_status_the_manifest_expects(sample_run):
+    conn, _, manifest, summary, _ = sample_run
+    got = dict(conn.execute("SELECT path, status FROM core.source_file").fetchall())
+    want = {f["path"]: f["expected"]["status"] for f in manifest["files"]}
+    assert got == want
+    assert summary.files_seen == len(manifest["files"])  # manifest.json itself is not a return
+
+
+@pytest.mark.slow
+def test_sample_values_are_traceable_to_their_cells(sample_run):
+    conn, _, manifest, _, _ = sample_run
+    obs = {
+        (path, sheet, ref): (raw, value if value_text is None else value_text)
+        for path, sheet, ref, raw, value, value_text in conn.execute(
+            "SELECT f.path, o.sheet, o.cell, o.raw_text, o.value, o.value_text FROM core.observation o "
+            "JOIN core.source_file f ON f.file_id = o.file_id"
+        ).fetchall()
+    }
+    quarantined = {
+        (path, sheet, ref): (reason, zh, en)
+        for path, sheet, ref, reason, zh, en in conn.execute(
+            "SELECT f.path, q.sheet, q.cell, q.reason_code, q.message_zh, q.message_en FROM core.quarantine q "
+            "JOIN core.source_file f ON f.file_id = q.file_id WHERE q.scope <> 'file'"
+        ).fetchall()
+    }
+    checked = bad = 0
+    for f in manifest["files"]:
+        if f["expected"]["status"] not in ("accepted", "partial"):
+            continue
+        for c in f["cells"]:
+            key = (f["path"], c["sheet"], c["cell"])
+            if c["expect"] == "ok" and c["value"] is not None:
+                assert obs[key][0] == c["raw"], key
+                want = c["value"] if isinstance(c["value"], str) else pytest.approx(c["value"])
+                assert obs[key][1] == want, key
+                checked += 1
+            elif c["expect"] not in ("ok", "missing"):
+                reason, zh, en = quarantined[key]
+                assert reason == c["expect"]
+                name = Path(f["path"]).name
+                assert all(s in zh and s in en for s in (name, c["sheet"], c["cell"]))
+                bad += 1
+    assert checked > 100 and bad >= 2
+
+
+@pytest.mark.slow
+def test_sample_timeliness_matches_the_calendar(sample_run):
+    conn, _, manifest, _, _ = sample_run
+    got = {
+        (path, period): late
+        for path, period, late in conn.execute(
+            "SELECT f.path, s.period_code, s.working_days_late FROM core.submission s "
+            "JOIN core.source_file f ON f.file_id = s.file_id"
+        ).fetchall()
+    }
+    want = {
+        (f["path"], p): n
+        for f in manifest["files"]
+        if f["expected"]["status"] in ("accepted", "partial")
+        for p, n in f["late_working_days"].items()
+    }
+    assert got == want
+    assert any(n > 0 for n in want.values()) and any(n == 0 for n in want.values())
+
+
+@pytest.mark.slow
+def test_sample_resubmission_is_a_revision_and_a_second_ingest_changes_nothing(sample_run):
+    conn, ctx, manifest, _, _ = sample_run
+    resub = next(f for f in manifest["files"] if f["kind"] == "resubmission")
+    (period,) = resub["periods"]
+    revs = conn.execute(
+        "SELECT f.path, s.revision_no, s.is_current FROM core.submission s JOIN core.source_file f "
+        "ON f.file_id = s.file_id WHERE s.org_code = ? AND s.period_code = ? ORDER BY s.revision_no",
+        [resub["org_code"], period],
+    ).fetchall()
+    assert len(revs) == 2 and revs[1] == (resub["path"], 2, True) and revs[0][1:] == (1, False)
+    superseded = conn.execute(
+        "SELECT count(*) FROM core.observation o JOIN core.source_file f ON f.file_id = o.file_id "
+        "WHERE f.path = ? AND NOT o.is_current AND o.valid_to IS NOT NULL",
+        [revs[0][0]],
+    ).fetchone()[0]
+    assert superseded > 0
+    before = table_contents(conn)
+    again = load.ingest_folder(conn, ctx)
+    assert again.outcomes == [] and table_contents(conn) == before
+
+
+@pytest.mark.slow
+def test_sample_partial_file_feedback_marks_its_bad_cells(sample_run):
+    import openpyxl
+
+    from pipelines.returns.feedback import SUMMARY_SHEET, feedback_path_for
+
+    conn, _, manifest, _, fb = sample_run
+    f = next(f for f in manifest["files"] if f["expected"]["status"] == "partial")
+    wb = openpyxl.load_workbook(feedback_path_for(fb, f["path"]))
+    assert wb.sheetnames[0] == SUMMARY_SHEET
+    for c in f["expected"]["bad_cells"]:
+        cell = wb[c["sheet"]][c["cell"]]
+        assert cell.fill.fill_type == "solid" and cell.comment is not None
+    assert (
+        conn.execute("SELECT count(*) FROM core.source_file WHERE feedback_path IS NULL").fetchone()[0] == 0
+    )

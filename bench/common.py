@@ -19,31 +19,34 @@ class Size:
     """How big each benchmark runs. `tiny` is for the test suite, `default` for `make bench`."""
 
     name: str
-    # ingest: corpus copies of the sample (each copy = the sample with other seeds/values), repetitions
-    ingest_files: int
-    ingest_reps: int
-    # incremental: registry sizes (files already in the warehouse) and repetitions
-    incremental_n: tuple[int, ...]
+    ingest_files: int  # returns in the ingest corpus (copies of the sample with other seeds)
+    ingest_reps: int  # interleaved repetitions of floor / parse / full / naive
+    incremental_n: tuple[int, ...]  # files already in the warehouse
     incremental_reps: int
-    # scale: warehouses (name -> number of counties) and query repetitions
-    scales: tuple[tuple[str, int], ...]
-    query_reps: int
-    pandas_reps: int
+    scales: tuple[tuple[str, int], ...]  # (name, counties) of the synthetic warehouses
+    query_reps: int  # calls of each dashboard data function per warehouse (different arguments)
+    marts_from_code: bool = True  # run the marts code on the seed county (tiny: generic fill, faster)
+    sample_args: tuple[str, ...] = ()  # extra arguments of `python -m pipelines.sample` (tiny: fewer files)
+    light_probe: bool = False  # dashboard memory probe: fewer calls (tiny)
 
 
+_DEFAULT_SCALES = (("county", 1), ("province", 180))
 SIZES = {
-    "tiny": Size("tiny", 24, 1, (10, 100), 3, (("county", 1), ("three_counties", 3)), 5, 2),
-    "default": Size("default", 3000, 3, (100, 1_000, 10_000), 7, (("county", 1), ("province", 180)), 30, 5),
-    "large": Size(
-        "large",
-        3000,
-        3,
-        (100, 1_000, 10_000),
-        7,
-        (("county", 1), ("province", 180), ("nation", 2_800)),
-        30,
-        5,
+    "tiny": Size(
+        "tiny",
+        12,
+        1,
+        (10, 100),
+        2,
+        (("county", 1), ("two_counties", 2)),
+        2,
+        marts_from_code=False,
+        sample_args=("--years", "2012", "--units", "sthjj", "wjw", "zjj"),
+        light_probe=True,
     ),
+    "default": Size("default", 3000, 3, (100, 1_000, 10_000), 9, _DEFAULT_SCALES, 30),
+    "large": Size("large", 3000, 3, (100, 1_000, 10_000), 9, (*_DEFAULT_SCALES, ("nation", 2_800)), 30),
+    "nation": Size("nation", 0, 0, (), 0, (("nation", 2_800),), 30),
 }
 
 

@@ -21,34 +21,27 @@ def _rss_mb() -> float:
 
 def main() -> int:
     counties = json.loads(sys.argv[1])
+    light = sys.argv[2:] == ["light"]
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     import dashboards.data as data
-    from bench.scale import CALLS, FIRST_YEAR, LAST_YEAR
+    from bench.scale import FIRST_YEAR, LAST_YEAR, discover
 
     after_import = _rss_mb()
     t0 = time.perf_counter()
-    indicators = list(data.indicators(counties[0])["indicator_code"])[:10]
-    marts = [
-        t.split(".", 1)[1]
-        for t, cols in data.tables().items()
-        if t.startswith("marts.") and "county_code" in cols
-    ]
+    indicators = list(data.indicators(counties[0])["indicator_code"])[: 2 if light else 10]
+    calls_spec, _notes = discover(data)
     calls = 0
     for county in counties:
-        for year in (FIRST_YEAR, LAST_YEAR):
-            for month in (3, 12):
+        for year in (LAST_YEAR,) if light else (FIRST_YEAR, LAST_YEAR):
+            for month in (12,) if light else (3, 12):
                 d = {"county": county, "period": f"{year}-{month:02d}", "campaign": None}
                 for ind in indicators:
                     d["indicator"] = ind
-                    for name, spec in CALLS.items():
-                        fn = getattr(data, name, None)
-                        if fn is None or ("indicator" not in spec and ind != indicators[0]):
+                    for name, spec in calls_spec.items():
+                        if "indicator" not in spec and ind != indicators[0]:
                             continue
-                        fn(*(d[a] for a in spec))
+                        getattr(data, name)(*(d[a] for a in spec))
                         calls += 1
-        for m in marts:
-            data.mart(m, "WHERE county_code = ?", [county])
-            calls += 1
     print(
         json.dumps(
             {

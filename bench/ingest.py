@@ -11,6 +11,8 @@ Contenders, each over the whole corpus, repetitions interleaved in rotating orde
          load into DuckDB with one transaction per file) into a warehouse holding the dimensions;
 - floor: python-calamine opening every sheet of every workbook (`to_python()`), the stdlib csv
          module for CSV (UTF-8, else GB18030) — nothing else;
+- parse: `pipelines.returns.parse.parse_file` alone (read, detect, normalise, check values; no
+         hashing, no database): splits the full ingest's cost between parsing and loading;
 - naive: what a user would write: `pandas.read_excel(sheet_name=None, engine="openpyxl")`
          (.xls: pandas' calamine engine, as xlrd is not installed; .ods: odf engine; CSV:
          `pandas.read_csv`), then one INSERT per non-empty cell into a long table in DuckDB
@@ -46,12 +48,12 @@ def sample_available() -> bool:
     ).exists()
 
 
-def generate_copy(out: Path, seed: int) -> Path:
+def generate_copy(out: Path, seed: int, extra: tuple[str, ...] = ()) -> Path:
     """One copy of the sample corpus from the project's own generator, with the given seed."""
     if out.exists() and any(out.iterdir()):
         return out
     out.mkdir(parents=True, exist_ok=True)
-    base = [sys.executable, "-m", "pipelines.sample", "--out", str(out)]
+    base = [sys.executable, "-m", "pipelines.sample", "--out", str(out), *extra]
     proc = subprocess.run([*base, "--seed", str(seed)], capture_output=True, text=True, cwd=PROJECT_ROOT)
     if proc.returncode != 0 and "--seed" in proc.stderr:
         proc = subprocess.run(base, capture_output=True, text=True, cwd=PROJECT_ROOT)
@@ -71,7 +73,7 @@ def return_files(folder: Path) -> list[Path]:
 def build_corpus(cfg: Config) -> list[tuple[Path, list[Path]]]:
     """[(raw_dir, files)] with about `size.ingest_files` files in total (tiny: a subset of one copy)."""
     root = cfg.work_dir / "corpus"
-    first = generate_copy(root / "copy-00", cfg.seed)
+    first = generate_copy(root / "copy-00", cfg.seed, cfg.size.sample_args)
     per_copy = len(return_files(first))
     if per_copy == 0:
         raise RuntimeError("the sample generator wrote no return files")
@@ -90,7 +92,7 @@ def build_corpus(cfg: Config) -> list[tuple[Path, list[Path]]]:
     copies = math.ceil(target / per_copy)
     out = []
     for k in range(copies):
-        d = generate_copy(root / f"copy-{k:02d}", cfg.seed + k)
+        d = generate_copy(root / f"copy-{k:02d}", cfg.seed + k, cfg.size.sample_args)
         out.append((d, return_files(d)))
     return out
 
@@ -231,6 +233,13 @@ def full_ingest(raw_dir: Path, files: list[Path], db_path: Path, template: Path,
 # --------------------------------------------------------------------------------------------
 
 
+def parse_only(files: list[Path], ctx) -> int:
+    """Read, detect, normalise and check values (`parse_file`), no hashing and no database."""
+    from pipelines.returns.parse import parse_file
+
+    return sum(len(parse_file(f, ctx).values) for f in files)
+
+
 def run(cfg: Config) -> dict:
     corpus = build_corpus(cfg)
     n_files = sum(len(f) for _, f in corpus)
@@ -256,7 +265,12 @@ def run(cfg: Config) -> dict:
             naive_ingest(files, db_dir / f"naive-{k}.duckdb") for k, (_, files) in enumerate(corpus)
         )
 
-    times = interleave({"floor": floor, "full": full, "naive": naive}, cfg.size.ingest_reps)
+    def parse(_r: int) -> None:
+        out["parse_values"] = sum(
+            parse_only(files, ctx) for (_, files), ctx in zip(corpus, contexts, strict=True)
+        )
+
+    times = interleave({"floor": floor, "parse": parse, "full": full, "naive": naive}, cfg.size.ingest_reps)
     out["seconds"] = times
     med = {k: median(v) for k, v in times.items()}
     out["median_s"] = med
@@ -266,6 +280,8 @@ def run(cfg: Config) -> dict:
     out["values_per_s"] = {k: values / v for k, v in med.items()}
     out["ratio_full_over_floor"] = med["full"] / med["floor"]
     out["ratio_naive_over_full"] = med["naive"] / med["full"]
+    out["ratio_parse_over_floor"] = med["parse"] / med["floor"]
+    out["ms_per_file"] = {k: 1000 * v / n_files for k, v in med.items()}
     out["targets"] = {
         "full_over_floor_max": 2.0,
         "naive_over_full_min": 5.0,

@@ -53,6 +53,8 @@ TABLES = {
     "core.source_file": None,
     "core.submission": None,
     "core.quarantine": None,
+    "quality.outlier": None,
+    "quality.check_result": None,
 }
 
 
@@ -274,3 +276,71 @@ def plan(f, county):
         how="left",
     )
     return {"phases": ph, "milestones": _sort(m, ["due_date"])}
+
+
+def _county_rows(f, table, county, **eq):
+    m = f[table]
+    mask = m["county_code"] == county
+    for col, val in eq.items():
+        mask &= m[col] == val
+    return m[mask]
+
+
+def readiness(f, county, upto):
+    m = f["marts.campaign_readiness"]
+    m = m[(m["county_code"] == county) & (m["grain"] == "ytd_month") & (m["period_code"] <= upto)]
+    if len(m):
+        return _sort(m, ["period_code", "campaign_code"]), False
+    from dashboards import analytics
+
+    return analytics.readiness(verdict_history(f, county, upto)), True
+
+
+def campaign_forecast(f, county, period):
+    return _county_rows(f, "marts.campaign_forecast", county, as_of_period_code=period)
+
+
+def requirement_forecast(f, county, period):
+    return _county_rows(f, "marts.requirement_forecast", county, as_of_period_code=period)
+
+
+def unit_accountability(f, county, period):
+    a = _county_rows(f, "marts.unit_accountability", county, period_code=period)
+    a = a.merge(f["dim.org_unit"][["org_code", "name_en"]], on="org_code", how="left")
+    return _sort(a, ["rank", "org_code"])
+
+
+def lagging_units(f, county, period):
+    return _sort(_county_rows(f, "marts.lagging_unit", county, period_code=period), ["rank", "org_code"])
+
+
+def plan_schedule(f, county):
+    p = _county_rows(f, "marts.plan_schedule", county).copy()
+    p["_k"] = p["start_date"].fillna(p["due_date"])
+    return _sort(p, ["_k", "item_id"]).drop(columns="_k")
+
+
+def tasks(f, county):
+    return _sort(_county_rows(f, "marts.task", county), ["due_date", "task_code"])
+
+
+def rectification(f, county):
+    r = _county_rows(f, "marts.rectification_item", county).copy()
+    r["_k"] = r["status"].map({"overdue": 0, "open": 1}).fillna(2)
+    return _sort(r, ["_k", "due_date", "item_id"]).drop(columns="_k")
+
+
+def outlier_flags(f, indicator):
+    o = f["quality.outlier"]
+    return o[o["indicator_code"] == indicator]
+
+
+def quality_by_period(f, county):
+    r = f["quality.check_result"].merge(
+        f["dim.org_unit"][["org_code", "county_code"]], on="org_code", how="left"
+    )
+    r = r[((r["county_code"] == county) | r["county_code"].isna()) & (r["period_code"] != "?")].copy()
+    r["dimension"] = r["dimension"].fillna(r["check_name"]) if "dimension" in r else r["check_name"]
+    g = r.groupby(["period_code", "dimension"], sort=True)[["n_checked", "n_failed"]].sum().reset_index()
+    g["failure_rate"] = g["n_failed"] / g["n_checked"].clip(lower=1)
+    return g

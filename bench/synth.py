@@ -11,7 +11,8 @@
    in every text column, ids suffixed consistently (so file_id in core.observation still joins
    core.source_file) and numeric values scaled by a per-county factor.
 
-All generation is set-based SQL inside DuckDB; nothing goes row by row through Python.
+The seed is built once per run (`build_seed_file`) and copied for each size (`build_warehouse`);
+a size's build time is the seed's plus its replication. All generation is set-based SQL inside DuckDB; nothing goes row by row through Python.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
+import shutil
 import time
 from pathlib import Path
 
@@ -32,6 +34,8 @@ from pipelines.warehouse.schema import REGISTRY, Table, create_all
 
 FIRST_YEAR, LAST_YEAR = 2012, 2016
 ID_COLUMNS = {"file_id", "submission_id", "observation_id", "quarantine_id", "duplicate_of"}
+# generic fill: rows per county (default 10,000); flags are a few percent of the ~2,500 observations
+GENERIC_ROWS_PER_COUNTY = {"quality.outlier": 120, "quality.flag": 120, "quality.rule_violation": 120}
 OWNER_COLUMNS = ("county_code", "org_code", "subject_org_code", "reporting_org_code", "owner_org_code")
 
 
@@ -308,7 +312,9 @@ def fill_generic(conn: duckdb.DuckDBPyConnection, t: Table) -> int:
     where = "WHERE k_county = county_code" if org_col else ""
     keyed = f"SELECT *, concat_ws('|', {', '.join(k.split('.')[1] for k in key)}) AS key FROM {sub} {where}"
     cols = ", ".join(_generic_value(c, ctx) for c in t.columns)
-    limit = 10_000 * max(1, conn.execute("SELECT count(*) FROM dim.county").fetchone()[0])
+    limit = GENERIC_ROWS_PER_COUNTY.get(t.qualified, 10_000) * max(
+        1, conn.execute("SELECT count(*) FROM dim.county").fetchone()[0]
+    )
     conn.execute(f"INSERT OR IGNORE INTO {t.qualified} SELECT {cols} FROM ({keyed}) k LIMIT {limit}")
     return conn.execute(f"SELECT count(*) FROM {t.qualified}").fetchone()[0]
 
@@ -355,8 +361,8 @@ def replicate(conn: duckdb.DuckDBPyConnection, seed: str, n_counties: int) -> di
     return counts
 
 
-def build_warehouse(path: Path, n_counties: int, settings: Settings | None = None) -> dict:
-    """Build a synthetic warehouse of n_counties at `path`; returns timings, sizes and row counts."""
+def build_seed_file(path: Path, marts_from_code: bool = True, settings: Settings | None = None) -> dict:
+    """The seed county as a warehouse file (built once, copied for each size)."""
     settings = settings or Settings.from_env()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -365,30 +371,47 @@ def build_warehouse(path: Path, n_counties: int, settings: Settings | None = Non
     t0 = time.perf_counter()
     conn = duckdb.connect(str(path))
     conn.execute("SET enable_progress_bar = false")
-    notes = []
     try:
         seed = build_seed(conn, settings)
-        ran = build_marts_from_code(conn)
-        notes += ran
+        notes = build_marts_from_code(conn) if marts_from_code else ["marts filled generically (size tiny)"]
         generic = []
         for t in REGISTRY.values():
             if conn.execute(f"SELECT count(*) FROM {t.qualified}").fetchone()[0] == 0:
                 fill_generic(conn, t)
                 generic.append(t.qualified)
-        t_seed = time.perf_counter() - t0
-        counts = replicate(conn, seed, n_counties)
         conn.execute("CHECKPOINT")
     finally:
         conn.close()
-    build_s = time.perf_counter() - t0
     return {
-        "counties": n_counties,
         "seed_county": seed,
-        "build_s": build_s,
-        "seed_build_s": t_seed,
-        "file_bytes": path.stat().st_size,
-        "rows": counts,
+        "seed_build_s": time.perf_counter() - t0,
         "generic_tables": generic,
         "notes": notes,
+    }
+
+
+def build_warehouse(path: Path, n_counties: int, seed_file: Path, seed_info: dict) -> dict:
+    """A warehouse of n_counties at `path`: a copy of the seed file, replicated in SQL."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for p in (path, path.with_suffix(path.suffix + ".wal")):
+        p.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    shutil.copyfile(seed_file, path)
+    conn = duckdb.connect(str(path))
+    conn.execute("SET enable_progress_bar = false")
+    try:
+        counts = replicate(conn, seed_info["seed_county"], n_counties)
+        conn.execute("CHECKPOINT")
+    finally:
+        conn.close()
+    replicate_s = time.perf_counter() - t0
+    return {
+        **seed_info,
+        "counties": n_counties,
+        "replicate_s": replicate_s,
+        "build_s": seed_info["seed_build_s"] + replicate_s,
+        "file_bytes": path.stat().st_size,
+        "rows": counts,
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -1,0 +1,217 @@
+"""`python -m bench [--size tiny|default|large] [--only ingest,incremental,scale]`
+
+Runs the benchmarks, prints a table of ratios against their targets and writes every figure to
+bench/results/bench-<size>-<UTC stamp>.json and bench/results/latest-<size>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import RESULTS_DIR, SIZES, Config, cpu_info, fmt_num, fmt_ratio
+
+BENCHMARKS = ("ingest", "incremental", "scale")
+
+
+def run_all(cfg: Config) -> dict:
+    import importlib
+
+    out: dict = {
+        "size": cfg.size.name,
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench " + " ".join(sys.argv[1:]),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), **cpu_info()},
+        "benchmarks": {},
+        "errors": {},
+    }
+    for name in BENCHMARKS:
+        if cfg.only and name not in cfg.only:
+            continue
+        t0 = time.perf_counter()
+        print(f"[bench] {name} ({cfg.size.name}) …", file=sys.stderr, flush=True)
+        try:
+            out["benchmarks"][name] = importlib.import_module(f"bench.{name}").run(cfg)
+        except Exception as exc:  # one failing benchmark must not hide the others' figures
+            import traceback
+
+            out["errors"][name] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()[-3000:]}"
+        print(f"[bench] {name} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+    out["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return out
+
+
+def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, target, verdict) rows for the printed table."""
+    rows = []
+
+    def verdict(ok: bool | None) -> str:
+        return "n/a" if ok is None else ("met" if ok else "MISSED")
+
+    b = res["benchmarks"]
+    if "ingest" in b:
+        r = b["ingest"]
+        fps, vps = r["files_per_s"], r["values_per_s"]
+        rows.append(
+            (
+                f"ingest: {r['files']} files, {r['values_loaded']} values",
+                "files/s full {} · parse {} · floor {} · naive {}".format(
+                    *(fmt_num(fps[k]) for k in ("full", "parse", "floor", "naive"))
+                ),
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "ingest: values/s",
+                "full {} · floor {} · naive {}".format(
+                    *(fmt_num(vps[k]) for k in ("full", "floor", "naive"))
+                ),
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "ingest: full / floor (time)",
+                fmt_ratio(r["ratio_full_over_floor"]),
+                "≤ 2×",
+                verdict(r["targets"]["full_over_floor_met"]),
+            )
+        )
+        rows.append(("ingest: parse only / floor (time)", fmt_ratio(r["ratio_parse_over_floor"]), "", ""))
+        rows.append(
+            (
+                "ingest: naive / full (time)",
+                fmt_ratio(r["ratio_naive_over_full"]),
+                "≥ 5×",
+                verdict(r["targets"]["naive_over_full_met"]),
+            )
+        )
+    if "incremental" in b:
+        r = b["incremental"]
+        med = ", ".join(f"N={n}: {fmt_num(v * 1000, ' ms')}" for n, v in r["median_s"].items())
+        rows.append(("incremental: add 1 file (median)", med, "", ""))
+        n_small, n_big = r["history_sizes"][0], r["history_sizes"][-1]
+        rows.append(
+            (
+                f"incremental: N={n_big} / N={n_small}",
+                fmt_ratio(r["ratio_largest_over_smallest"]),
+                "≤ 2×",
+                verdict(r["targets"]["met"]),
+            )
+        )
+        rows.append(
+            (
+                "incremental: ingest phase only",
+                fmt_ratio(r["ratio_ingest_phase_largest_over_smallest"]),
+                "≤ 2×",
+                verdict(r["targets"]["ingest_phase_met"]),
+            )
+        )
+    for name, r in b.get("scale", {}).items():
+        build = r["build"]
+        rows.append(
+            (
+                f"scale {name} ({r['counties']} counties): build",
+                f"{fmt_num(build['build_s'], ' s')}, {fmt_num(build['file_bytes'] / 2**20, ' MiB')}, "
+                f"{fmt_num(build['rows'].get('compliance.verdict'))} verdicts, "
+                f"{fmt_num(build['rows'].get('core.observation'))} observations",
+                "",
+                "",
+            )
+        )
+        worst = max(r["queries"].items(), key=lambda kv: kv[1]["duckdb_p95_ms"])
+        rows.append(
+            (
+                f"scale {name}: worst query p95",
+                f"{fmt_num(r['worst_p95_ms'], ' ms')} ({worst[0]})",
+                "< 200 ms",
+                verdict(r["targets"]["p95_met"])
+                if name == "nation"
+                else verdict(r["targets"]["p95_met"]) + "*",
+            )
+        )
+        rows.append(
+            (
+                f"scale {name}: DuckDB vs pandas (warm, p50)",
+                f"min {fmt_ratio(r['min_speedup_vs_pandas'])}, median {fmt_ratio(r['median_speedup_vs_pandas'])}",
+                "≥ 10×",
+                verdict(r["targets"]["speedup_met"])
+                if name == "nation"
+                else verdict(r["targets"]["speedup_met"]) + "*",
+            )
+        )
+        rows.append(
+            (
+                f"scale {name}: DuckDB vs pandas incl. load",
+                f"min {fmt_ratio(r.get('min_speedup_incl_load'))}; pandas load {fmt_num(r['pandas_load_s'], ' s')}, "
+                f"{fmt_num(r['pandas_frames_bytes'] / 2**20, ' MiB')}",
+                "≥ 10×",
+                verdict(r["targets"].get("speedup_incl_load_met")),
+            )
+        )
+        mem = r["dashboard_memory"]
+        rows.append(
+            (
+                f"scale {name}: dashboard process peak RSS",
+                f"{fmt_num(mem.get('peak_rss_mb'), ' MiB')} (after imports {fmt_num(mem.get('rss_after_import_mb'), ' MiB')})",
+                "",
+                "" if "error" not in mem else "ERROR",
+            )
+        )
+    for name, err in res.get("errors", {}).items():
+        rows.append((f"{name}: FAILED", err.splitlines()[0][:100], "", "ERROR"))
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "")]) for i in range(4)]
+    header = ("figure", "measured", "target", "")
+    line = "  ".join("-" * w for w in widths)
+    for r in (header, None, *rows):
+        print(line if r is None else "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--size", choices=sorted(SIZES), default="default", help="benchmark size (default: default)"
+    )
+    ap.add_argument("--only", default="", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    ap.add_argument("--work-dir", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    ap.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch folder and synthetic warehouses")
+    args = ap.parse_args(argv)
+    only = tuple(x.strip() for x in args.only.split(",") if x.strip())
+    unknown = [x for x in only if x not in BENCHMARKS]
+    if unknown:
+        ap.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="wuchuang-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = Config(size=SIZES[args.size], work_dir=work, only=only, keep=args.keep)
+    try:
+        res = run_all(cfg)
+    finally:
+        if not args.keep and args.work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = json.dumps(res, ensure_ascii=False, indent=1, default=str)
+    (args.out / f"bench-{args.size}-{stamp}.json").write_text(text, encoding="utf-8")
+    (args.out / f"latest-{args.size}.json").write_text(text, encoding="utf-8")
+    print_table(summary_rows(res))
+    print(f"\n* target stated for the national scale. JSON: {args.out / f'latest-{args.size}.json'}")
+    return 1 if res["errors"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

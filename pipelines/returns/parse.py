@@ -295,7 +295,9 @@ def parse_file(path: Path, ctx: ParseContext) -> ParsedReturn:
     out = ParsedReturn(path=path, file_format=_EXT_FORMAT.get(path.suffix.lower(), "unknown"))
     try:
         _Parser(path, ctx, out).run()
-    except Exception as exc:  # the contract: an unexpected error is a file-level problem, not a crash
+    except BaseException as exc:  # the contract: an unexpected error is a file-level problem, not a crash
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
         out.values.clear()
         detail = f"{type(exc).__name__}: {exc}"[:500]
         out.problems.append(problem("parse_error", path.name, detail_zh=detail, detail_en=detail))

@@ -213,6 +213,13 @@ def read_book(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Book:
     return book
 
 
+def _reraise_interrupts(exc: BaseException) -> None:
+    """Let Ctrl-C and interpreter exit through; everything else (including pyo3's PanicException,
+    which derives from BaseException) becomes a file problem."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise exc
+
+
 def _visibility(meta) -> str:
     name = str(meta.visible).rsplit(".", 1)[-1].lower()
     if "very" in name:
@@ -225,7 +232,8 @@ def _read_calamine(path: Path, kind: str, data: bytes) -> Book:
 
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types per format
+    except BaseException as exc:  # calamine's own error types; a Rust panic is a BaseException
+        _reraise_interrupts(exc)
         if kind in ("xlsx", "xlsm"):
             return _read_openpyxl(path, kind, exc)
         raise ReadError("corrupt_archive", f"{type(exc).__name__}: {exc}") from exc
@@ -240,7 +248,8 @@ def _read_calamine(path: Path, kind: str, data: bytes) -> Book:
                 sheets.append(_calamine_sheet(sh, meta.name, _visibility(meta)))
             except ReadError:
                 raise
-            except Exception as exc:
+            except BaseException as exc:
+                _reraise_interrupts(exc)
                 raise ReadError("corrupt_archive", f"sheet {meta.name}: {type(exc).__name__}: {exc}") from exc
     finally:
         wb.close()
@@ -269,7 +278,8 @@ def _calamine_sheet(sh, name: str, visible: str) -> Sheet:
     merged = []
     try:
         merged = list(sh.merged_cell_ranges or [])
-    except Exception:
+    except BaseException as exc:
+        _reraise_interrupts(exc)
         merged = []
     return Sheet(name, data, visible, merged, truncated)
 
@@ -301,6 +311,8 @@ def _read_openpyxl(path: Path, kind: str, cause: Exception) -> Book:
             state = getattr(ws, "sheet_state", "visible")
             visible = {"hidden": "hidden", "veryHidden": "very_hidden"}.get(state, "visible")
             sheets.append(Sheet(ws.title, rows, visible, [], truncated))
+    except Exception as exc:
+        raise ReadError("corrupt_archive", f"openpyxl: {type(exc).__name__}: {exc}") from exc
     finally:
         wb.close()
     return Book(path, kind, sheets, reader="openpyxl")

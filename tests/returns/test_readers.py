@@ -231,3 +231,21 @@ def test_book_carries_the_files_modification_time(tmp_path):
     path.write_text(CSV_TEXT, encoding="utf-8")
     os.utime(path, (1_334_000_000, 1_334_000_000))
     assert read_book(path).mtime == 1_334_000_000
+
+
+def test_a_rust_panic_in_calamine_is_a_corrupt_archive_not_a_crash(tmp_path, monkeypatch):
+    """pyo3 turns a Rust panic into PanicException, a BaseException: it must still be caught."""
+    from python_calamine import CalamineWorkbook
+
+    class PanicLike(BaseException):
+        pass
+
+    def panic(*args, **kwargs):
+        raise PanicLike("assertion `left == right` failed")
+
+    wb = xlwt.Workbook()
+    wb.add_sheet("S").write(0, 0, "x")
+    path = tmp_path / "p.xls"
+    wb.save(str(path))
+    monkeypatch.setattr(CalamineWorkbook, "from_filelike", panic)
+    assert _reason(path) == "corrupt_archive"

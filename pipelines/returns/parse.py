@@ -449,12 +449,7 @@ class _Parser:
                     cols, periods = self._merge_header_rows(sheet, r, lower_roles)
                     header.row = r + 1
             self._assign(header, cols, periods, name_col)
-            if (
-                header.value_cols
-                or len(header.months) >= 2
-                or header.code_col is not None
-                and header.value_cols
-            ):
+            if header.value_cols or len(header.months) >= 2:
                 return header
         return None
 

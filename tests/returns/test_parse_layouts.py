@@ -205,11 +205,13 @@ def test_a_unit_written_in_the_wrong_unit_is_wrong_unit_and_percent_permille_con
         ["指标名称", "计量单位", "本期数值"],
         ["中小学生近视率", "元/人", "65"],
         ["婴儿死亡率", "%", "0.35"],
+        ["5岁以下儿童死亡率", "‰", "3.5‰"],
     ]
     r = parse_file(_xlsx(_folder(ctx, "wjw") / "a.xlsx", {"S": rows}), ctx)
     assert _reasons(r) == ["wrong_unit"]
     assert _problem(r, "wrong_unit").cell == "C3"
     assert _values(r)[("hyg_infant_mortality", "2012-03")][0] == pytest.approx(3.5)
+    assert _values(r)[("hyg_u5_mortality", "2012-03")] == (3.5, "S", "C5")
 
 
 # --- folder cross-check ---
@@ -459,6 +461,34 @@ def test_template_is_recognised_by_its_hidden_meta_sheet(ctx):
         ("industrial_solid_waste_use", "2012-03"): (36.0, "填报表", "G5"),
         ("eco_water_quality", "2012-03"): ("达标", "填报表", "G6"),
     }
+
+
+def test_template_percent_135_is_out_of_range_and_only_that_value_is_rejected(ctx):
+    path = _xlsx(
+        _folder(ctx, "sthjj") / "x.xlsx", {"填报表": _template_rows(["135", 36, "达标"])}, meta=_meta()
+    )
+    r = parse_file(path, ctx)
+    assert not r.rejected and _reasons(r) == ["out_of_range"]
+    p = _problem(r, "out_of_range")
+    assert (p.sheet, p.cell, p.raw_text, p.indicator_code) == (
+        "填报表",
+        "G4",
+        "135",
+        "drinking_source_compliance",
+    )
+    assert "135" in p.message_zh and "0～100" in p.message_zh
+    assert set(_values(r)) == {("industrial_solid_waste_use", "2012-03"), ("eco_water_quality", "2012-03")}
+
+
+def test_an_exact_copy_parses_to_the_same_values(ctx):
+    """Duplicates are the loader's business (content hash); the parser must simply be deterministic."""
+    a = _xlsx(_folder(ctx, "sthjj") / "a.xlsx", {"Sheet1": _wide_rows()})
+    b = _folder(ctx, "sthjj") / "copy of a.xlsx"
+    b.write_bytes(a.read_bytes())
+    ra, rb = parse_file(a, ctx), parse_file(_received(b), ctx)
+    assert ra.values == rb.values and [p.reason_code for p in ra.problems] == [
+        p.reason_code for p in rb.problems
+    ]
 
 
 def test_template_meta_of_another_unit_in_the_wrong_folder(ctx):

@@ -1,0 +1,56 @@
+"""简报 Briefing: the one-page Chinese monthly briefing, downloadable as PDF (CJK font) or Word."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import briefing, data, exports, i18n, ui
+
+ui.header("page_briefing")
+
+if ui.ready() and ui.period():
+    county, period = ui.county(), ui.period()
+    with ui.part():
+        info = data.period_info(period)
+        counties = data.counties().set_index("county_code")
+        camps = data.campaigns(county)
+        if ui.campaign():
+            camps = camps[camps["campaign_code"] == ui.campaign()]
+        verdicts = data.verdicts_asof(county, period, ui.campaign())
+        history = data.verdict_history(county, period, ui.campaign())
+        expected = data.expected_returns(county, period) if data.has("core.submission") else None
+        b = briefing.build(
+            counties["name_zh"].get(county, county),
+            period,
+            info.get("label_zh") or period,
+            camps,
+            verdicts,
+            history,
+            expected,
+            pd.Timestamp(info.get("end_date") or pd.Timestamp.today()),
+            data.readiness(county, period)[0] if not ui.campaign() else None,
+        )
+        with st.container(border=True):
+            st.markdown(b.markdown())
+        font = exports.find_cjk_font()
+        c1, c2, _ = st.columns([1, 1, 3])
+        if font is None:
+            st.warning(i18n.both("no_cjk_font"), icon="⚠️")
+        else:
+            c1.download_button(
+                ui.t("download_pdf"),
+                exports.briefing_pdf(b, font),
+                f"简报_{period}.pdf",
+                "application/pdf",
+                key="b_pdf",
+                width="stretch",
+            )
+        c2.download_button(
+            ui.t("download_docx"),
+            exports.briefing_docx(b),
+            f"简报_{period}.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            key="b_docx",
+            width="stretch",
+        )

@@ -1,0 +1,128 @@
+"""数据报送 Submissions and quality: files received, accepted, rejected with reasons; quarantine;
+quality trends; feedback workbooks downloadable (only from inside the feedback folder)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import charts, data, i18n, ui
+
+ui.header("page_submissions")
+
+if ui.ready():
+    county = ui.county()
+    lang = ui.lang()
+    msg_col = "message_en" if lang == "en" else "message_zh"
+    with ui.part():
+        files = data.source_files(county)
+        if ui.unit():
+            files = files[files["org_code"] == ui.unit()]
+        counts = files["status"].value_counts()
+        cols = st.columns(5)
+        cols[0].metric(ui.t("files"), int(len(files)))
+        for col, status in zip(cols[1:], ("accepted", "partial", "rejected", "duplicate"), strict=True):
+            col.metric(ui.t(status), int(counts.get(status, 0)))
+        left, right = st.columns([1, 2])
+        status_counts = counts.rename_axis("status").reset_index(name="n")
+        left.plotly_chart(
+            charts.file_status_bars(
+                status_counts, {s: ui.t(s) for s in counts.index if s in i18n.LABELS}, ui.t("files")
+            ),
+            width="stretch",
+            key="s_status",
+        )
+        with right:
+            st.subheader(ui.t("rejected_files"))
+            bad = files[files["status"].isin(["rejected", "duplicate", "partial"])]
+            if bad.empty:
+                ui.empty_notice()
+            else:
+                st.dataframe(
+                    bad[["received_at", "file_name", "org_code", "status", "reason_codes", msg_col]],
+                    hide_index=True,
+                    width="stretch",
+                )
+    with ui.part():
+        st.subheader(ui.t("quarantine"))
+        q = data.quarantine(county)
+        if ui.unit():
+            q = q[q["org_code"] == ui.unit()]
+        if q.empty:
+            ui.empty_notice()
+        else:
+            st.dataframe(
+                q[
+                    [
+                        "file_name",
+                        "sheet",
+                        "cell",
+                        "org_code",
+                        "period_code",
+                        "raw_text",
+                        "reason_code",
+                        msg_col,
+                    ]
+                ],
+                hide_index=True,
+                width="stretch",
+            )
+            ui.downloads(q, "quarantine", "s_quar")
+    with ui.part():
+        st.subheader(ui.t("quality_trend"))
+        subs = data.submissions(county)
+        if ui.unit():
+            subs = subs[subs["org_code"] == ui.unit()]
+        trend = (
+            subs[subs["frequency"] == "monthly"]
+            .groupby("period_code")[["values_loaded", "values_quarantined"]]
+            .sum()
+            .reset_index()
+        )
+        if trend.empty:
+            ui.empty_notice()
+        else:
+            st.plotly_chart(
+                charts.quality_trend(
+                    trend,
+                    {
+                        "loaded": "入库数值 loaded",
+                        "quarantined": "隔离数值 quarantined",
+                        "share": "隔离占比 share",
+                    },
+                    ui.t("quality_trend"),
+                ),
+                width="stretch",
+                key="s_trend",
+            )
+        if data.has_rows("quality.check_result"):
+            q = data.quality_by_period(county)
+            if not q.empty:
+                st.plotly_chart(
+                    charts.failure_rate_trend(q, "检查失败率（按质量维度）/ check failure rate by dimension"),
+                    width="stretch",
+                    key="s_checks",
+                )
+    with ui.part():
+        st.subheader(ui.t("feedback"))
+        files = data.source_files(county)
+        with_fb = files[files["feedback_path"].notna()]
+        if with_fb.empty:
+            ui.empty_notice()
+        else:
+            usable = with_fb["feedback_path"].map(lambda p: data.feedback_file(p) is not None)
+            with_fb = with_fb.assign(_ok=usable).sort_values("_ok", ascending=False, kind="stable")
+            options = list(with_fb["file_id"])
+            names = dict(zip(with_fb["file_id"], with_fb["file_name"], strict=False))
+            paths = dict(zip(with_fb["file_id"], with_fb["feedback_path"], strict=False))
+            pick = ui.select(st, ui.t("feedback_pick"), options, names, "s_feedback")
+            target = data.feedback_file(paths[pick])
+            if target is None:
+                st.warning(i18n.both("feedback_missing"), icon="⚠️")
+            else:
+                st.download_button(
+                    ui.t("download_feedback"),
+                    target.read_bytes(),
+                    target.name,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    key="s_feedback_dl",
+                )

@@ -1,0 +1,274 @@
+"""Pure chart builders: data frames in, Plotly figures out (tests call them directly).
+
+Fonts: a family list with "Noto Sans CJK SC" first so Chinese renders in the browser and in exports.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+FONT_FAMILY = (
+    '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+)
+
+STATUS_COLORS = {
+    "pass": "#2e7d32",
+    "near": "#f9a825",
+    "fail": "#c62828",
+    "no_data": "#9e9e9e",
+    "not_assessable": "#bdbdbd",
+}
+RETURN_COLORS = {"on_time": "#2e7d32", "late": "#f9a825", "missing": "#c62828"}
+PALETTE = px.colors.qualitative.Safe
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.0, "xanchor": "left"},
+        font={"family": FONT_FAMILY, "size": 13},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": -0.3, "x": 0},
+        template="plotly_white",
+    )
+    return fig
+
+
+def readiness_trend(readiness: pd.DataFrame, names: dict[str, str], title: str) -> go.Figure:
+    """Line per campaign: readiness (0–1) by period."""
+    fig = go.Figure()
+    for i, (code, g) in enumerate(readiness.sort_values("period_code").groupby("campaign_code", sort=True)):
+        fig.add_trace(
+            go.Scatter(
+                x=g["period_code"],
+                y=g["readiness"],
+                mode="lines",
+                name=names.get(code, code),
+                line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+            )
+        )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    fig.update_xaxes(type="category")
+    return _layout(fig, title)
+
+
+def status_bars(counts: pd.DataFrame, names: dict[str, str], labels: dict[str, str], title: str) -> go.Figure:
+    """Stacked horizontal bars: requirements by status per campaign. counts: campaign_code, status, n."""
+    fig = go.Figure()
+    for status, color in STATUS_COLORS.items():
+        part = counts[counts["status"] == status]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Bar(
+                y=[names.get(c, c) for c in part["campaign_code"]],
+                x=part["n"],
+                name=labels.get(status, status),
+                orientation="h",
+                marker_color=color,
+            )
+        )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, height=300)
+
+
+def indicator_series(
+    obs: pd.DataFrame,
+    thresholds: pd.DataFrame,
+    title: str,
+    unit: str = "",
+    forecast: pd.DataFrame | None = None,
+    outlier_mask: pd.Series | None = None,
+    forecast_label: str = "forecast",
+    outlier_label: str = "outlier",
+) -> go.Figure:
+    """Series per unit (obs: date, value, org_label, plus hover columns file_name, sheet, cell, revision_no),
+    threshold segments of every requirement (thresholds: label, threshold_value, start, end), an optional
+    forecast band (date, value, low, high) and outliers marked."""
+    fig = go.Figure()
+    for i, (org, g) in enumerate(obs.sort_values("date").groupby("org_label", sort=True)):
+        hover = (
+            g["file_name"].fillna("").astype(str)
+            + " · "
+            + g["sheet"].fillna("").astype(str)
+            + "!"
+            + g["cell"].fillna("").astype(str)
+            + " · rev "
+            + g["revision_no"].fillna(1).astype(int).astype(str)
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=g["date"],
+                y=g["value"],
+                mode="lines+markers",
+                name=str(org),
+                text=hover,
+                hovertemplate="%{x|%Y-%m}: %{y}<br>%{text}<extra>%{fullData.name}</extra>",
+                line={"color": PALETTE[i % len(PALETTE)]},
+            )
+        )
+    for i, row in enumerate(thresholds.itertuples(index=False)):
+        if pd.isna(row.threshold_value):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[row.start, row.end],
+                y=[row.threshold_value, row.threshold_value],
+                mode="lines",
+                name=f"{row.label} {row.threshold_value:g}{unit}",
+                line={"dash": "dash", "width": 1.5, "color": px.colors.qualitative.Dark2[i % 8]},
+            )
+        )
+    if forecast is not None and not forecast.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=list(forecast["date"]) + list(forecast["date"][::-1]),
+                y=list(forecast["high"]) + list(forecast["low"][::-1]),
+                fill="toself",
+                fillcolor="rgba(33,150,243,0.15)",
+                line={"width": 0},
+                name=f"{forecast_label} 95%",
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=forecast["date"],
+                y=forecast["value"],
+                mode="lines",
+                name=forecast_label,
+                line={"dash": "dot", "color": "#1565c0"},
+            )
+        )
+    if outlier_mask is not None and outlier_mask.any():
+        o = obs[outlier_mask.reindex(obs.index, fill_value=False)]
+        fig.add_trace(
+            go.Scatter(
+                x=o["date"],
+                y=o["value"],
+                mode="markers",
+                name=outlier_label,
+                marker={"symbol": "x", "size": 12, "color": "#c62828", "line": {"width": 2}},
+            )
+        )
+    fig.update_yaxes(title_text=unit or None)
+    return _layout(fig, title, height=440)
+
+
+def ranking_bars(ranking: pd.DataFrame, label_col: str, title: str) -> go.Figure:
+    r = ranking.sort_values("score")
+    colors = ["#c62828" if s < 60 else "#f9a825" if s < 85 else "#2e7d32" for s in r["score"]]
+    fig = go.Figure(go.Bar(x=r["score"], y=r[label_col], orientation="h", marker_color=colors))
+    return _layout(fig, title, height=max(300, 22 * len(r) + 80))
+
+
+def timeliness_heatmap(matrix: pd.DataFrame, title: str, colorbar_title: str) -> go.Figure:
+    """matrix: index = unit label, columns = period codes, values = working days late (NaN: not received)."""
+    z = matrix.to_numpy(dtype=float)
+    text = [["—" if pd.isna(v) else f"{v:g}" for v in row] for row in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[str(c) for c in matrix.columns],
+            y=[str(i) for i in matrix.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale=[[0, "#e8f5e9"], [0.2, "#fff59d"], [1, "#c62828"]],
+            zmin=0,
+            colorbar={"title": {"text": colorbar_title}},
+            hoverongaps=False,
+        )
+    )
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, height=max(300, 24 * len(matrix) + 120))
+
+
+def quality_trend(df: pd.DataFrame, labels: dict[str, str], title: str) -> go.Figure:
+    """df: period_code, values_loaded, values_quarantined -> bars plus quarantined share line."""
+    d = df.sort_values("period_code")
+    share = d["values_quarantined"] / (d["values_loaded"] + d["values_quarantined"]).clip(lower=1)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(x=d["period_code"], y=d["values_loaded"], name=labels["loaded"], marker_color="#90caf9")
+    )
+    fig.add_trace(
+        go.Bar(
+            x=d["period_code"], y=d["values_quarantined"], name=labels["quarantined"], marker_color="#ef9a9a"
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=d["period_code"],
+            y=share,
+            name=labels["share"],
+            yaxis="y2",
+            mode="lines",
+            line={"color": "#c62828"},
+        )
+    )
+    fig.update_layout(
+        barmode="stack",
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"},
+    )
+    fig.update_xaxes(type="category")
+    return _layout(fig, title)
+
+
+def file_status_bars(counts: pd.DataFrame, labels: dict[str, str], title: str) -> go.Figure:
+    """counts: status, n."""
+    colors = {"accepted": "#2e7d32", "partial": "#f9a825", "rejected": "#c62828", "duplicate": "#9e9e9e"}
+    fig = go.Figure(
+        go.Bar(
+            x=[labels.get(s, s) for s in counts["status"]],
+            y=counts["n"],
+            marker_color=[colors.get(s, "#607d8b") for s in counts["status"]],
+            text=counts["n"],
+            textposition="outside",
+        )
+    )
+    return _layout(fig, title, height=300)
+
+
+def gantt(bars: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.Figure:
+    """bars: label, start, end, group; milestones: label, date, group. Phases/tasks as bars, milestones as ◆."""
+    if bars.empty:
+        fig = go.Figure()
+    else:
+        b = bars.copy()
+        b["start"], b["end"] = pd.to_datetime(b["start"]), pd.to_datetime(b["end"])
+        fig = px.timeline(b, x_start="start", x_end="end", y="label", color="group")
+        fig.update_yaxes(autorange="reversed")
+    if not milestones.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(milestones["date"]),
+                y=milestones["label"],
+                mode="markers",
+                marker={"symbol": "diamond", "size": 11, "color": "#6a1b9a"},
+                name="◆",
+                text=milestones["group"],
+                hovertemplate="%{y}<br>%{x|%Y-%m-%d}<br>%{text}<extra></extra>",
+            )
+        )
+    n = len(bars) + len(milestones)
+    return _layout(fig, title, height=max(320, 24 * n + 120))
+
+
+def failure_rate_trend(df: pd.DataFrame, title: str) -> go.Figure:
+    """df: period_code, dimension, failure_rate -> one line per data-quality dimension."""
+    fig = go.Figure()
+    for i, (dim, g) in enumerate(df.sort_values("period_code").groupby("dimension", sort=True)):
+        fig.add_trace(
+            go.Scatter(
+                x=g["period_code"],
+                y=g["failure_rate"],
+                name=str(dim),
+                mode="lines+markers",
+                line={"color": PALETTE[i % len(PALETTE)]},
+            )
+        )
+    fig.update_yaxes(tickformat=".1%", rangemode="tozero")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title)

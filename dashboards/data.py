@@ -1,0 +1,559 @@
+"""The one data module of the dashboards: every read of the warehouse goes through here.
+
+- Reads only the latest **published snapshot** (`pipelines.warehouse.publish.latest_snapshot`),
+  never the pipeline's working file; each query opens a short-lived read-only connection.
+- Results are cached with bounded caches (`max_entries`, `ttl`) keyed by the snapshot's file name,
+  so a new publish is picked up at once and old entries age out.
+- Values always travel as bound parameters; the only SQL text assembled here is fixed.
+- A table that is not built yet raises `MissingTables`; pages show a notice instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboards import analytics
+from pipelines.settings import Settings
+from pipelines.warehouse.publish import NoSnapshotError, latest_snapshot
+
+CACHE_TTL_S = 300
+CACHE_ENTRIES = 256
+
+
+class MissingTables(LookupError):
+    def __init__(self, tables: list[str]):
+        super().__init__(", ".join(tables))
+        self.tables = tables
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def snapshot_path() -> Path | None:
+    """The current published snapshot, or None if nothing has been published."""
+    try:
+        return latest_snapshot(settings().published_dir)
+    except NoSnapshotError:
+        return None
+
+
+def _open(snapshot_name: str) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(settings().published_dir / snapshot_name), read_only=True)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _query(snapshot_name: str, sql: str, params: tuple) -> pd.DataFrame:
+    conn = _open(snapshot_name)
+    try:
+        return conn.execute(sql, list(params)).df()
+    finally:
+        conn.close()
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+def _catalog(snapshot_name: str) -> dict[str, frozenset[str]]:
+    """{schema.table: column names} of the snapshot."""
+    conn = _open(snapshot_name)
+    try:
+        rows = conn.execute(
+            "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+    finally:
+        conn.close()
+    out: dict[str, set[str]] = {}
+    for t, c in rows:
+        out.setdefault(t, set()).add(c)
+    return {t: frozenset(cs) for t, cs in out.items()}
+
+
+def snapshot_name() -> str:
+    path = snapshot_path()
+    if path is None:
+        raise NoSnapshotError(settings().published_dir)
+    return path.name
+
+
+def tables() -> dict[str, frozenset[str]]:
+    return _catalog(snapshot_name())
+
+
+def has(*names: str) -> bool:
+    known = tables()
+    return all(n in known for n in names)
+
+
+def require(*names: str) -> None:
+    known = tables()
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise MissingTables(missing)
+
+
+def has_rows(table: str) -> bool:
+    """True when `table` (a name from the page code, checked against the snapshot) exists and is not empty."""
+    if table not in tables():
+        return False
+    schema, name = table.split(".")
+    return bool(query(f'SELECT count(*) AS n FROM "{schema}"."{name}"')["n"].iloc[0])
+
+
+def has_columns(table: str, *cols: str) -> bool:
+    known = tables().get(table, frozenset())
+    return all(c in known for c in cols)
+
+
+def query(sql: str, params: tuple | list = (), needs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Run a fixed SQL text with bound parameters on the latest snapshot (cached)."""
+    if needs:
+        require(*needs)
+    return _query(snapshot_name(), sql, tuple(params)).copy()
+
+
+# ---------------------------------------------------------------- dimensions and filter values
+
+
+def counties() -> pd.DataFrame:
+    return query(
+        "SELECT county_code, name_zh, name_en FROM dim.county ORDER BY county_code", needs=("dim.county",)
+    )
+
+
+def campaigns(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT c.campaign_code, c.name_zh, c.name_en, cc.level, cc.start_date, cc.acceptance_date,
+               cc.interim_acceptance_date, cc.working_group_code
+        FROM dim.campaign c
+        LEFT JOIN dim.county_campaign cc ON cc.campaign_code = c.campaign_code AND cc.county_code = ?
+        ORDER BY cc.acceptance_date NULLS LAST, c.campaign_code
+        """,
+        [county],
+        needs=("dim.campaign", "dim.county_campaign"),
+    )
+
+
+def units(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT org_code, short_code, name_zh, name_en, level FROM dim.org_unit
+        WHERE county_code = ? AND level IN ('department', 'town')
+        ORDER BY CASE level WHEN 'department' THEN 0 ELSE 1 END, org_code
+        """,
+        [county],
+        needs=("dim.org_unit",),
+    )
+
+
+def months(county: str) -> list[str]:
+    """Monthly periods the filter offers: those with verdicts or returns, else the calendar's."""
+    found: set[str] = set()
+    if has("compliance.verdict"):
+        found |= set(
+            query(
+                "SELECT DISTINCT period_code FROM compliance.verdict WHERE county_code = ? AND grain = 'ytd_month'",
+                [county],
+            )["period_code"]
+        )
+    if has("core.submission", "dim.period"):
+        found |= set(
+            query(
+                """SELECT DISTINCT s.period_code FROM core.submission s JOIN dim.period p USING (period_code)
+                   WHERE s.county_code = ? AND p.frequency = 'monthly'""",
+                [county],
+            )["period_code"]
+        )
+    if not found:
+        found = set(
+            query("SELECT period_code FROM dim.period WHERE frequency = 'monthly'", needs=("dim.period",))[
+                "period_code"
+            ]
+        )
+    return sorted(found)
+
+
+def period_info(period_code: str) -> dict:
+    df = query(
+        "SELECT period_code, frequency, year, start_date, end_date, label_zh FROM dim.period WHERE period_code = ?",
+        [period_code],
+        needs=("dim.period",),
+    )
+    return df.iloc[0].to_dict() if len(df) else {}
+
+
+def indicators(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT i.indicator_code, i.name_zh, i.name_en, i.unit, i.frequency,
+               list(DISTINCT r.campaign_code ORDER BY r.campaign_code) AS campaigns
+        FROM dim.indicator i JOIN dim.requirement r USING (indicator_code)
+        GROUP BY ALL ORDER BY i.indicator_code
+        """,
+        needs=("dim.indicator", "dim.requirement"),
+    )
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+_VERDICT_COLS = """
+    v.requirement_code, v.campaign_code, v.edition_code, v.indicator_code, v.period_code, v.grain,
+    v.status, v.value, v.value_text, v.comparison, v.threshold_value, v.threshold_token, v.margin,
+    v.is_veto, v.weight, v.is_confirmed, v.explanation_zh, v.explanation_en, v.reporting_org_code
+"""
+
+
+def verdicts_asof(county: str, period: str, campaign: str | None = None) -> pd.DataFrame:
+    """County-level year-to-date verdicts at a month, with requirement, indicator and edition names."""
+    return query(
+        f"""
+        SELECT {_VERDICT_COLS},
+               r.name_zh AS req_name_zh, r.name_en AS req_name_en,
+               i.name_zh AS ind_name_zh, i.name_en AS ind_name_en, i.unit,
+               e.name_zh AS edition_name_zh, e.name_en AS edition_name_en
+        FROM compliance.verdict v
+        LEFT JOIN dim.requirement r ON r.requirement_code = v.requirement_code
+        LEFT JOIN dim.indicator i ON i.indicator_code = v.indicator_code
+        LEFT JOIN dim.edition e ON e.edition_code = v.edition_code
+        WHERE v.county_code = ? AND v.subject_org_code = ? AND v.grain = 'ytd_month' AND v.period_code = ?
+          AND (? IS NULL OR v.campaign_code = ?)
+        ORDER BY v.campaign_code, v.is_veto DESC, v.requirement_code
+        """,
+        [county, county, period, campaign, campaign],
+        needs=("compliance.verdict", "dim.requirement", "dim.indicator", "dim.edition"),
+    )
+
+
+def verdict_history(county: str, upto: str, campaign: str | None = None) -> pd.DataFrame:
+    """County-level ytd_month verdicts up to a month (readiness trends, sparklines, changes)."""
+    return query(
+        """
+        SELECT requirement_code, campaign_code, indicator_code, period_code, status, value, margin,
+               weight, is_veto
+        FROM compliance.verdict
+        WHERE county_code = ? AND subject_org_code = ? AND grain = 'ytd_month' AND period_code <= ?
+          AND (? IS NULL OR campaign_code = ?)
+        ORDER BY period_code
+        """,
+        [county, county, upto, campaign, campaign],
+        needs=("compliance.verdict",),
+    )
+
+
+# ---------------------------------------------------------------- marts (issue 5) and quality (issue 4)
+# Each returns an empty frame when the table exists but holds no rows; pages then fall back.
+
+
+def readiness_mart(county: str, upto: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT campaign_code, period_code, readiness, n_pass, n_near, n_fail, n_no_data, n_not_assessable,
+               n_met, n_requirements, is_capped, n_veto_failed AS veto_failed_n, n_veto_failed > 0 AS veto_failed,
+               readiness_change, days_to_acceptance, acceptance_date
+        FROM marts.campaign_readiness
+        WHERE county_code = ? AND grain = 'ytd_month' AND period_code <= ?
+        ORDER BY period_code, campaign_code
+        """,
+        [county, upto],
+        needs=("marts.campaign_readiness",),
+    )
+
+
+def readiness(county: str, upto: str) -> tuple[pd.DataFrame, bool]:
+    """Readiness per campaign × month up to `upto`: the mart when built, else estimated from verdicts
+    with the same rule (second value True when estimated)."""
+    if has("marts.campaign_readiness"):
+        df = readiness_mart(county, upto)
+        if not df.empty:
+            return df, False
+    return analytics.readiness(verdict_history(county, upto)), True
+
+
+def campaign_forecast(county: str, period: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT campaign_code, target_kind, target_date, n_requirements, n_projected_pass, n_at_risk, n_off_track,
+               n_deteriorating, projected_readiness, earliest_ready_date, n_unreachable
+        FROM marts.campaign_forecast
+        WHERE county_code = ? AND as_of_period_code = ?
+        """,
+        [county, period],
+        needs=("marts.campaign_forecast",),
+    )
+
+
+def requirement_forecast(county: str, period: str, indicator: str | None = None) -> pd.DataFrame:
+    return query(
+        """
+        SELECT requirement_code, campaign_code, indicator_code, as_of_date, target_kind, target_date,
+               latest_value, threshold_value, gap, projected_value, projected_low, projected_high,
+               projected_margin, required_pace_per_month, slope_per_month, status, status_zh,
+               status_reason_zh, status_reason_en, expected_reach_date
+        FROM marts.requirement_forecast
+        WHERE county_code = ? AND as_of_period_code = ? AND (? IS NULL OR indicator_code = ?)
+        """,
+        [county, period, indicator, indicator],
+        needs=("marts.requirement_forecast",),
+    )
+
+
+def unit_accountability(county: str, period: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT a.rank, a.org_code, a.unit_name_zh AS org_name_zh, ou.name_en AS org_name_en, a.score,
+               a.timeliness, a.completeness, a.data_quality, a.compliance, a.returns_due, a.returns_on_time,
+               a.returns_late, a.returns_missing, a.working_days_late_max, a.resubmissions,
+               a.values_quarantined, a.quality_defects, a.requirements_owned, a.requirements_failing,
+               a.is_lagging
+        FROM marts.unit_accountability a
+        LEFT JOIN dim.org_unit ou ON ou.org_code = a.org_code
+        WHERE a.county_code = ? AND a.period_code = ?
+        ORDER BY a.rank, a.org_code
+        """,
+        [county, period],
+        needs=("marts.unit_accountability", "dim.org_unit"),
+    )
+
+
+def lagging_units(county: str, period: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT rank, org_code, unit_name_zh, score, reason_codes, reason_zh, reason_en
+        FROM marts.lagging_unit WHERE county_code = ? AND period_code = ?
+        ORDER BY rank, org_code
+        """,
+        [county, period],
+        needs=("marts.lagging_unit",),
+    )
+
+
+def plan_schedule(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT item_id, item_kind, campaign_code, code, name_zh, name_en, owner_org_code, start_date, due_date,
+               status, source
+        FROM marts.plan_schedule WHERE county_code = ?
+        ORDER BY coalesce(start_date, due_date), item_id
+        """,
+        [county],
+        needs=("marts.plan_schedule",),
+    )
+
+
+def tasks(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT task_code, task_name, campaign_code, owner_text, owner_org_code, due_date, status, completed_date,
+               is_overdue, source_file, sheet, row_no, remark
+        FROM marts.task WHERE county_code = ? ORDER BY due_date, task_code
+        """,
+        [county],
+        needs=("marts.task",),
+    )
+
+
+def rectification(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT item_id, status, source_kind, campaign_code, requirement_code, indicator_code, owner_org_code,
+               is_veto, opened_period_code, due_date, closed_period_code, periods_open, value_at_open,
+               threshold_at_open, latest_value, latest_margin, description_zh, description_en
+        FROM marts.rectification_item WHERE county_code = ?
+        ORDER BY CASE status WHEN 'overdue' THEN 0 WHEN 'open' THEN 1 ELSE 2 END, due_date, item_id
+        """,
+        [county],
+        needs=("marts.rectification_item",),
+    )
+
+
+def outlier_flags(indicator: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT observation_id, method, org_code, period_code, value, score, bound_low, bound_high,
+               message_zh, message_en
+        FROM quality.outlier WHERE indicator_code = ?
+        """,
+        [indicator],
+        needs=("quality.outlier",),
+    )
+
+
+def quality_by_period(county: str) -> pd.DataFrame:
+    """Failure rate per period and data-quality dimension from the quality checks."""
+    return query(
+        """
+        SELECT r.period_code, coalesce(r.dimension, r.check_name) AS dimension,
+               sum(r.n_checked) AS n_checked, sum(r.n_failed) AS n_failed,
+               sum(r.n_failed) / greatest(sum(r.n_checked), 1) AS failure_rate
+        FROM quality.check_result r
+        LEFT JOIN dim.org_unit ou ON ou.org_code = r.org_code
+        WHERE (ou.county_code = ? OR ou.county_code IS NULL) AND r.period_code <> '?'
+        GROUP BY ALL ORDER BY 1, 2
+        """,
+        [county],
+        needs=("quality.check_result", "dim.org_unit"),
+    )
+
+
+# ---------------------------------------------------------------- observations and lineage
+
+
+def observations(county: str, indicator: str) -> pd.DataFrame:
+    """Every observation of an indicator (all revisions), with lineage and unit names."""
+    return query(
+        """
+        SELECT o.observation_id, o.org_code, ou.name_zh AS org_name_zh, ou.name_en AS org_name_en,
+               o.period_code, p.frequency, p.end_date, o.value, o.value_text, o.raw_text, o.unit,
+               f.file_name, f.path, o.sheet, o.cell, o.revision_no, o.valid_from, o.valid_to, o.is_current
+        FROM core.observation o
+        LEFT JOIN core.source_file f ON f.file_id = o.file_id
+        LEFT JOIN dim.org_unit ou ON ou.org_code = o.org_code
+        LEFT JOIN dim.period p ON p.period_code = o.period_code
+        WHERE o.county_code = ? AND o.indicator_code = ?
+        ORDER BY p.end_date, o.org_code, o.revision_no
+        """,
+        [county, indicator],
+        needs=("core.observation", "core.source_file", "dim.org_unit", "dim.period"),
+    )
+
+
+def indicator_requirements(county: str, indicator: str) -> pd.DataFrame:
+    """Every requirement on an indicator with the county's resolved threshold and edition dates."""
+    return query(
+        """
+        SELECT r.requirement_code, r.campaign_code, c.name_zh AS campaign_zh, c.name_en AS campaign_en,
+               r.edition_code, e.effective_from, e.effective_to, r.comparison, r.threshold_kind,
+               coalesce(cr.threshold_value, r.threshold_value) AS threshold_value, r.threshold_high,
+               r.threshold_token, r.is_veto
+        FROM dim.requirement r
+        JOIN dim.campaign c USING (campaign_code)
+        JOIN dim.edition e ON e.edition_code = r.edition_code
+        LEFT JOIN dim.county_requirement cr ON cr.requirement_code = r.requirement_code AND cr.county_code = ?
+        WHERE r.indicator_code = ?
+        ORDER BY r.campaign_code, e.effective_from
+        """,
+        [county, indicator],
+        needs=("dim.requirement", "dim.campaign", "dim.edition", "dim.county_requirement"),
+    )
+
+
+# ---------------------------------------------------------------- returns and quality
+
+
+def submissions(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT s.submission_id, s.file_id, s.org_code, ou.name_zh AS org_name_zh, ou.name_en AS org_name_en,
+               s.period_code, p.frequency, p.year, p.end_date, s.revision_no, s.received_at, s.due_date,
+               s.working_days_late, s.is_on_time, s.is_current, s.values_loaded, s.values_quarantined
+        FROM core.submission s
+        LEFT JOIN dim.org_unit ou ON ou.org_code = s.org_code
+        LEFT JOIN dim.period p ON p.period_code = s.period_code
+        WHERE s.county_code = ?
+        ORDER BY p.end_date, s.org_code, s.revision_no
+        """,
+        [county],
+        needs=("core.submission", "dim.org_unit", "dim.period"),
+    )
+
+
+def expected_returns(county: str, period: str) -> pd.DataFrame:
+    """Units expected to report for a period (from assignments at its frequency) and what they sent."""
+    return query(
+        """
+        WITH p AS (SELECT * FROM dim.period WHERE period_code = ?),
+        expected AS (
+            SELECT DISTINCT a.org_code FROM dim.assignment a, p
+            WHERE a.county_code = ? AND a.frequency = p.frequency
+        ),
+        sent AS (
+            SELECT org_code, min(received_at) AS first_received, max(revision_no) AS revisions,
+                   bool_or(is_on_time) AS any_on_time, min(working_days_late) AS working_days_late
+            FROM core.submission WHERE county_code = ? AND period_code = ? GROUP BY org_code
+        )
+        SELECT e.org_code, ou.name_zh AS org_name_zh, ou.name_en AS org_name_en,
+               d.due_date, s.first_received, s.revisions, s.working_days_late,
+               CASE WHEN s.org_code IS NULL THEN 'missing' WHEN s.any_on_time THEN 'on_time' ELSE 'late' END
+                 AS return_status
+        FROM expected e
+        LEFT JOIN sent s USING (org_code)
+        LEFT JOIN dim.org_unit ou ON ou.org_code = e.org_code
+        LEFT JOIN dim.reporting_deadline d ON d.county_code = ? AND d.period_code = ?
+        ORDER BY return_status DESC, s.working_days_late DESC NULLS FIRST, e.org_code
+        """,
+        [period, county, county, period, county, period],
+        needs=("dim.assignment", "dim.period", "core.submission", "dim.org_unit", "dim.reporting_deadline"),
+    )
+
+
+def source_files(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT file_id, path, file_name, file_format, size_bytes, received_at, processed_at, org_code,
+               period_codes, layout, status, values_loaded, values_quarantined, reason_codes,
+               message_zh, message_en, feedback_path
+        FROM core.source_file
+        WHERE county_code = ? OR county_code IS NULL
+        ORDER BY received_at DESC NULLS LAST, file_name
+        """,
+        [county],
+        needs=("core.source_file",),
+    )
+
+
+def quarantine(county: str) -> pd.DataFrame:
+    return query(
+        """
+        SELECT q.file_name, q.sheet, q.cell, q.org_code, q.period_code, q.indicator_code, q.raw_text,
+               q.scope, q.reason_code, q.message_zh, q.message_en, q.detected_at
+        FROM core.quarantine q
+        LEFT JOIN core.source_file f ON f.file_id = q.file_id
+        WHERE f.county_code = ? OR f.county_code IS NULL
+        ORDER BY q.detected_at DESC NULLS LAST, q.file_name, q.sheet, q.cell
+        """,
+        [county],
+        needs=("core.quarantine", "core.source_file"),
+    )
+
+
+def feedback_file(recorded: str | None) -> Path | None:
+    """The feedback workbook a row points to, only if it resolves inside settings.feedback_dir."""
+    if not recorded:
+        return None
+    base = settings().feedback_dir.resolve()
+    candidate = Path(recorded)
+    if not candidate.is_absolute():
+        candidate = base / candidate
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not resolved.is_relative_to(base) or not resolved.is_file():
+        return None
+    return resolved
+
+
+# ---------------------------------------------------------------- plan
+
+
+def plan(county: str) -> dict[str, pd.DataFrame]:
+    phases = query(
+        "SELECT phase_code, name_zh, name_en, start_date, end_date FROM dim.plan_phase WHERE county_code = ? "
+        "ORDER BY start_date",
+        [county],
+        needs=("dim.plan_phase",),
+    )
+    milestones = query(
+        """SELECT m.milestone_code, m.campaign_code, c.name_zh AS campaign_zh, c.name_en AS campaign_en,
+                  m.name_zh, m.due_date
+           FROM dim.milestone m LEFT JOIN dim.campaign c USING (campaign_code)
+           WHERE m.county_code = ? ORDER BY m.due_date""",
+        [county],
+        needs=("dim.milestone", "dim.campaign"),
+    )
+    return {"phases": phases, "milestones": milestones}

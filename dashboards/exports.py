@@ -1,0 +1,125 @@
+"""Downloads: CSV and xlsx of any table, and the monthly briefing as PDF (fpdf2) or Word (python-docx).
+
+Plain functions, no Streamlit import. The PDF needs a CJK font installed on the system (Debian:
+fonts-noto-cjk); `find_cjk_font()` looks for one and the briefing page offers Word when none is found.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
+# Preferred files, then any file whose name suggests a Simplified Chinese face. (path glob, TTC face index)
+FONT_CANDIDATES = (
+    ("NotoSansCJKsc-Regular.otf", 0),
+    ("NotoSansSC-Regular.otf", 0),
+    ("NotoSansSC-Regular.ttf", 0),
+    ("NotoSansCJK-Regular.ttc", 2),  # faces: JP, KR, SC, TC, HK
+    ("NotoSerifCJK-Regular.ttc", 2),
+    ("wqy-microhei.ttc", 0),
+    ("wqy-zenhei.ttc", 0),
+    ("SourceHanSansSC-Regular.otf", 0),
+)
+
+
+@dataclass(frozen=True)
+class CJKFont:
+    path: Path
+    index: int = 0
+
+
+def find_cjk_font(dirs: tuple[Path, ...] = FONT_DIRS) -> CJKFont | None:
+    for name, index in FONT_CANDIDATES:
+        for d in dirs:
+            if not d.is_dir():
+                continue
+            for hit in sorted(d.rglob(name)):
+                if hit.is_file():
+                    return CJKFont(hit, index)
+    return None
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM so Excel opens Chinese text correctly."""
+    return df.to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    buf = io.BytesIO()
+    out = df.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.DatetimeTZDtype):
+            out[c] = out[c].dt.tz_localize(None)
+        elif out[c].dtype == object:
+            out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as w:
+        out.to_excel(w, sheet_name=sheet[:31], index=False)
+    return buf.getvalue()
+
+
+@dataclass
+class Briefing:
+    title: str
+    subtitle: str
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        out = [f"### {self.title}", self.subtitle, ""]
+        for heading, lines in self.sections:
+            out.append(f"**{heading}**")
+            out.extend(f"- {line}" for line in lines)
+            out.append("")
+        return "\n".join(out)
+
+
+def briefing_pdf(b: Briefing, font: CJKFont) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_font("cjk", "", str(font.path), collection_font_number=font.index)
+    pdf.add_page()
+    pdf.set_margins(16, 14, 16)
+    pdf.set_font("cjk", size=16)
+    pdf.multi_cell(0, 9, b.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=10)
+    pdf.multi_cell(0, 6, b.subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    for heading, lines in b.sections:
+        pdf.set_font("cjk", size=12)
+        pdf.multi_cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=9.5)
+        for line in lines:
+            pdf.multi_cell(0, 5.2, f"• {line}", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1.5)
+    return bytes(pdf.output())
+
+
+def briefing_docx(b: Briefing) -> bytes:
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Noto Sans CJK SC"
+    style.font.size = Pt(10.5)
+    rpr = style.element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(rfonts)
+    rfonts.set(qn("w:eastAsia"), "Noto Sans CJK SC")
+    doc.add_heading(b.title, level=1)
+    doc.add_paragraph(b.subtitle)
+    for heading, lines in b.sections:
+        doc.add_heading(heading, level=2)
+        for line in lines:
+            doc.add_paragraph(line, style="List Bullet")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,76 @@
+"""The dashboard frame: page config, language switch, sidebar filters, navigation over app_pages/.
+
+Run: streamlit run dashboards/streamlit_app.py (or `make dashboard`). Reads the latest published
+snapshot under Settings.from_env().published_dir (WUCHUANG_WAREHOUSE_DIR overrides the folder).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ on the path, not the project root
+    sys.path.insert(0, str(ROOT))
+
+from dashboards import data, i18n, ui  # noqa: E402
+from pipelines.warehouse.publish import NoSnapshotError  # noqa: E402
+
+st.set_page_config(
+    page_title="五创联动指标监测 / Creation-campaign monitoring", page_icon="📊", layout="wide"
+)
+
+PAGES = (
+    ("page_overview", "app_pages/overview.py", "overview", "🏠"),
+    ("page_campaign", "app_pages/campaign.py", "campaign", "🏙️"),
+    ("page_indicator", "app_pages/indicator.py", "indicator", "📈"),
+    ("page_units", "app_pages/units.py", "units", "🏢"),
+    ("page_submissions", "app_pages/submissions.py", "submissions", "📥"),
+    ("page_plan", "app_pages/plan.py", "plan", "🗓️"),
+    ("page_sql", "app_pages/sql.py", "sql", "🔎"),
+    ("page_briefing", "app_pages/briefing.py", "briefing", "📝"),
+)
+
+
+def _filters() -> None:
+    sb = st.sidebar
+    sb.subheader(ui.t("filters"))
+    try:
+        counties = data.counties()
+    except (NoSnapshotError, data.MissingTables):
+        sb.info(i18n.both("no_snapshot"))
+        return
+    if counties.empty:
+        sb.info(i18n.both("table_missing", tables="dim.county"))
+        return
+    county_names = {r.county_code: ui.name(r._asdict()) for r in counties.itertuples(index=False)}
+    county = ui.select(sb, ui.t("county"), list(county_names), county_names, ui.K_COUNTY)
+    camps = data.campaigns(county)
+    camp_names = {"": ui.t("all")} | {
+        r.campaign_code: ui.name(r._asdict()) for r in camps.itertuples(index=False)
+    }
+    ui.select(sb, ui.t("campaign"), list(camp_names), camp_names, ui.K_CAMPAIGN)
+    months = data.months(county)
+    if months:
+        ui.select(sb, ui.t("period"), months, {}, ui.K_PERIOD, default_last=True)
+    units = data.units(county)
+    unit_names = {"": ui.t("all")} | {r.org_code: ui.name(r._asdict()) for r in units.itertuples(index=False)}
+    ui.select(sb, ui.t("unit"), list(unit_names), unit_names, ui.K_UNIT)
+    snap = data.snapshot_path()
+    if snap is not None:
+        sb.caption(f"{ui.t('snapshot')}: `{snap.name}`")
+
+
+st.sidebar.toggle(i18n.t("lang_switch"), key=ui.K_LANG)
+pages = [
+    st.Page(path, title=ui.t(key), url_path=url, icon=icon, default=(url == "overview"))
+    for key, path, url, icon in PAGES
+]
+nav = st.navigation(
+    {ui.t("section_leaders"): pages[:4], ui.t("section_analysts"): pages[4:]},
+    position="sidebar",
+)
+_filters()
+nav.run()

@@ -321,8 +321,8 @@ class _Pending:
     f: RawFile
     file_id: str
     processed_at: dt.datetime
-    parsed: ParsedReturn | None  # None for an exact duplicate
-    duplicate_of: tuple[str, str] | None  # (file_id, path) of the original
+    parsed: ParsedReturn | None
+    duplicate_of: tuple[str, str] | None  # exact duplicate: (file_id, path) of the original
     rows: dict[str, list[tuple]] = field(default_factory=dict)
     rechain: set[tuple[str, str]] = field(default_factory=set)
     outcome: FileOutcome | None = None
@@ -446,7 +446,7 @@ class Loader:
             # Same bytes as a loaded file, same unit and periods: an exact duplicate. Same bytes under
             # a name giving another period (a CSV whose period is in its file name) is another return;
             # same bytes as a rejected file are judged afresh (a return sent too early, sent again).
-            item = _Pending(f, file_id, processed_at, None, first[:2])
+            item = _Pending(f, file_id, processed_at, parsed, first[:2])
             self._prepare_duplicate(item)
             return item
         item = _Pending(f, file_id, processed_at, parsed, None)
@@ -685,7 +685,7 @@ class Loader:
                 log.warning("batch of %d files failed (%s); loading them one by one", len(batch), exc)
                 outcomes = []
                 for item in batch:
-                    if item.parsed is None:
+                    if item.duplicate_of:
                         self._prepare_duplicate(item)
                     else:
                         self._prepare_parsed(item)

@@ -270,10 +270,11 @@ def test_exact_duplicate_at_another_path_is_registered_without_values(warehouse,
     s = load.ingest_folder(warehouse, ctx, parse=parser)
     assert (s.accepted, s.duplicate) == (1, 1)
     orig, dup = warehouse.execute(
-        "SELECT file_id, status, duplicate_of, content_sha256, values_loaded FROM core.source_file "
-        "ORDER BY received_at"
+        "SELECT file_id, status, duplicate_of, content_sha256, values_loaded, org_code, period_codes "
+        "FROM core.source_file ORDER BY received_at"
     ).fetchall()
     assert dup[1] == "duplicate" and dup[2] == orig[0] and dup[3] == orig[3] and dup[4] == 0
+    assert dup[5:] == (ORG, ["2012-03"])  # what the copy was detected as is kept
     assert (
         warehouse.execute("SELECT count(*) FROM core.observation WHERE file_id = ?", [dup[0]]).fetchone()[0]
         == 0

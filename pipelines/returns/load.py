@@ -26,6 +26,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,13 +139,20 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _relative(path: Path, raw_dir: Path) -> tuple[Path, str]:
+    """(absolute path, POSIX path relative to the raw folder); a file outside it keeps its name."""
+    path, root = Path(os.path.abspath(path)), Path(os.path.abspath(raw_dir))
+    if path.is_relative_to(root):
+        return path, path.relative_to(root).as_posix()
+    real, real_root = path.resolve(), root.resolve()  # symlinked folders
+    if real.is_relative_to(real_root):
+        return real, real.relative_to(real_root).as_posix()
+    return path, path.name
+
+
 def describe_file(path: Path, raw_dir: Path) -> RawFile:
-    path = Path(path).resolve()
+    path, rel = _relative(Path(path), Path(raw_dir))
     st = path.stat()
-    try:
-        rel = path.relative_to(Path(raw_dir).resolve()).as_posix()
-    except ValueError:  # a file outside the raw folder (CLI): keep its name only
-        rel = path.name
     return RawFile(
         path=path,
         rel_path=rel,

@@ -621,3 +621,13 @@ def test_sample_partial_file_feedback_marks_its_bad_cells(sample_run):
     assert (
         conn.execute("SELECT count(*) FROM core.source_file WHERE feedback_path IS NULL").fetchone()[0] == 0
     )
+
+
+def test_ingest_files_registers_paths_relative_to_the_raw_folder(warehouse, ctx, monkeypatch):
+    drop(ctx.raw_dir, "511923/sthjj/good.xlsx", b"good", dt.datetime(2012, 4, 5, 9))
+    drop(ctx.raw_dir, "511923/sthjj/~$good.xlsx", b"lock", dt.datetime(2012, 4, 5, 9))
+    monkeypatch.chdir(ctx.raw_dir / "511923")
+    parser = FakeParser(MARCH_OK)
+    s = load.ingest_files(warehouse, ctx, [Path("sthjj/good.xlsx"), Path("sthjj/~$good.xlsx")], parse=parser)
+    assert parser.calls == ["good.xlsx"] and s.accepted == 1
+    assert warehouse.execute("SELECT path FROM core.source_file").fetchall() == [("511923/sthjj/good.xlsx",)]

@@ -14,7 +14,7 @@ from pipelines.profile import load_profiles
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
 from pipelines.validation import compliance, frame, outliers, quality, rules, suites
-from pipelines.warehouse.schema import replace_rows
+from pipelines.validation.store import replace_frame
 from pipelines.warehouse.tables import compliance as compliance_tables
 
 RETURNS = dg.AssetKey("departmental_returns")
@@ -135,10 +135,10 @@ def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN TRANSACTION")
         try:
-            n = replace_rows(
+            n = replace_frame(
                 conn,
                 compliance_tables.VERDICT,
-                compliance.verdict_tuples(rows),
+                rows,
                 where="county_code IN (SELECT unnest(?))",
                 params=[counties],
             )

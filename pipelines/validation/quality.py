@@ -25,7 +25,7 @@ from pipelines.catalog.model import Catalog
 from pipelines.profile import CountyProfile
 from pipelines.validation import gx_runner, outliers, rules, suites
 from pipelines.validation.results import ERROR, WARN, CheckReport, ExpectationResult, examples
-from pipelines.warehouse.schema import replace_rows
+from pipelines.validation.store import replace_frame
 from pipelines.warehouse.tables import quality as qt
 
 CHECKS = {
@@ -230,7 +230,7 @@ def write(conn: duckdb.DuckDBPyConnection, run: QualityRun) -> dict[str, int]:
     conn.execute("BEGIN TRANSACTION")
     try:
         for t, rows in data.items():
-            counts[t.qualified] = replace_rows(conn, t, rows)
+            counts[t.qualified] = replace_frame(conn, t, rows)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

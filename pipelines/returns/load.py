@@ -178,6 +178,7 @@ class FileOutcome:
     status: str  # accepted | partial | rejected | duplicate
     values_loaded: int = 0
     values_quarantined: int = 0
+    reason_codes: tuple[str, ...] = ()  # distinct reasons of the file's problems
 
 
 @dataclass
@@ -232,15 +233,22 @@ class IngestSummary:
             "values_quarantined": self.values_quarantined,
         }
 
-    def lines(self) -> list[str]:
-        """Human summary, Chinese first then English."""
-        return [
+    def lines(self, max_files: int = 20) -> list[str]:
+        """Human summary, Chinese first then English, with the files that need attention."""
+        out = [
             f"文件 / files: 共 {self.files_seen} 个 seen, {self.files_skipped} 个未变 unchanged, "
             f"{len(self.outcomes)} 个处理 processed",
             f"  接收 accepted {self.accepted}, 部分接收 partial {self.partial}, "
             f"拒收 rejected {self.rejected}, 重复 duplicate {self.duplicate}",
             f"数值 / values: {self.values_loaded} 个入库 loaded, {self.values_quarantined} 个隔离 quarantined",
         ]
+        flagged = [o for o in self.outcomes if o.status in ("rejected", "partial")]
+        for o in flagged[:max_files]:
+            label = "拒收 rejected" if o.status == "rejected" else "部分接收 partial"
+            out.append(f"  {label}: {o.rel_path} ({', '.join(o.reason_codes)})")
+        if len(flagged) > max_files:
+            out.append(f"  … 另有 {len(flagged) - max_files} 个 / {len(flagged) - max_files} more")
+        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -539,7 +547,7 @@ class Loader:
         quarantine = (f"{file_id}:q0000", file_id, f.path.name, *([None] * 6), "file", "duplicate_file")
         quarantine += (msg_zh, msg_en, item.processed_at)
         item.rows = {"source_file": [source], "quarantine": [quarantine]}
-        item.outcome = FileOutcome(file_id, f.rel_path, "duplicate")
+        item.outcome = FileOutcome(file_id, f.rel_path, "duplicate", reason_codes=("duplicate_file",))
 
     def _prepare_parsed(self, item: _Pending) -> None:
         f, file_id, parsed, processed_at = item.f, item.file_id, item.parsed, item.processed_at
@@ -662,7 +670,8 @@ class Loader:
             "observation": observations,
             "quarantine": quarantine,
         }
-        item.outcome = FileOutcome(file_id, f.rel_path, status, len(observations), n_bad)
+        reasons = tuple(dict.fromkeys(p.reason_code for p in parsed.problems))
+        item.outcome = FileOutcome(file_id, f.rel_path, status, len(observations), n_bad, reasons)
 
     # -- writing --------------------------------------------------------------------------
 

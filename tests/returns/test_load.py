@@ -208,7 +208,10 @@ def test_statuses_and_summary_counts(warehouse, ctx):
     assert s.values_loaded == 3
     assert s.values_quarantined == 2  # the bad cell + the value of the rejected file
     assert s.as_dict()["files_processed"] == 3
-    assert any("入库" in line and "loaded" in line for line in s.lines())
+    lines = s.lines()
+    assert any("入库" in line and "loaded" in line for line in lines)
+    assert "  拒收 rejected: 511923/sthjj/corrupt.xlsx (corrupt_archive)" in lines
+    assert "  部分接收 partial: 511923/sthjj/partial.xlsx (not_a_number)" in lines
 
 
 def test_structural_failure_rejects_the_whole_file(warehouse, ctx):

@@ -110,7 +110,9 @@ SUBMISSION = table(
 OBSERVATION = table(
     "core",
     "observation",
-    "Reported values in long form with lineage to file, sheet and cell, and revision validity.",
+    "Reported values in long form with lineage to file, sheet and cell, and revision validity. "
+    "As reported on date X: WHERE valid_from <= X AND (valid_to IS NULL OR valid_to > X); "
+    "current values only: the view core.observation_current.",
     [
         ("observation_id", "VARCHAR", "Stable id (submission, indicator, sheet, cell)", False),
         ("submission_id", "VARCHAR", "Return it belongs to", False),

@@ -139,10 +139,26 @@ class _Progress(threading.Thread):
                 print(f"[{self.done}/{self.total}] {mark} {step} ({took:.1f} s)", flush=True)
 
 
+def _definitions(settings: Settings):
+    """The code location's assets and jobs, with the warehouse resource bound to `settings` now
+    (not to the settings seen when `pipelines.definitions` was first imported)."""
+    import dagster as dg
+
+    from pipelines import definitions
+    from pipelines.resources import WarehouseResource
+
+    return dg.Definitions(
+        assets=[*definitions.domain_assets, definitions.published_warehouse],
+        asset_checks=definitions.domain_checks,
+        jobs=[definitions.monitoring_job],
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        executor=dg.in_process_executor,
+    )
+
+
 def _run_job(settings: Settings, asset_keys=None, tags: dict | None = None) -> bool:
     """Execute `monitoring_job` (or a selection of it) in-process with progress; True on success."""
-    from pipelines.definitions import defs
-
+    defs = _definitions(settings)
     instance = _instance(settings)
     _mark_dead_cli_runs(instance)
     job = defs.resolve_job_def(JOB)
@@ -171,12 +187,10 @@ def _run_job(settings: Settings, asset_keys=None, tags: dict | None = None) -> b
     return result.success
 
 
-def _downstream_of_returns() -> set:
+def _downstream_of_returns(settings: Settings) -> set:
     import dagster as dg
 
-    from pipelines.definitions import defs
-
-    graph = defs.resolve_asset_graph()
+    graph = _definitions(settings).resolve_asset_graph()
     returns = dg.AssetSelection.assets("departmental_returns")
     if dg.AssetKey("departmental_returns") not in graph.get_all_asset_keys():
         raise CliError("入库资产尚未注册 / the departmental_returns asset is not registered", EXIT_FAILED)
@@ -221,7 +235,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.resources import WarehouseResource
 
     warehouse = WarehouseResource.from_settings(settings)
-    downstream = _downstream_of_returns()
+    downstream = _downstream_of_returns(settings)
     if args.rerun or args.period:
         from pipelines.jobs import RerunTargetError, rerun_returns
 

@@ -173,6 +173,7 @@ def ledger_rows(
 
     # Requirements owned: county-level ytd_month verdicts of the requirements whose responsible unit it is.
     responsible = {r["requirement_code"]: r.get("responsible_short_code") for r in requirements}
+    req_names = {r["requirement_code"]: r.get("name_zh") for r in requirements}
     for v in verdicts:
         if v["grain"] != "ytd_month" or v["subject_org_code"] != v["county_code"]:
             continue
@@ -231,7 +232,11 @@ def ledger_rows(
                 "data_quality": data_quality,
                 "compliance": compliance,
                 "score": score_of(timeliness, completeness, data_quality, compliance),
-                "_failing_veto": sorted(e["failing_veto"]),
+                "_failing_veto": [
+                    f"{req_names.get(c) or c}（{c}）" if req_names.get(c) else c
+                    for c in sorted(e["failing_veto"])
+                ],
+                "_failing_veto_codes": sorted(e["failing_veto"]),
             }
         )
     _rank(rows)
@@ -239,6 +244,7 @@ def ledger_rows(
     for r in rows:
         r["is_lagging"] = bool(r.pop("_reasons", None))
         r.pop("_failing_veto", None)
+        r.pop("_failing_veto_codes", None)
     return rows, notices
 
 
@@ -271,7 +277,7 @@ def _notice(r: dict) -> dict | None:
     if r["_failing_veto"]:
         codes.append("failing_veto")
         zh.append(f"牵头负责的一票否决（前置）指标未达标：{'、'.join(r['_failing_veto'])}")
-        en.append(f"veto requirement(s) it owns failing: {', '.join(r['_failing_veto'])}")
+        en.append(f"veto requirement(s) it owns failing: {', '.join(r['_failing_veto_codes'])}")
     if r["score"] < LOW_SCORE:
         codes.append("low_score")
         zh.append(f"综合得分{r['score']:.1f}分，低于{LOW_SCORE:.0f}分")
@@ -341,7 +347,7 @@ def build(conn: duckdb.DuckDBPyConnection) -> dict:
             "FROM compliance.verdict WHERE grain = 'ytd_month' AND subject_org_code = county_code",
         ),
         requirements=fetch_dicts(
-            conn, "SELECT requirement_code, responsible_short_code FROM dim.requirement"
+            conn, "SELECT requirement_code, responsible_short_code, name_zh FROM dim.requirement"
         ),
         units=fetch_dicts(conn, "SELECT * FROM dim.org_unit"),
         horizon=horizon,

@@ -101,7 +101,11 @@ def _inputs(**over):
             },
         ],
         "requirements": [
-            {"requirement_code": "env_air", "responsible_short_code": "sthjj"},
+            {
+                "requirement_code": "env_air",
+                "responsible_short_code": "sthjj",
+                "name_zh": "空气质量优良天数比例",
+            },
             {"requirement_code": "env_water", "responsible_short_code": "sthjj"},
         ],
         "units": [
@@ -169,7 +173,9 @@ def test_lagging_list_names_missing_late_and_failing_veto_in_chinese():
     mar = by[(ORG, "2013-03")]
     assert mar["reason_codes"] == ["missing_return", "failing_veto", "low_score"]
     assert "缺报1份报表（2013年3月）" in mar["reason_zh"]
-    assert "env_air" in mar["reason_zh"] and mar["reason_zh"].startswith("2013年3月，县生态环境局：")
+    assert "空气质量优良天数比例（env_air）" in mar["reason_zh"] and mar["reason_zh"].startswith(
+        "2013年3月，县生态环境局："
+    )
     may = by[(ORG, "2013-05")]
     assert may["reason_codes"] == ["late_return"]
     # 8 working days late keeps 1 - 8/10 of the timeliness credit

@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 SUMMARY_SHEET = "反馈汇总"
 SUFFIX = "_反馈.xlsx"
+# File-level reasons meaning the file must not be opened again (the readers refused it).
+UNREADABLE = frozenset(
+    {"empty_file", "corrupt_archive", "unsupported_format", "file_too_large", "macro_enabled"}
+)
 AUTHOR = "五创联动数据平台"
 PROBLEM_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
@@ -129,7 +133,8 @@ def _safe_title(name: str, taken: set[str]) -> str:
 
 
 def _read_grids(path: Path) -> list[tuple[str, list[list], list]]:
-    """(sheet name, rows, merged ranges) via the parser's readers, else calamine / csv."""
+    """(sheet name, rows, merged ranges) via the parser's readers (with their guards against zip
+    bombs and huge sheets; a refusal propagates), else plain calamine / csv."""
     try:
         from pipelines.returns.readers import read_book
 
@@ -138,8 +143,6 @@ def _read_grids(path: Path) -> list[tuple[str, list[list], list]]:
             return sheets
     except ImportError:
         pass
-    except Exception as exc:  # the readers refuse it: try the plain readers below
-        log.info("readers cannot open %s: %s", path.name, exc)
     if path.suffix.lower() == ".csv":
         import csv
         import io
@@ -318,11 +321,15 @@ def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksh
 
 
 def build_feedback(source: Path, out: Path, report: FileReport) -> Path:
-    """Write the feedback workbook for one file. Falls back to a summary-only workbook on any error."""
+    """Write the feedback workbook for one file. Falls back to a summary-only workbook on any error.
+
+    A file rejected as unreadable (empty, corrupt, too large, macro-enabled, unknown format) is not
+    opened again: its feedback is the summary only."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
+    unreadable = any(i.scope == "file" and i.reason_code in UNREADABLE for i in report.issues)
     try:
-        wb, names, how = open_workbook(source) if source.is_file() else (None, {}, "none")
+        wb, names, how = open_workbook(source) if source.is_file() and not unreadable else (None, {}, "none")
         if wb is None:
             wb = openpyxl.Workbook()
             wb.remove(wb.active)

@@ -226,3 +226,25 @@ def test_departmental_returns_asset_ingests_the_raw_folder(tmp_settings, profile
         assert conn.execute("SELECT is_on_time FROM core.submission").fetchone() == (True,)
     finally:
         conn.close()
+
+
+def test_ods_feedback_is_rebuilt_as_xlsx_and_annotated(env, tmp_path):
+    import pandas as pd
+
+    _, ctx, _ = env
+    tmp = tmp_path / "x.ods"
+    frame = pd.DataFrame({"指标名称": ["空气质量优良天数比例", "水质达标率"], "本期数值": ["85.3", "135"]})
+    frame.to_excel(tmp, engine="odf", sheet_name="2012年3月", index=False)
+    drop(ctx.raw_dir, "511923/sthjj/环境.ods", tmp.read_bytes(), RECEIVED)
+    parser = FakeParser(
+        {
+            "环境.ods": lambda p: result(
+                p, [value("B2", 85.3, "2012年3月")], [problem("B3", "135", sheet="2012年3月")]
+            )
+        }
+    )
+    wb = openpyxl.load_workbook(ingest_and_feedback(env, parser)["环境_反馈.xlsx"])
+    ws = wb["2012年3月"]
+    assert (
+        ws["A3"].value == "水质达标率" and ws["B3"].comment is not None and ws["B3"].fill.fill_type == "solid"
+    )

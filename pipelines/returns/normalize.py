@@ -182,6 +182,7 @@ def _year_ok(year: int) -> bool:
     return 1900 <= year <= 2100
 
 
+@functools.lru_cache(maxsize=16_384)
 def find_period(text: str, default_year: int | None = None) -> str | None:
     """The first period mentioned anywhere in a free text (title, sheet name, file name).
 
@@ -220,6 +221,7 @@ def find_period(text: str, default_year: int | None = None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=16_384)
 def find_year(text: str) -> int | None:
     """A year mentioned in a text ("2012年…", "…_2012_…"), for sheets named only "3月"."""
     if not text:

@@ -291,7 +291,7 @@ class _SheetInfo:
 
 def parse_file(path: Path, ctx: ParseContext) -> ParsedReturn:
     """Parse a return. Never raises: every failure is a Problem in the result."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     out = ParsedReturn(path=path, file_format=_EXT_FORMAT.get(path.suffix.lower(), "unknown"))
     try:
         _Parser(path, ctx, out).run()
@@ -657,8 +657,10 @@ class _Parser:
             code_txt = clean_text(code_raw) if code_raw != "" else ""
             if not name and not code_txt:
                 continue
-            first = _first_text(row)
-            if first.startswith(_FOOTER_PREFIXES) or name.startswith(_FOOTER_PREFIXES):
+            if name.startswith(_FOOTER_PREFIXES):
+                continue
+            first = row[0]  # footers are merged across the row from column A
+            if name_col and isinstance(first, str) and clean_text(first).startswith(_FOOTER_PREFIXES):
                 continue
             if _SUBTOTAL.match(name) or name in _NUMBERING_ROW:
                 continue
@@ -975,13 +977,6 @@ def _layout(book: Book, infos: list[_SheetInfo]) -> str:
     if len(infos) > 1 or find_period(infos[0].sheet.name, 2000) is not None:
         return "multi_sheet"  # one sheet per month ("2012年1月", "3月"), even if only one was sent
     return "wide"
-
-
-def _first_text(row: list) -> str:
-    for v in row:
-        if isinstance(v, str) and v.strip():
-            return clean_text(v)
-    return ""
 
 
 def _header_period(v: object) -> tuple[str | None, int | None] | None:

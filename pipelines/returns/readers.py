@@ -188,7 +188,7 @@ def check_zip(path: Path, data: bytes | None = None) -> str:
 def read_book(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Book:
     """Read a return file into a `Book`, reading its bytes once. Raises `ReadError` with a REASONS
     code on any problem."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     try:
         st = path.stat()
     except OSError as exc:

@@ -8,8 +8,8 @@ county-level verdicts in period order:
 Quality items: each unresolved quality problem — an outlier still open for follow-up
 (quality.outlier.follow_up = 'open') or a cross-indicator rule violation (quality.rule_violation) —
 opens one item per unit × indicator × period (rule violations: indicator NULL). The quality tables
-hold only current problems, so a quality item exists while its problem is reported and disappears
-when a corrected return removes it (no closing history for quality items yet).
+hold only current problems, so the history is kept across rebuilds (`merge_quality_history`): an
+item whose problem is no longer reported closes at the data horizon, and reopens if it comes back.
 
 Due date: 60 Chinese working days after the opening period ends; when the campaign's acceptance date
 is still ahead, not later than the acceptance date (but at least 10 working days after the period end).
@@ -25,7 +25,15 @@ from collections import defaultdict
 import duckdb
 
 from pipelines import reporting_calendar as rc
-from pipelines.marts.common import county_verdicts, fetch_dicts, is_failing, is_met, period_end, table_exists
+from pipelines.marts.common import (
+    county_verdicts,
+    fetch_dicts,
+    is_failing,
+    is_met,
+    month_code,
+    period_end,
+    table_exists,
+)
 
 DUE_WORKING_DAYS = 60
 MIN_WORKING_DAYS = 10
@@ -203,6 +211,73 @@ def quality_items(problems: list[dict], horizon: dt.date | None) -> tuple[list[d
     return items, events
 
 
+def merge_quality_history(
+    current: tuple[list[dict], list[dict]],
+    previous: tuple[list[dict], list[dict]],
+    horizon: dt.date,
+) -> tuple[list[dict], list[dict]]:
+    """Keep the history of quality items across rebuilds (the quality tables hold only current problems).
+
+    - a problem still reported keeps its item and events;
+    - an item open before whose problem is no longer reported closes at the horizon ('closed' event);
+    - a closed item whose problem is reported again reopens ('reopened' event);
+    - closed items stay closed. The same inputs give the same rows (idempotent).
+    """
+    cur_items, cur_events = current
+    prev_items = {i["item_id"]: i for i in previous[0] if i["source_kind"] == "quality"}
+    prev_events: dict[str, list[dict]] = defaultdict(list)
+    for e in previous[1]:
+        if e["item_id"] in prev_items:
+            prev_events[e["item_id"]].append(e)
+    for evs in prev_events.values():
+        evs.sort(key=lambda e: e["seq"])
+    new_events = {e["item_id"]: e for e in cur_events}
+    items, events = [], []
+
+    def add_event(item_id: str, event: str) -> dict:
+        seq = (prev_events[item_id][-1]["seq"] if prev_events[item_id] else 0) + 1
+        return {
+            "item_id": item_id,
+            "seq": seq,
+            "period_code": month_code(horizon),
+            "event": event,
+            "verdict_status": None,
+            "value": None,
+            "margin": None,
+            "event_date": horizon,
+        }
+
+    for it in cur_items:
+        old = prev_items.get(it["item_id"])
+        if old is None:
+            items.append(it)
+            events.append(new_events[it["item_id"]])
+            continue
+        events.extend(prev_events[it["item_id"]])
+        last = prev_events[it["item_id"]][-1]["event"] if prev_events[it["item_id"]] else None
+        if old["status"] in ("closed", "closed_late") or last == "closed":
+            events.append(add_event(it["item_id"], "reopened"))
+        items.append(it)
+    current_ids = {i["item_id"] for i in cur_items}
+    for item_id, old in prev_items.items():
+        if item_id in current_ids:
+            continue
+        events.extend(prev_events[item_id])
+        if old["status"] in ("open", "overdue"):
+            closed = dict(old)
+            closed.update(
+                closed_period_code=month_code(horizon),
+                closed_date=horizon,
+                status="closed_late" if horizon > old["due_date"] else "closed",
+                as_of_date=horizon,
+            )
+            events.append(add_event(item_id, "closed"))
+            items.append(closed)
+        else:
+            items.append(old)
+    return items, events
+
+
 def quality_problems(conn: duckdb.DuckDBPyConnection) -> list[dict]:
     """Unresolved quality problems: outliers still open for follow-up (quality.outlier) and cross-indicator
     rule violations (quality.rule_violation), with the keys that trace them back."""
@@ -235,4 +310,13 @@ def build(conn: duckdb.DuckDBPyConnection, horizon: dt.date | None) -> dict:
     }
     items, events = verdict_items(county_verdicts(conn, True), programmes, responsible)
     q_items, q_events = quality_items(quality_problems(conn), horizon)
+    previous = (
+        fetch_dicts(conn, "SELECT * FROM marts.rectification_item WHERE source_kind = 'quality'"),
+        fetch_dicts(
+            conn,
+            "SELECT e.* FROM marts.rectification_event e JOIN marts.rectification_item i USING (item_id) "
+            "WHERE i.source_kind = 'quality'",
+        ),
+    )
+    q_items, q_events = merge_quality_history((q_items, q_events), previous, horizon or dt.date.today())
     return {marts.RECTIFICATION_ITEM: items + q_items, marts.RECTIFICATION_EVENT: events + q_events}

@@ -106,3 +106,36 @@ def test_unresolved_quality_problems_open_items_owned_by_the_reporting_unit():
     assert item["owner_org_code"] == f"{COUNTY}-sthjj" and item["status"] == "open"
     assert item["problem_ref"] == "outlier:1;rule:2"
     assert "离群值" in item["description_zh"] and len(events) == 1
+
+
+def test_quality_items_close_when_the_problem_is_gone_and_keep_their_history():
+    org = f"{COUNTY}-sthjj"
+    problem = {
+        "problem_ref": "outlier:o1",
+        "county_code": COUNTY,
+        "org_code": org,
+        "indicator_code": "air",
+        "period_code": "2013-03",
+        "description_zh": "离群值",
+    }
+    first = rectification.quality_items([problem], dt.date(2013, 4, 15))
+    run1 = rectification.merge_quality_history(first, ([], []), dt.date(2013, 4, 15))
+    assert [i["status"] for i in run1[0]] == ["open"]
+    # The same inputs again: nothing changes.
+    again = rectification.merge_quality_history(first, run1, dt.date(2013, 4, 15))
+    assert again == run1
+    # A corrected return removed the problem: the item closes at the new horizon.
+    run2 = rectification.merge_quality_history(([], []), run1, dt.date(2013, 5, 20))
+    [closed] = run2[0]
+    assert (closed["status"], closed["closed_period_code"], closed["closed_date"]) == (
+        "closed",
+        "2013-05",
+        dt.date(2013, 5, 20),
+    )
+    assert [e["event"] for e in run2[1]] == ["opened", "closed"]
+    assert rectification.merge_quality_history(([], []), run2, dt.date(2013, 6, 20)) == run2
+    # It comes back: reopened, history kept.
+    back = rectification.quality_items([problem], dt.date(2013, 7, 1))
+    run3 = rectification.merge_quality_history(back, run2, dt.date(2013, 7, 1))
+    assert [e["event"] for e in run3[1]] == ["opened", "closed", "reopened"]
+    assert run3[0][0]["status"] == "overdue" and run3[0][0]["closed_date"] is None

@@ -420,7 +420,8 @@ RECTIFICATION_ITEM = table(
         "non-failing or no earlier period opens an item per requirement × grain; it closes by itself at the "
         "first later period of the same grain whose verdict passes (pass, or near with margin >= 0). A quality "
         "problem still unresolved (quality.outlier open for follow-up, quality.rule_violation) opens an item per "
-        "unit × indicator × period. Due date: "
+        "unit × indicator × period; it closes at the data horizon of the first rebuild where the problem is no "
+        "longer reported (history kept across rebuilds). Due date: "
         "60 Chinese working days after the opening period ends, but not after the campaign acceptance date when "
         "that is still ahead (at least 10 working days after the period end)."
     ),
@@ -462,12 +463,16 @@ RECTIFICATION_ITEM = table(
 RECTIFICATION_EVENT = table(
     "marts",
     "rectification_event",
-    "History of each rectification item: one row per period it was seen (opened, still_open, overdue, closed).",
+    (
+        "History of each rectification item: one row per period it was seen (opened, still_open, overdue, "
+        "closed). Quality items: opened, then closed at the data horizon of the first rebuild where the "
+        "problem is no longer reported (reopened if it comes back); kept across rebuilds."
+    ),
     [
         ("item_id", "VARCHAR", "Rectification item", False),
         ("seq", "INTEGER", "Event order within the item (1 = opened)", False),
         ("period_code", "VARCHAR", "Period of the verdict (or quality result) seen", False),
-        ("event", "VARCHAR", "opened | still_open | overdue | closed", False),
+        ("event", "VARCHAR", "opened | still_open | overdue | closed | reopened (quality items)", False),
         ("verdict_status", "VARCHAR", "Verdict status in that period"),
         ("value", "DOUBLE", "Value in that period"),
         ("margin", "DOUBLE", "Margin in that period"),

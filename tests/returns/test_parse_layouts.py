@@ -491,6 +491,39 @@ def test_an_exact_copy_parses_to_the_same_values(ctx):
     ]
 
 
+def test_template_without_its_meta_sheet_is_read_as_a_wide_return(ctx):
+    """A department that deleted _meta: unit and period come from the title rows (not from the due date
+    "2012年4月10日"), codes from 指标代码, values from 本期数值 and never from 上期数值."""
+    path = _xlsx(_folder(ctx, "sthjj") / "填报.xlsx", {"填报表": _template_rows(["９８．５", 36, "达标"])})
+    r = parse_file(path, ctx)
+    assert not r.problems, r.problems
+    assert (r.layout, r.template_version) == ("wide", None)
+    assert (r.org_code, r.org_detected_by, r.period_codes, r.period_detected_by) == (
+        "511923-sthjj",
+        "title",
+        ["2012-03"],
+        "title",
+    )
+    assert _values(r)[("drinking_source_compliance", "2012-03")] == (98.5, "填报表", "G4")
+
+
+def test_hidden_sheets_other_than_meta_are_not_read_as_data(ctx):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "本月"
+    for row in ([TITLE], ["指标名称", "本期数值"], ["集中式饮用水水源地水质达标率", 99]):
+        ws.append(row)
+    old = wb.create_sheet("旧数据")
+    for row in (["指标名称", "本期数值"], ["集中式饮用水水源地水质达标率", 12]):
+        old.append(row)
+    old.sheet_state = "hidden"
+    path = _folder(ctx, "sthjj") / "a.xlsx"
+    wb.save(path)
+    r = parse_file(_received(path), ctx)
+    assert not r.problems and r.layout == "wide"
+    assert _values(r) == {("drinking_source_compliance", "2012-03"): (99.0, "本月", "B3")}
+
+
 def test_template_meta_of_another_unit_in_the_wrong_folder(ctx):
     path = _xlsx(
         _folder(ctx, "sthjj") / "x.xlsx", {"填报表": _template_rows([1, 2, "达标"])}, meta=_meta("511923-lyj")

@@ -1,11 +1,14 @@
 """Outliers per indicator × reporting unit series: modified z-score and min–max bounds.
 
-Modified z-score (Iglewicz & Hoaglin): z = 0.6745 · (x − median) / MAD over the unit's current
-values of that indicator at one frequency; |z| > 3.5 is flagged. When MAD is 0 the mean absolute
-deviation is used instead (z = (x − median) / (1.253314 · MeanAD)); a series of identical values has
-no outliers. Series shorter than `MIN_HISTORY` are not scored. Min–max: values outside the
-indicator's plausible bounds (`bounds:` in the rules file) are flagged too. Flagged values are kept
-in core.observation and listed in quality.outlier for follow-up; nothing is dropped.
+Modified z-score (Iglewicz & Hoaglin) on the unit's current values of one indicator at one
+frequency, in period order. The campaigns move values steadily (a rate climbing from 80% to 98%
+over three years), so the score is taken on the residual from a centred rolling median of
+`WINDOW` periods rather than on the raw values: z = 0.6745 · (r − median(r)) / MAD(r), |z| > 3.5
+flagged. The spread has a floor (`SPREAD_FLOOR` of |median value|, and 1 for whole-number series)
+so that near-constant series (100, 100, 99.9, 100 …) do not flag rounding. Series shorter than
+`MIN_HISTORY` (e.g. six annual values) are not scored. Min–max: values outside the indicator's
+plausible bounds (`bounds:` in the rules file) are flagged too. Flagged values are kept in
+core.observation and listed in quality.outlier for follow-up; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -15,21 +18,26 @@ import pandas as pd
 from pipelines.validation.results import WARN, ExpectationResult, items_from_frame
 
 Z_THRESHOLD = 3.5
-MIN_HISTORY = 5
+MIN_HISTORY = 8
+WINDOW = 5
+SPREAD_FLOOR = 0.02
 OUTLIER_CHECK = "value_outliers"
 
 
-def modified_z(values: pd.Series) -> tuple[pd.Series, float, float]:
-    """Modified z-scores of `values`, with the median and MAD used."""
-    med = float(values.median())
-    dev = (values - med).abs()
-    mad = float(dev.median())
-    if mad > 0:
-        return 0.6745 * (values - med) / mad, med, mad
-    mean_ad = float(dev.mean())
-    if mean_ad > 0:
-        return (values - med) / (1.253314 * mean_ad), med, mad
-    return pd.Series(0.0, index=values.index), med, mad
+def series_scores(values: pd.Series) -> tuple[pd.Series, pd.Series, float]:
+    """(z-scores, local baseline, spread) of a series in period order, as described above."""
+    x = values.astype(float).reset_index(drop=True)
+    base = x.rolling(WINDOW, center=True, min_periods=3).median().fillna(x.median())
+    r = x - base
+    med_r = float(r.median())
+    mad = float((r - med_r).abs().median())
+    floor = SPREAD_FLOOR * abs(float(x.median()))
+    if bool((x == x.round()).all()):
+        floor = max(floor, 1.0)
+    spread = max(mad / 0.6745, floor, 1e-9)
+    z = (r - med_r) / spread
+    z.index, base.index = values.index, values.index
+    return z, base + med_r, spread
 
 
 def find_outliers(
@@ -46,17 +54,24 @@ def find_outliers(
     for _, series in cur.groupby(group_cols, dropna=False, sort=True):
         if len(series) < MIN_HISTORY:
             continue
-        z, med, mad = modified_z(series["value"].astype(float))
+        series = series.sort_values("period_start")
+        z, base, spread = series_scores(series["value"])
         z_checked.loc[series.index] = True
-        spread = (mad / 0.6745) if mad > 0 else 1.253314 * float((series["value"] - med).abs().mean())
-        lo, hi = med - Z_THRESHOLD * spread, med + Z_THRESHOLD * spread
         for i in series.index[z.abs() > Z_THRESHOLD]:
             r = frame.loc[i]
+            b = float(base[i])
+            lo, hi = b - Z_THRESHOLD * spread, b + Z_THRESHOLD * spread
             z_failed.loc[i] = True
-            zh = f"{r['period_code']} 数值 {r['value']:g} 偏离该单位历史中位数 {med:g}（修正Z分数 {z[i]:.2f}，阈值 {Z_THRESHOLD}）"
-            en = f"{r['period_code']} value {r['value']:g} is far from the series median {med:g} (modified z {z[i]:.2f}, threshold {Z_THRESHOLD})"
+            zh = (
+                f"{r['period_code']} 数值 {r['value']:g} 偏离前后各期的中位数 {b:.4g}"
+                f"（修正Z分数 {z[i]:.2f}，阈值 {Z_THRESHOLD}；合理区间 {lo:.4g}–{hi:.4g}）"
+            )
+            en = (
+                f"{r['period_code']} value {r['value']:g} is far from the neighbouring periods' median {b:.4g} "
+                f"(modified z {z[i]:.2f}, threshold {Z_THRESHOLD}; expected {lo:.4g}–{hi:.4g})"
+            )
             z_detail[i] = (zh, en)
-            rows.append(_row(r, "modified_z", float(z[i]), med, mad, lo, hi, len(series), zh, en))
+            rows.append(_row(r, "modified_z", float(z[i]), b, spread * 0.6745, lo, hi, len(series), zh, en))
     mm_failed = pd.Series(False, index=frame.index)
     mm_checked = cur["indicator_code"].isin(bounds)
     for i in cur.index[mm_checked]:
@@ -78,7 +93,7 @@ def find_outliers(
             "modified_z",
             WARN,
             "accuracy",
-            f"|modified z| ≤ {Z_THRESHOLD} within the indicator × unit series (≥ {MIN_HISTORY} values)",
+            f"|modified z| ≤ {Z_THRESHOLD} on the residual from a {WINDOW}-period rolling median (series ≥ {MIN_HISTORY} values)",
             "outlier",
             "数值明显偏离本单位该指标的历史数值",
             "value far from the unit's history of this indicator",

@@ -156,21 +156,37 @@ def _definitions(settings: Settings):
     )
 
 
-def _run_job(settings: Settings, asset_keys=None, tags: dict | None = None) -> bool:
-    """Execute `monitoring_job` (or a selection of it) in-process with progress; True on success."""
+def _run_job(settings: Settings, after_ingest: bool = False, tags: dict | None = None) -> bool:
+    """Execute `monitoring_job` in-process with progress; True on success.
+
+    `after_ingest`: only what comes after the returns ingest (its checks, validation, marts,
+    publishing), for when the CLI has just ingested chosen files itself.
+    """
+    import dagster as dg
+
     defs = _definitions(settings)
+    job = defs.resolve_job_def(JOB)
+    if after_ingest:
+        graph = defs.resolve_asset_graph()
+        returns = dg.AssetSelection.assets("departmental_returns")
+        if dg.AssetKey("departmental_returns") not in graph.get_all_asset_keys():
+            raise CliError("入库资产尚未注册 / the departmental_returns asset is not registered", EXIT_FAILED)
+        selection = (returns.downstream() - returns) | dg.AssetSelection.checks_for_assets(
+            "departmental_returns"
+        )
+        job = job.get_subset(
+            asset_selection=set(selection.resolve(graph)),
+            asset_check_selection=set(selection.resolve_checks(graph)),
+        )
     instance = _instance(settings)
     _mark_dead_cli_runs(instance)
-    job = defs.resolve_job_def(JOB)
-    total = len(asset_keys) if asset_keys is not None else len(job.asset_layer.executable_asset_keys)
     run_id = str(uuid.uuid4())
-    progress = _Progress(instance, run_id, total)
+    progress = _Progress(instance, run_id, len(job.nodes_in_topological_order))
     progress.start()
     try:
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
-            asset_selection=list(asset_keys) if asset_keys is not None else None,
             raise_on_error=False,
             tags={"wuchuang/trigger": "cli", "wuchuang/pid": str(os.getpid()), **(tags or {})},
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
@@ -185,16 +201,6 @@ def _run_job(settings: Settings, asset_keys=None, tags: dict | None = None) -> b
                 _err(f"✗ {ev.step_key}: {ev.step_failure_data.error.message.strip()[:2000]}")
     print(f"运行 / run {run_id}: {'成功 succeeded' if result.success else '失败 failed'}", flush=True)
     return result.success
-
-
-def _downstream_of_returns(settings: Settings) -> set:
-    import dagster as dg
-
-    graph = _definitions(settings).resolve_asset_graph()
-    returns = dg.AssetSelection.assets("departmental_returns")
-    if dg.AssetKey("departmental_returns") not in graph.get_all_asset_keys():
-        raise CliError("入库资产尚未注册 / the departmental_returns asset is not registered", EXIT_FAILED)
-    return (returns.downstream() - returns).resolve(graph)
 
 
 def _raw_paths(settings: Settings, files: list[str]) -> list[Path]:
@@ -235,7 +241,6 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.resources import WarehouseResource
 
     warehouse = WarehouseResource.from_settings(settings)
-    downstream = _downstream_of_returns(settings)
     if args.rerun or args.period:
         from pipelines.jobs import RerunTargetError, rerun_returns
 
@@ -254,9 +259,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     for line in summary.lines():
         print(f"      {line}", flush=True)
     print("更新校验、专题表并发布 / refreshing validation and marts, publishing …", flush=True)
-    return (
-        EXIT_OK if _run_job(settings, downstream, {"wuchuang/files": str(len(args.files))}) else EXIT_FAILED
-    )
+    return EXIT_OK if _run_job(settings, True, {"wuchuang/files": str(len(args.files))}) else EXIT_FAILED
 
 
 def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:

@@ -245,8 +245,15 @@ def period_from_cell(raw: object, default_year: int | None = None) -> str | None
         return None
     if isinstance(raw, int | float):
         v = float(raw)
+        if not math.isfinite(v):
+            return None
         if v == int(v) and 1900 <= v <= 2100:
             return str(int(v))
+        if v == int(v) and 1 <= v <= 12 and default_year is not None:
+            return _month_code(default_year, int(v))  # a 月份 column holding 3
+        if 1900 <= v < 2101:
+            # "2012.3" typed into Excel is the number 2012.3 (so "2012.10" arrives as 2012.1: January).
+            return find_period(format_number(round(v, 2)))
         return None
     s = clean_text(raw)
     if not s or len(s) > 40:

@@ -121,6 +121,11 @@ def test_excel_date_cells_and_year_numbers_are_periods():
     assert period_from_cell(2012.0) == "2012"
     assert period_from_cell(85.3) is None
     assert period_from_cell("") is None
+    assert period_from_cell(2012.3) == "2012-03"  # "2012.3" typed into a cell
+    assert period_from_cell(2012.12) == "2012-12"
+    assert period_from_cell(3, default_year=2012) == "2012-03"  # a 月份 column
+    assert period_from_cell(3) is None
+    assert period_from_cell(float("inf")) is None
 
 
 def test_month_headers_and_years_in_text():

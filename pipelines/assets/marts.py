@@ -133,7 +133,12 @@ def readiness_respects_veto_cap(warehouse: WarehouseResource) -> dg.AssetCheckRe
     return dg.AssetCheckResult(
         passed=not bad,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=f"准备度越界或未按一票否决封顶 {len(bad)} 行 / {len(bad)} of {total} rows out of range or uncapped",
+        description=(
+            f"准备度越界或未按一票否决封顶 {len(bad)} 行（共 {total} 行） / "
+            f"{len(bad)} of {total} rows out of 0..1 or above the veto cap"
+            if bad
+            else f"准备度均在0–1之间且一票否决封顶生效（{total} 行） / all {total} rows in 0..1 and capped"
+        ),
         metadata={
             "rows": total,
             "examples": dg.MetadataValue.json([{k: str(v) for k, v in r.items()} for r in bad]),

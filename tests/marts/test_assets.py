@@ -15,6 +15,7 @@ from pipelines.assets import marts as marts_assets
 from pipelines.marts import task_ledger
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
+from pipelines.warehouse.tables import marts as marts_tables
 from pipelines.warehouse.tables import quality
 from tests.marts.conftest import COUNTY, insert, insert_submissions, insert_verdicts, submission, verdict
 
@@ -221,3 +222,26 @@ def test_quality_problems_reach_the_ledger_and_open_rectification_items(built):
         "WHERE source_kind = 'quality'",
     )
     assert item[0] == defects[0][0] and item[1] == "outlier:o1:modified_z" and "数值异常偏高" in item[2]
+
+
+def test_veto_cap_check_passes_on_clean_rows_and_fails_on_an_uncapped_row(warehouse):
+    clean = {
+        "county_code": COUNTY,
+        "campaign_code": "hygienic_county",
+        "period_code": "2013-06",
+        "grain": "ytd_month",
+        "readiness": 0.6,
+        "readiness_cap": 0.6,
+        "n_veto_failed": 1,
+    }
+    dirty = clean | {"period_code": "2013-07", "readiness": 0.9}
+    with warehouse.get_connection() as conn:
+        insert(conn, marts_tables.CAMPAIGN_READINESS, [clean])
+    ok = marts_assets.readiness_respects_veto_cap(warehouse=warehouse)
+    assert ok.passed and ok.metadata["rows"].value == 1
+    with warehouse.get_connection() as conn:
+        insert(conn, marts_tables.CAMPAIGN_READINESS, [dirty])
+    bad = marts_assets.readiness_respects_veto_cap(warehouse=warehouse)
+    assert not bad.passed
+    assert "1 of 2 rows" in bad.description
+    assert "2013-07" in str(bad.metadata["examples"].value)

@@ -811,11 +811,12 @@ class _Parser:
                     continue
             lo, hi = self.res.unit_ranges.get(ind.unit, (None, None))
             if (lo is not None and value < lo) or (hi is not None and value > hi):
-                rng = f"{format_number(lo) if lo is not None else '-∞'}～{format_number(hi) if hi is not None else '∞'}"
+                low = format_number(lo) if lo is not None else "-∞"
+                high = format_number(hi) if hi is not None else "∞"
                 bad(
                     "out_of_range",
-                    f"{format_number(value)}{ind.unit} 不在 {rng} 之内",
-                    f"{format_number(value)} {ind.unit} outside {rng}",
+                    f"{format_number(value)}{ind.unit} 不在 {low}～{high} 之内",
+                    f"{format_number(value)} {ind.unit} outside {low}..{high}",
                 )
                 continue
             accepted.append(CellValue(ind.code, org, period, e.sheet, e.cell, rt, value, None, ind.unit))

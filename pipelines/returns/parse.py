@@ -652,6 +652,8 @@ class _Parser:
             if not row:
                 continue
             name_raw = row[name_col] if name_col is not None and name_col < len(row) else ""
+            if isinstance(name_raw, int | float) and not isinstance(name_raw, bool):
+                continue  # a column-numbering row (栏次 1 2 3 …) under the header, never an indicator
             name = clean_text(name_raw) if name_raw != "" else ""
             code_raw = row[code_col] if code_col is not None and code_col < len(row) else ""
             code_txt = clean_text(code_raw) if code_raw != "" else ""

@@ -95,21 +95,22 @@ def _wide_rows() -> list[list]:
         [TITLE],
         ["单位：%"],
         HEADER,
-        [1, "集中式饮用水水源地水质达标率", "%", 100, "100%", None],  # row 4
-        [2, "全年空气污染指数≤100天数占全年天数比例", "%", 80, "８５．３", None],  # 5: alias, full-width
-        [3, "工业固体废物处置利用率（%）", "%", 40, "—", None],  # 6: empty marker
-        [],  # 7: blank
-        [None, "小计", None, None, "135.2", None],  # 8: subtotal
-        [4, "化学需氧量(COD)排放强度", "kg/万元GDP", None, "1,234.5", None],  # 9: thousands separator
-        [5, "近三年辖区内重大、特大环境污染和生态破坏事故数", "起", 0, "-1", None],  # 10: negative count
-        [6, "区域环境噪声平均值", "dB(A)", None, "５２．３", None],  # 11
-        [7, "水环境质量", "-", None, "达标", None],  # 12: qualitative
-        [8, "本单位食堂满意度", "%", None, "90", None],  # 13: unknown
-        [9, "经常参加体育锻炼人比例", "%", None, "30", None],  # 14: ambiguous (two catalog indicators)
-        [10, "工业企业污染物排放稳定达标率", "%", 85, "abc", None],  # 15: text for a number
-        [11, "一、环境质量", None, None, None, None],  # 16: section heading, no value
-        [12, "饮用水水质达标率 ", "%", None, "1.2万", None],  # 17: fuzzy name, 12000 % is out of range
-        [13, "森林覆盖率", "%", None, "65", None],  # 18: the forestry bureau's indicator
+        ["甲", 1, 2, 3, 4, 5],  # row 4: column numbering (栏次)
+        [1, "集中式饮用水水源地水质达标率", "%", 100, "100%", None],  # row 5
+        [2, "全年空气污染指数≤100天数占全年天数比例", "%", 80, "８５．３", None],  # 6: alias, full-width
+        [3, "工业固体废物处置利用率（%）", "%", 40, "—", None],  # 7: empty marker
+        [],  # 8: blank
+        [None, "小计", None, None, "135.2", None],  # 9: subtotal
+        [4, "化学需氧量(COD)排放强度", "kg/万元GDP", None, "1,234.5", None],  # 10: thousands separator
+        [5, "近三年辖区内重大、特大环境污染和生态破坏事故数", "起", 0, "-1", None],  # 11: negative count
+        [6, "区域环境噪声平均值", "dB(A)", None, "５２．３", None],  # 12
+        [7, "水环境质量", "-", None, "达标", None],  # 13: qualitative
+        [8, "本单位食堂满意度", "%", None, "90", None],  # 14: unknown
+        [9, "经常参加体育锻炼人比例", "%", None, "30", None],  # 15: ambiguous (two catalog indicators)
+        [10, "工业企业污染物排放稳定达标率", "%", 85, "abc", None],  # 16: text for a number
+        [11, "一、环境质量", None, None, None, None],  # 17: section heading, no value
+        [12, "饮用水水质达标率 ", "%", None, "1.2万", None],  # 18: fuzzy name, 12000 % is out of range
+        [13, "森林覆盖率", "%", None, "65", None],  # 19: the forestry bureau's indicator
         FOOTER,
     ]
 
@@ -125,11 +126,11 @@ def test_wide_layout_clean_cells_with_lineage(ctx):
     assert (r.org_code, r.org_detected_by) == ("511923-sthjj", "title")
     assert (r.period_codes, r.period_detected_by) == (["2012-03"], "title")
     vals = _values(r)
-    assert vals[("drinking_source_compliance", "2012-03")] == (100.0, "Sheet1", "E4")
-    assert vals[("env_api_good_days_ratio", "2012-03")] == (85.3, "Sheet1", "E5")  # not the 目标值 in D5
-    assert vals[("eco_cod_intensity", "2012-03")] == (1234.5, "Sheet1", "E9")
-    assert vals[("regional_noise", "2012-03")] == (52.3, "Sheet1", "E11")
-    assert vals[("eco_water_quality", "2012-03")] == ("达标", "Sheet1", "E12")
+    assert vals[("drinking_source_compliance", "2012-03")] == (100.0, "Sheet1", "E5")
+    assert vals[("env_api_good_days_ratio", "2012-03")] == (85.3, "Sheet1", "E6")  # not the 目标值 in D6
+    assert vals[("eco_cod_intensity", "2012-03")] == (1234.5, "Sheet1", "E10")
+    assert vals[("regional_noise", "2012-03")] == (52.3, "Sheet1", "E12")
+    assert vals[("eco_water_quality", "2012-03")] == ("达标", "Sheet1", "E13")
     water = next(v for v in r.values if v.indicator_code == "eco_water_quality")
     assert water.value is None and water.value_text == "达标"
     raw = next(v for v in r.values if v.indicator_code == "env_api_good_days_ratio")
@@ -153,32 +154,32 @@ def test_wide_layout_dirty_cells_are_rejected_one_by_one(ctx, catalog):
             "not_assigned",
         ]
     )
-    neg = next(p for p in r.problems if p.cell == "E10")
+    neg = next(p for p in r.problems if p.cell == "E11")
     assert neg.reason_code == "out_of_range" and neg.indicator_code == "env_no_major_incident"
     assert neg.scope == "value" and neg.raw_text == "-1" and neg.period_code == "2012-03"
-    big = next(p for p in r.problems if p.cell == "E17")
+    big = next(p for p in r.problems if p.cell == "E18")
     assert big.reason_code == "out_of_range" and big.indicator_code == "drinking_source_compliance"
     unknown = _problem(r, "unknown_indicator")
-    # the quarantined value is E13; the message names the name cell B13 and the name
-    assert (unknown.sheet, unknown.cell, unknown.raw_text, unknown.scope) == ("Sheet1", "E13", "90", "value")
-    assert "B13" in unknown.message_zh and "本单位食堂满意度" in unknown.message_zh
+    # the quarantined value is E14; the message names the name cell B14 and the name
+    assert (unknown.sheet, unknown.cell, unknown.raw_text, unknown.scope) == ("Sheet1", "E14", "90", "value")
+    assert "B14" in unknown.message_zh and "本单位食堂满意度" in unknown.message_zh
     assert unknown.period_code == "2012-03"
     amb = _problem(r, "ambiguous_indicator")
-    assert amb.cell == "E14" and "经常参加体育锻炼人比例" in amb.message_en
+    assert amb.cell == "E15" and "经常参加体育锻炼人比例" in amb.message_en
     assert "civ_regular_exercise_ratio" in amb.message_zh and "hyg_regular_exercise_ratio" in amb.message_zh
     nan = _problem(r, "not_a_number")
-    assert (nan.cell, nan.raw_text, nan.indicator_code) == ("E15", "abc", "industrial_compliance")
+    assert (nan.cell, nan.raw_text, nan.indicator_code) == ("E16", "abc", "industrial_compliance")
     other = _problem(r, "not_assigned")
-    assert (other.cell, other.indicator_code, other.org_code) == ("E18", "forest_coverage", "511923-sthjj")
+    assert (other.cell, other.indicator_code, other.org_code) == ("E19", "forest_coverage", "511923-sthjj")
 
 
 def test_problem_messages_name_file_sheet_cell_and_reason_in_chinese_then_english(ctx):
     path = _xlsx(_folder(ctx, "sthjj") / "环境质量月报.xlsx", {"Sheet1": _wide_rows()})
     p = _problem(parse_file(path, ctx), "not_a_number")
     zh, en = REASONS["not_a_number"]
-    assert p.message_zh.startswith("文件“环境质量月报.xlsx”，工作表“Sheet1”，单元格 E15：")
+    assert p.message_zh.startswith("文件“环境质量月报.xlsx”，工作表“Sheet1”，单元格 E16：")
     assert zh in p.message_zh and "abc" in p.message_zh
-    assert p.message_en.startswith("file '环境质量月报.xlsx', sheet 'Sheet1', cell E15: ")
+    assert p.message_en.startswith("file '环境质量月报.xlsx', sheet 'Sheet1', cell E16: ")
     assert en in p.message_en
 
 

@@ -249,3 +249,17 @@ def test_a_rust_panic_in_calamine_is_a_corrupt_archive_not_a_crash(tmp_path, mon
     wb.save(str(path))
     monkeypatch.setattr(CalamineWorkbook, "from_filelike", panic)
     assert _reason(path) == "corrupt_archive"
+
+
+def test_xlsm_without_macros_is_an_ordinary_workbook_and_very_hidden_is_reported(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "指标名称"
+    meta = wb.create_sheet("_meta")
+    meta["A1"] = "template_version"
+    meta.sheet_state = "veryHidden"
+    path = tmp_path / "plain.xlsm"
+    wb.save(path)
+    book = read_book(path)
+    assert book.file_format == "xlsm"
+    assert book.sheet("_meta").visible == "very_hidden"
+    assert book.sheets[0].cell(0, 0) == "指标名称"

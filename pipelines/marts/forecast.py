@@ -9,8 +9,11 @@ For every county requirement and every as-of month with a ytd_month verdict:
   partial sums not comparable with the threshold — the year verdicts of the last 3 completed years.
 - Trend: `scipy.stats.theilslopes` with a 90% band; the projection goes through the series' median
   point: projected = median(y) + slope·(t_target − median(t)); the band uses the band's slopes.
-- Margins are in natural units, > 0 on the passing side (direction +1 for >=/>, −1 for <=/<; for
-  `between` the binding end is the one the latest value is outside of).
+- The trend is fitted on the verdicts' margins (natural units, > 0 on the passing side), so a
+  threshold that changes over time (relative references, a new edition, a threshold pro-rated to a
+  partial year) is not mistaken for a trend; slopes and projections are then converted back to
+  values: projected_value = threshold + direction·projected_margin (direction +1 for >=/>, −1 for
+  <=/<; for `between` the end the latest value is outside of).
 
 Statuses (Open SDG manner), first rule that applies:
 1. no_data — no verdict value, or no numeric threshold (not_assessable).
@@ -196,6 +199,25 @@ def classify(
     )
 
 
+def to_natural(fc: dict, direction: int, threshold: float) -> dict:
+    """Convert a forecast made on margins (threshold 0, higher passes) back to natural units."""
+    out = dict(fc)
+
+    def nat(m):
+        return None if m is None else threshold + direction * m
+
+    if fc["slope_per_month"] is not None:
+        lo, hi = direction * fc["slope_low"], direction * fc["slope_high"]
+        out["slope_per_month"] = direction * fc["slope_per_month"]
+        out["slope_low"], out["slope_high"] = min(lo, hi), max(lo, hi)
+        a, b = nat(fc["projected_low"]), nat(fc["projected_high"])
+        out["projected_value"] = nat(fc["projected_value"])
+        out["projected_low"], out["projected_high"] = min(a, b), max(a, b)
+    if fc["required_pace_per_month"] is not None:
+        out["required_pace_per_month"] = direction * fc["required_pace_per_month"]
+    return out
+
+
 def _status(status: str, zh: str, en: str) -> dict:
     return {"status": status, "status_zh": STATUS_ZH[status], "status_reason_zh": zh, "status_reason_en": en}
 
@@ -253,9 +275,25 @@ def forecast_rows(
             )
             if status == "not_assessable":
                 threshold = None
-            fc = classify(
-                points, as_of, target, direction, threshold, latest_met, min_points, trendable, value
-            )
+            if trendable and direction is not None and threshold is not None:
+                # Trend the margins, so threshold changes (relative references, editions, pro-rated
+                # partial years) are not read as trends; convert back to natural units after.
+                m_points = [
+                    (period_end(v["period_code"]), float(v["margin"]))
+                    for v in src
+                    if v.get("margin") is not None
+                ]
+                fc = to_natural(
+                    classify(
+                        m_points, as_of, target, 1, 0.0, latest_met, min_points, True, ref.get("margin")
+                    ),
+                    direction,
+                    threshold,
+                )
+            else:
+                fc = classify(
+                    points, as_of, target, direction, threshold, latest_met, min_points, trendable, value
+                )
             req_rows.append(
                 {
                     "county_code": county,

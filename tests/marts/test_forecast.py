@@ -100,3 +100,54 @@ def test_target_is_acceptance_until_it_passes_then_next_year_end():
     assert forecast.target_for(dt.date(2013, 12, 31), acc) == ("acceptance", acc)
     assert forecast.target_for(dt.date(2014, 1, 31), acc) == ("consolidation", dt.date(2014, 12, 31))
     assert forecast.target_for(dt.date(2014, 12, 31), acc) == ("consolidation", dt.date(2015, 12, 31))
+
+
+def _verdicts(values, thresholds, comparison=">=", req="r1", last="2013-06"):
+    from tests.marts.conftest import verdict
+
+    out = []
+    for (d, v), thr in zip(_series(values, last), thresholds, strict=True):
+        direction = 1 if comparison in (">=", ">") else -1
+        margin = direction * (v - thr)
+        code = f"{d.year}-{d.month:02d}"
+        out.append(
+            verdict(
+                req,
+                code,
+                "pass" if margin >= 0 else "fail",
+                value=v,
+                threshold_value=thr,
+                margin=margin,
+                comparison=comparison,
+                req_frequency="monthly",
+                ind_rollup="mean",
+            )
+        )
+    return out
+
+
+PROG = [{"county_code": "511923", "campaign_code": "hygienic_county", "acceptance_date": TARGET}]
+
+
+def test_forecast_rows_convert_margin_trends_back_to_values_for_lower_is_better():
+    # Lower passes (<= 50): the value falls 1 per month from 62 to 51; projected below 50 by December.
+    vs = _verdicts([62.0 - k for k in range(12)], [50.0] * 12, comparison="<=")
+    rows, camp = forecast.forecast_rows(vs, PROG)
+    last = rows[-1]
+    assert last["is_latest"] and last["as_of_period_code"] == "2013-06"
+    assert last["direction"] == -1 and last["status"] == "on_track"
+    assert last["slope_per_month"] == pytest.approx(-1.0, rel=0.03)
+    assert last["projected_value"] == pytest.approx(51.0 - 6.0, abs=0.3)
+    assert last["projected_low"] <= last["projected_value"] <= last["projected_high"]
+    assert last["projected_margin"] == pytest.approx(50.0 - last["projected_value"])
+    assert last["required_pace_per_month"] < 0 and last["gap"] == pytest.approx(1.0)
+    assert last["series_period_codes"][-1] == "2013-06" and len(last["series_period_codes"]) == 12
+    assert camp[-1]["n_on_track"] == 1 and camp[-1]["earliest_ready_date"] is not None
+
+
+def test_a_threshold_that_changes_is_not_read_as_a_trend():
+    # Values and thresholds fall together (a pro-rated threshold): the margin stays +5 → achieved.
+    vs = _verdicts([100.0 - 3 * k for k in range(12)], [95.0 - 3 * k for k in range(12)])
+    rows, _ = forecast.forecast_rows(vs, PROG)
+    assert rows[-1]["status"] == "achieved"
+    assert rows[-1]["slope_per_month"] == pytest.approx(0.0, abs=1e-9)

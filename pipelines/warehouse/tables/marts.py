@@ -106,9 +106,9 @@ REQUIREMENT_FORECAST = table(
     (
         "Forecast of each requirement's county figure to the target date, as of each month (as_of_period_code). "
         "Target: the campaign's acceptance_date while as-of is on or before it; afterwards the next year-end "
-        "(巩固 monitoring). Trend: Theil–Sen slope (scipy.stats.theilslopes, 90% band) over the verdict values "
+        "(巩固 monitoring). Trend: Theil–Sen slope (scipy.stats.theilslopes, 90% band) over the verdict margins "
         "(ytd_month verdicts of the last 24 months; for annual / sum / count_pass requirements the year "
-        "verdicts of the last 3 completed years). "
+        "verdicts of the last 3 completed years), converted back to values with the latest threshold. "
         "Statuses in the manner of Open SDG; rules in docs/accountability.md."
     ),
     [

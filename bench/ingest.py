@@ -195,7 +195,9 @@ def dims_template(work_dir: Path) -> Path:
     if not path.exists():
         conn = duckdb.connect(str(path))
         try:
+            conn.execute("BEGIN TRANSACTION")  # one commit instead of one per DDL/COMMENT statement
             create_all(conn)
+            conn.execute("COMMIT")
             load_dimensions(conn, Settings.from_env())
             conn.execute("CHECKPOINT")
         finally:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 VERDICT_COLS = [
     "county_code",
@@ -58,11 +60,30 @@ TABLES = {
 }
 
 
+def _compact(table: pa.Table) -> pd.DataFrame:
+    """Arrow → pandas the way a careful pandas user would hold millions of rows: text columns with
+    few distinct values become ordered categoricals (lexical order, so sorting gives the same
+    order as SQL); period codes stay text, as they are compared with <=."""
+    cols = {}
+    for name in table.column_names:
+        col = table[name]
+        is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+        if is_text and "period" not in name and pc.count_distinct(col).as_py() <= max(1000, len(col) // 20):
+            col = pc.dictionary_encode(col)
+        cols[name] = col
+    df = pa.table(cols).to_pandas()
+    for name in df.columns:
+        if isinstance(df[name].dtype, pd.CategoricalDtype):
+            cats = sorted(df[name].cat.categories)
+            df[name] = df[name].cat.set_categories(cats, ordered=True)
+    return df
+
+
 def load_frames(conn: duckdb.DuckDBPyConnection, marts: list[str]) -> dict[str, pd.DataFrame]:
     frames = {}
     for name, cols in {**TABLES, **{m: None for m in marts}}.items():
         select = ", ".join(f'"{c}"' for c in cols) if cols else "*"
-        frames[name] = conn.execute(f"SELECT {select} FROM {name}").df()
+        frames[name] = _compact(conn.execute(f"SELECT {select} FROM {name}").to_arrow_table())
     return frames
 
 
@@ -110,9 +131,9 @@ def indicators(f, county):
     m = f["dim.indicator"].merge(
         f["dim.requirement"][["indicator_code", "campaign_code"]], on="indicator_code"
     )
-    g = m.groupby(["indicator_code", "name_zh", "name_en", "unit", "frequency"], dropna=False, sort=True)[
-        "campaign_code"
-    ].agg(lambda s: sorted(set(s)))
+    g = m.groupby(
+        ["indicator_code", "name_zh", "name_en", "unit", "frequency"], dropna=False, sort=True, observed=True
+    )["campaign_code"].agg(lambda s: sorted(set(s)))
     return g.reset_index()
 
 
@@ -224,7 +245,7 @@ def expected_returns(f, county, period):
     s = f["core.submission"]
     s = s[(s["county_code"] == county) & (s["period_code"] == period)]
     sent = (
-        s.groupby("org_code")
+        s.groupby("org_code", observed=True)
         .agg(
             first_received=("received_at", "min"),
             revisions=("revision_no", "max"),
@@ -326,7 +347,7 @@ def tasks(f, county):
 
 def rectification(f, county):
     r = _county_rows(f, "marts.rectification_item", county).copy()
-    r["_k"] = r["status"].map({"overdue": 0, "open": 1}).fillna(2)
+    r["_k"] = r["status"].astype(str).map({"overdue": 0, "open": 1}).fillna(2)
     return _sort(r, ["_k", "due_date", "item_id"]).drop(columns="_k")
 
 
@@ -340,7 +361,12 @@ def quality_by_period(f, county):
         f["dim.org_unit"][["org_code", "county_code"]], on="org_code", how="left"
     )
     r = r[((r["county_code"] == county) | r["county_code"].isna()) & (r["period_code"] != "?")].copy()
-    r["dimension"] = r["dimension"].fillna(r["check_name"]) if "dimension" in r else r["check_name"]
-    g = r.groupby(["period_code", "dimension"], sort=True)[["n_checked", "n_failed"]].sum().reset_index()
+    check = r["check_name"].astype(object)
+    r["dimension"] = r["dimension"].astype(object).fillna(check) if "dimension" in r else check
+    g = (
+        r.groupby(["period_code", "dimension"], sort=True, observed=True)[["n_checked", "n_failed"]]
+        .sum()
+        .reset_index()
+    )
     g["failure_rate"] = g["n_failed"] / g["n_checked"].clip(lower=1)
     return g

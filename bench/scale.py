@@ -40,8 +40,11 @@ ARG_NAMES = {
     "campaign": "campaign",
     "indicator": "indicator",
 }
+# helpers of the data module that are not queries of the pages
 NOT_QUERIES = {
     "settings",
+    "has_rows",
+    "feedback_file",
     "snapshot_path",
     "snapshot_name",
     "tables",
@@ -227,8 +230,14 @@ def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) 
                 if mismatches:
                     r["mismatches"] = mismatches[:3]
             results[name] = r
+    connect = []
+    for _ in range(max(5, len(ds))):
+        t = time.perf_counter()
+        duckdb.connect(str(snapshot), read_only=True).close()
+        connect.append(time.perf_counter() - t)
     return {
         "queries": results,
+        "connect_p50_ms": median(connect) * 1000,
         "notes": notes,
         "pandas_load_s": pandas_load_s,
         "pandas_frames_bytes": pandas_bytes,

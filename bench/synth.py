@@ -205,7 +205,9 @@ SEED_FACTS_SQL = [
 
 
 def build_seed(conn: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    conn.execute("BEGIN TRANSACTION")  # one commit instead of one per DDL/COMMENT statement
     create_all(conn)
+    conn.execute("COMMIT")
     seed = load_dimensions(conn, settings)
     for sql in SEED_FACTS_SQL:
         conn.execute(sql)

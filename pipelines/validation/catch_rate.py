@@ -55,8 +55,8 @@ def catch_rates(conn: duckdb.DuckDBPyConnection, manifest: dict) -> dict:
         conn, "SELECT observation_id, check_name FROM quality.flag WHERE observation_id IS NOT NULL"
     ):
         flags.setdefault(oid, set()).add(check)
-    for oid, method in _rows(conn, "SELECT observation_id, method FROM quality.outlier"):
-        flags.setdefault(oid, set()).add(f"value_outliers:{method}")
+    for (oid,) in _rows(conn, "SELECT observation_id FROM quality.outlier"):
+        flags.setdefault(oid, set()).add("value_outliers")
 
     def file_id(entry: dict) -> str | None:
         rec = files.get(entry["path"])

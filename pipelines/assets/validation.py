@@ -113,7 +113,9 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     for name, rep in run.reports.items():
         meta[f"{name}_failed"] = dg.MetadataValue.int(rep.n_failed)
         meta[f"{name}_checked"] = dg.MetadataValue.int(rep.n_checked)
-    meta["data_docs"] = dg.MetadataValue.path(str(settings.gx_dir / "gx" / "uncommitted" / "data_docs"))
+    meta["data_docs"] = dg.MetadataValue.path(
+        str(settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html")
+    )
     context.log.info("; ".join(rep.summary()[1] for rep in run.reports.values()))
     return dg.MaterializeResult(metadata=meta)
 

@@ -282,3 +282,15 @@ def test_full_calendar_has_one_verdict_per_key(catalog, profile):
     assert len(keys) == len(set(keys))
     assert {r["grain"] for r in rows} == {YEAR, YTD}
     assert all(len(t) == len(VERDICT.columns) for t in compliance.verdict_tuples(rows))
+
+
+@pytest.mark.parametrize(
+    ("rollup", "value", "status"),
+    [("min", 10.0, "fail"), ("max", 14.0, "pass"), ("count_pass", 6.0, "fail"), ("all_pass", 10.0, "fail")],
+)
+def test_rollups_min_max_count_pass(catalog, profile, rollup, value, status):
+    ind = dataclasses.replace(catalog.indicators["hyg_street_cleaning_hours"], rollup=rollup)
+    cat = dataclasses.replace(catalog, indicators={**catalog.indicators, ind.code: ind})
+    rows = _monthly(cat, ind.code, "cgj", 2012, [10.0] * 6 + [14.0] * 6)  # threshold >= 12 (county town)
+    v = verdict(rows, cat, profile, "hyg_street_cleaning_hours", "2012")
+    assert (v["rollup"], v["value"], v["status"]) == (rollup, value, status)

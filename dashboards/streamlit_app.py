@@ -19,18 +19,20 @@ from dashboards import data, i18n, ui  # noqa: E402
 from pipelines.warehouse.publish import NoSnapshotError  # noqa: E402
 
 st.set_page_config(
-    page_title="五创联动指标监测 / Creation-campaign monitoring", page_icon="📊", layout="wide"
+    page_title="五创联动指标监测 / Creation-campaign monitoring",
+    page_icon=":material/monitoring:",
+    layout="wide",
 )
 
 PAGES = (
-    ("page_overview", "app_pages/overview.py", "overview", "🏠"),
-    ("page_campaign", "app_pages/campaign.py", "campaign", "🏙️"),
-    ("page_indicator", "app_pages/indicator.py", "indicator", "📈"),
-    ("page_units", "app_pages/units.py", "units", "🏢"),
-    ("page_submissions", "app_pages/submissions.py", "submissions", "📥"),
-    ("page_plan", "app_pages/plan.py", "plan", "🗓️"),
-    ("page_sql", "app_pages/sql.py", "sql", "🔎"),
-    ("page_briefing", "app_pages/briefing.py", "briefing", "📝"),
+    ("page_overview", "app_pages/overview.py", "overview", ":material/dashboard:"),
+    ("page_campaign", "app_pages/campaign.py", "campaign", ":material/flag:"),
+    ("page_indicator", "app_pages/indicator.py", "indicator", ":material/show_chart:"),
+    ("page_units", "app_pages/units.py", "units", ":material/apartment:"),
+    ("page_submissions", "app_pages/submissions.py", "submissions", ":material/inbox:"),
+    ("page_plan", "app_pages/plan.py", "plan", ":material/event:"),
+    ("page_sql", "app_pages/sql.py", "sql", ":material/terminal:"),
+    ("page_briefing", "app_pages/briefing.py", "briefing", ":material/description:"),
 )
 
 

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, exports, i18n
+from dashboards import charts, data, exports, i18n
 from pipelines.warehouse.publish import NoSnapshotError
 
 # Session-state keys of the sidebar widgets (persist across pages).
@@ -24,7 +24,21 @@ K_PERIOD = "f_period"
 K_UNIT = "f_unit"
 K_GOTO_INDICATOR = "goto_indicator"
 
-STATUS_ICON = {"pass": "🟢", "near": "🟡", "fail": "🔴", "no_data": "⚪", "not_assessable": "⚫"}
+# Status colours without emoji (headless browsers and office PCs may lack an emoji font).
+STATUS_MD_COLOR = {
+    "pass": "green",
+    "near": "orange",
+    "fail": "red",
+    "no_data": "gray",
+    "not_assessable": "gray",
+}
+STATUS_BG = {
+    "pass": "#e8f5e9",
+    "near": "#fff8e1",
+    "fail": "#ffebee",
+    "no_data": "#f5f5f5",
+    "not_assessable": "#f5f5f5",
+}
 
 
 def lang() -> str:
@@ -42,7 +56,25 @@ def name(row: dict | pd.Series, base: str = "name") -> str:
 
 
 def status_text(status: str | None) -> str:
-    return f"{STATUS_ICON.get(status or '', '')} {i18n.status_label(status, lang())}".strip()
+    return f"● {i18n.status_label(status, lang())}" if status else ""
+
+
+def status_md(status: str | None) -> str:
+    """Coloured status for markdown and captions."""
+    return f":{STATUS_MD_COLOR.get(status or '', 'gray')}[{status_text(status)}]"
+
+
+def style_status(frame: pd.DataFrame, column: str, statuses: list[str]):
+    """A Styler colouring `column` by the status codes in `statuses` (same order as the rows)."""
+    css = [
+        f"background-color: {STATUS_BG.get(s, '')}; color: {charts.STATUS_COLORS.get(s, '#000')}; font-weight: 600"
+        for s in statuses
+    ]
+
+    def _apply(_col: pd.Series) -> list[str]:
+        return css
+
+    return frame.style.apply(_apply, subset=[column])
 
 
 def county() -> str | None:
@@ -101,39 +133,45 @@ def part() -> Iterator[None]:
     try:
         yield
     except NoSnapshotError:
-        st.info(i18n.both("no_snapshot"), icon="ℹ️")
+        st.info(i18n.both("no_snapshot"), icon=":material/info:")
     except data.MissingTables as e:
-        st.info(i18n.both("table_missing", tables=", ".join(e.tables)), icon="ℹ️")
+        st.info(i18n.both("table_missing", tables=", ".join(e.tables)), icon=":material/info:")
     except duckdb.Error as e:
         first = str(e).splitlines()[0][:200]
         st.warning(
-            f"数据表结构与页面不一致，本部分暂不可用 / table layout differs from this page: {first}", icon="⚠️"
+            f"数据表结构与页面不一致，本部分暂不可用 / table layout differs from this page: {first}",
+            icon=":material/warning:",
         )
 
 
 def ready() -> bool:
     """True when a snapshot and the county filter exist; otherwise shows why."""
     if data.snapshot_path() is None:
-        st.info(i18n.both("no_snapshot"), icon="ℹ️")
+        st.info(i18n.both("no_snapshot"), icon=":material/info:")
         return False
     if not county():
-        st.info(i18n.both("table_missing", tables="dim.county"), icon="ℹ️")
+        st.info(i18n.both("table_missing", tables="dim.county"), icon=":material/info:")
         return False
     return True
 
 
 def empty_notice() -> None:
-    st.info(i18n.both("no_rows"), icon="ℹ️")
+    st.info(i18n.both("no_rows"), icon=":material/info:")
 
 
 def downloads(df: pd.DataFrame, stem: str, key: str) -> None:
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(
-        t("download_csv"), exports.csv_bytes(df), f"{stem}.csv", "text/csv", key=f"{key}_csv", width="stretch"
+        t("download_csv"),
+        lambda: exports.csv_bytes(df),
+        f"{stem}.csv",
+        "text/csv",
+        key=f"{key}_csv",
+        width="stretch",
     )
     c2.download_button(
         t("download_xlsx"),
-        exports.xlsx_bytes(df),
+        lambda: exports.xlsx_bytes(df),  # built when clicked
         f"{stem}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",

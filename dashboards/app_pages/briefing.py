@@ -36,11 +36,11 @@ if ui.ready() and ui.period():
         font = exports.find_cjk_font()
         c1, c2, _ = st.columns([1, 1, 3])
         if font is None:
-            st.warning(i18n.both("no_cjk_font"), icon="⚠️")
+            st.warning(i18n.both("no_cjk_font"), icon=":material/warning:")
         else:
             c1.download_button(
                 ui.t("download_pdf"),
-                exports.briefing_pdf(b, font),
+                lambda: exports.briefing_pdf(b, font),  # built when clicked
                 f"简报_{period}.pdf",
                 "application/pdf",
                 key="b_pdf",
@@ -48,7 +48,7 @@ if ui.ready() and ui.period():
             )
         c2.download_button(
             ui.t("download_docx"),
-            exports.briefing_docx(b),
+            lambda: exports.briefing_docx(b),
             f"简报_{period}.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             key="b_docx",

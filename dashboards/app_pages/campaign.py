@@ -40,7 +40,7 @@ if ui.ready() and ui.period():
                     "code": verdicts["indicator_code"],
                     ui.t("status"): verdicts["status"].map(ui.status_text),
                     ui.t("requirement"): verdicts["req_name_en" if lang == "en" else "req_name_zh"],
-                    ui.t("veto"): verdicts["is_veto"].map(lambda v: "⛔" if v else ""),
+                    ui.t("veto"): verdicts["is_veto"].map(lambda v: ui.t("veto") if v else ""),
                     ui.t("value"): verdicts["value"].where(verdicts["value"].notna(), verdicts["value_text"]),
                     ui.t("threshold"): verdicts["comparison"].fillna("")
                     + " "
@@ -54,9 +54,9 @@ if ui.ready() and ui.period():
             )
             table[ui.t("value")] = table[ui.t("value")].astype(str).replace({"nan": "—", "None": "—"})
             counts = verdicts["status"].value_counts()
-            st.caption(" · ".join(f"{ui.status_text(s)} {int(n)}" for s, n in counts.items()))
+            st.caption(" · ".join(f"{ui.status_md(s)} {int(n)}" for s, n in counts.items()))
             event = st.dataframe(
-                table,
+                ui.style_status(table, ui.t("status"), list(verdicts["status"])),
                 hide_index=True,
                 width="stretch",
                 column_order=[c for c in table.columns if c != "code"],

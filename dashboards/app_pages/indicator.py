@@ -106,7 +106,7 @@ if ui.ready():
                         ui.t("requirement"): thr["requirement_code"],
                         ui.t("edition"): thr["edition_code"],
                         ui.t("threshold"): thr["comparison"] + " " + thr["threshold_token"].fillna(""),
-                        ui.t("veto"): thr["is_veto"].map(lambda v: "⛔" if v else ""),
+                        ui.t("veto"): thr["is_veto"].map(lambda v: ui.t("veto") if v else ""),
                     }
                 ),
                 hide_index=True,

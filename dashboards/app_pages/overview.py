@@ -47,11 +47,11 @@ if ui.ready() and ui.period():
                 if code in now.index:
                     r = now.loc[code]
                     st.caption(
-                        f"{ui.status_text('pass')} {int(r['n_pass'])} · {ui.status_text('near')} {int(r['n_near'])}"
-                        f" · {ui.status_text('fail')} {int(r['n_fail'])}"
+                        f"{ui.status_md('pass')} {int(r['n_pass'])} · {ui.status_md('near')} {int(r['n_near'])}"
+                        f" · {ui.status_md('fail')} {int(r['n_fail'])}"
                     )
                     if bool(r.get("veto_failed", False)):
-                        st.error(ui.t("risk_veto"), icon="⛔")
+                        st.error(ui.t("risk_veto"), icon=":material/block:")
                 if (
                     forecast is not None
                     and "campaign_code" in forecast
@@ -81,18 +81,19 @@ if ui.ready() and ui.period():
             risks["rank"] = (~risks["is_veto"].fillna(False)).astype(int)
             risks = risks.sort_values(["rank", "status", "margin"]).head(15)
             lang = ui.lang()
+            table = pd.DataFrame(
+                {
+                    ui.t("campaign"): [names.get(c, c) for c in risks["campaign_code"]],
+                    ui.t("requirement"): risks["req_name_en" if lang == "en" else "req_name_zh"],
+                    ui.t("veto"): risks["is_veto"].map(lambda v: ui.t("veto") if v else ""),
+                    ui.t("status"): risks["status"].map(ui.status_text),
+                    ui.t("value"): risks["value"],
+                    ui.t("threshold"): risks["threshold_value"],
+                    ui.t("margin"): risks["margin"],
+                }
+            )
             st.dataframe(
-                pd.DataFrame(
-                    {
-                        ui.t("campaign"): [names.get(c, c) for c in risks["campaign_code"]],
-                        ui.t("requirement"): risks["req_name_en" if lang == "en" else "req_name_zh"],
-                        ui.t("veto"): risks["is_veto"].map(lambda v: "⛔" if v else ""),
-                        ui.t("status"): risks["status"].map(ui.status_text),
-                        ui.t("value"): risks["value"],
-                        ui.t("threshold"): risks["threshold_value"],
-                        ui.t("margin"): risks["margin"],
-                    }
-                ),
+                ui.style_status(table, ui.t("status"), list(risks["status"])),
                 hide_index=True,
                 width="stretch",
             )

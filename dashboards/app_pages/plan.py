@@ -23,7 +23,13 @@ RECT_LABELS = {
     "closed": "已销号 closed",
     "closed_late": "逾期销号 closed late",
 }
-STATUS_ICON = {"done": "✅", "in_progress": "🔄", "planned": "🕒", "overdue": "⛔", "not_started": "🕒"}
+STATUS_WORD = {
+    "done": "已完成",
+    "in_progress": "进行中",
+    "planned": "未开始",
+    "overdue": "逾期",
+    "not_started": "未开始",
+}
 
 
 def _schedule(county: str, names: dict[str, str], lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -42,7 +48,9 @@ def _schedule(county: str, names: dict[str, str], lang: str) -> tuple[pd.DataFra
         if ui.campaign():
             s = s[s["campaign_code"].isna() | (s["campaign_code"] == ui.campaign())]
         label = s["name_en" if lang == "en" else "name_zh"].fillna(s["name_zh"]).fillna(s["code"])
-        label = label + s["status"].map(lambda x: f" {STATUS_ICON.get(x, '')}" if isinstance(x, str) else "")
+        label = label + s["status"].map(
+            lambda x: f"（{STATUS_WORD.get(x, x)}）" if isinstance(x, str) else ""
+        )
         spans = s["start_date"].notna()
         bars = pd.DataFrame(
             {
@@ -91,7 +99,7 @@ if ui.ready():
         with c2:
             st.subheader(ui.t("tasks"))
             if not data.has("marts.task"):
-                st.info(i18n.both("table_missing", tables="marts.task"), icon="ℹ️")
+                st.info(i18n.both("table_missing", tables="marts.task"), icon=":material/info:")
             else:
                 tasks = data.tasks(county)
                 if ui.unit():

@@ -44,7 +44,7 @@ if ui.ready():
                 st.session_state["sql_result"] = result
                 st.session_state.pop("sql_error", None)
         if err := st.session_state.get("sql_error"):
-            st.error(f"{i18n.both('sql_refused')}: {err}", icon="🚫")
+            st.error(f"{i18n.both('sql_refused')}: {err}", icon=":material/block:")
         result = st.session_state.get("sql_result")
         if result is not None:
             st.caption(ui.t("sql_rows", n=len(result.frame), s=result.elapsed_s))

@@ -117,11 +117,11 @@ if ui.ready():
             pick = ui.select(st, ui.t("feedback_pick"), options, names, "s_feedback")
             target = data.feedback_file(paths[pick])
             if target is None:
-                st.warning(i18n.both("feedback_missing"), icon="⚠️")
+                st.warning(i18n.both("feedback_missing"), icon=":material/warning:")
             else:
                 st.download_button(
                     ui.t("download_feedback"),
-                    target.read_bytes(),
+                    target.read_bytes,
                     target.name,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     key="s_feedback_dl",

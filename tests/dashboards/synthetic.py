@@ -116,6 +116,8 @@ def _facts(conn, rng, catalog, dim_rows, settings: Settings) -> None:
                 gap = (0.25 if never else 0.12) * (1 - progress) + (0.04 if never else -0.03)
                 base = thr * (1 - gap) if up else thr * (1 + gap)
                 value = round(float(base * (1 + rng.normal(0, 0.01))), 2)
+                if ind.unit == "%":
+                    value = min(value, 100.0)
                 if indicator == "builtup_green_coverage" and pcode == "2016":
                     value = round(value * 0.55, 2)  # an outlier the page should mark
                 text, raw = None, f"{value}"

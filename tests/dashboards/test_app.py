@@ -25,12 +25,10 @@ PAGES = {
 
 
 def _open(page: str = "overview", at: AppTest | None = None) -> AppTest:
+    """Open a page in a fresh app, or, given `at`, switch to it within that session."""
     if at is None:
         at = AppTest.from_file(str(APP), default_timeout=60)
-        at.run()
-    if page != "overview":
-        at.switch_page(f"app_pages/{page}.py").run()
-    return at
+    return at.switch_page(f"app_pages/{page}.py").run()
 
 
 def _assert_clean(at: AppTest, page: str, lang: int = 0) -> None:

@@ -109,6 +109,7 @@ def test_sigkill_at_random_points_never_corrupts_and_converges(tmp_path, small_c
     assert got["core.observation"], "the corpus must load some values"
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="returns loader writes feedback only for files of the current batch: a crash between a "

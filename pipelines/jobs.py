@@ -68,7 +68,9 @@ def rerun_targets(
             [period, period],
         ).fetchall()
         if not rows:
-            raise RerunTargetError(f"没有报告期 {period} 的已登记文件 / no registered file for period {period}")
+            raise RerunTargetError(
+                f"没有报告期 {period} 的已登记文件 / no registered file for period {period}"
+            )
         for fid, path in rows:
             ids.add(fid)
             paths.add(path)
@@ -128,7 +130,9 @@ class RerunConfig(dg.Config):
     description="Forget the chosen files (paths relative to data/raw/) or every file of one period, "
     "and ingest them again.",
 )
-def rerun_returns_op(context: dg.OpExecutionContext, config: RerunConfig, warehouse: WarehouseResource) -> None:
+def rerun_returns_op(
+    context: dg.OpExecutionContext, config: RerunConfig, warehouse: WarehouseResource
+) -> None:
     if not config.files and not config.period:
         raise dg.Failure("请指定 files 或 period / give `files` or `period` in the run config")
     try:

@@ -127,6 +127,7 @@ def indicator_series(
                 x=list(forecast["date"]) + list(forecast["date"][::-1]),
                 y=list(forecast["high"]) + list(forecast["low"][::-1]),
                 fill="toself",
+                mode="lines",
                 fillcolor="rgba(33,150,243,0.15)",
                 line={"width": 0},
                 name=f"{forecast_label} 95%",

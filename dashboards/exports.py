@@ -91,10 +91,10 @@ def briefing_pdf(b: Briefing, font: CJKFont) -> bytes:
     pdf.ln(2)
     for heading, lines in b.sections:
         pdf.set_font("cjk", size=12)
-        pdf.multi_cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, heading, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=9.5)
         for line in lines:
-            pdf.multi_cell(0, 5.2, f"• {line}", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5.2, f"• {line}", align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1.5)
     return bytes(pdf.output())
 

@@ -42,15 +42,6 @@ if ui.ready():
             if camps["acceptance_date"].notna().any()
             else None
         )
-        last_date = current["date"].max() if not current.empty else pd.Timestamp("2016-12-31")
-        thr = reqs.assign(
-            label=[f"{names.get(c, c)}" for c in reqs["campaign_code"]],
-            start=pd.to_datetime(reqs["effective_from"]).clip(
-                lower=current["date"].min() if not current.empty else None
-            ),
-            end=pd.to_datetime(reqs["effective_to"]).fillna(max(last_date, horizon or last_date)),
-        )
-        thr = thr[thr["end"] >= thr["start"]]
         flagged_ids = set()
         if data.has_rows("quality.outlier"):
             flagged_ids = set(data.outlier_flags(code)["observation_id"])
@@ -80,6 +71,18 @@ if ui.ready():
             soonest = g["date"].max() + pd.DateOffset(months=6)
             until = max(horizon, soonest) if horizon is not None else soonest
             fc = analytics.forecast(g["date"], g["value"], until)
+        # Threshold segments over each edition's validity, clipped to the window shown.
+        first = current["date"].min() if not current.empty else pd.Timestamp("2015-01-01")
+        window_end = max(
+            [d for d in (current["date"].max(), fc["date"].max() if fc is not None else None) if pd.notna(d)],
+            default=first,
+        )
+        thr = reqs.assign(
+            label=[f"{names.get(c, c)}" for c in reqs["campaign_code"]],
+            start=pd.to_datetime(reqs["effective_from"]).clip(lower=first),
+            end=pd.to_datetime(reqs["effective_to"]).fillna(window_end).clip(upper=window_end),
+        )
+        thr = thr[thr["end"] >= thr["start"]]
         if current.empty:
             ui.empty_notice()
         st.plotly_chart(

@@ -107,11 +107,16 @@ class RawFile:
         return EXTENSIONS.get(self.path.suffix.lower(), "unknown")
 
 
+# Task ledgers (任务台账) are read by the plan mart (pipelines.marts.task_ledger), not as returns.
+TASK_LEDGER_MARK = "任务台账"
+
+
 def is_ignored(path: Path) -> bool:
-    """README/manifest, hidden files and office temporary or lock files are not returns."""
+    """README/manifest, task ledgers, hidden files and office temporary or lock files are not returns."""
     name = path.name
     return (
         name.lower() in IGNORED_NAMES
+        or TASK_LEDGER_MARK in name
         or name.startswith(IGNORED_PREFIXES)
         or name.lower().endswith(IGNORED_SUFFIXES)
     )

@@ -232,7 +232,9 @@ def file_status_bars(counts: pd.DataFrame, labels: dict[str, str], title: str) -
     return _layout(fig, title, height=300)
 
 
-def gantt(bars: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.Figure:
+def gantt(
+    bars: pd.DataFrame, milestones: pd.DataFrame, title: str, milestone_label: str = "里程碑 milestone"
+) -> go.Figure:
     """bars: label, start, end, group; milestones: label, date, group. Phases/tasks as bars, milestones as ◆."""
     if bars.empty:
         fig = go.Figure()
@@ -248,12 +250,14 @@ def gantt(bars: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.Figure
                 y=milestones["label"],
                 mode="markers",
                 marker={"symbol": "diamond", "size": 11, "color": "#6a1b9a"},
-                name="◆",
+                name=milestone_label,
                 text=milestones["group"],
                 hovertemplate="%{y}<br>%{x|%Y-%m-%d}<br>%{text}<extra></extra>",
             )
         )
     n = len(bars) + len(milestones)
+    fig.update_yaxes(title_text=None)
+    fig.update_layout(legend_title_text="")
     return _layout(fig, title, height=max(320, 24 * n + 120))
 
 

@@ -305,7 +305,7 @@ def requirement_forecast(county: str, period: str, indicator: str | None = None)
 def unit_accountability(county: str, period: str) -> pd.DataFrame:
     return query(
         """
-        SELECT a.rank, a.org_code, a.unit_name_zh AS org_name_zh, ou.name_en AS org_name_en, a.score,
+        SELECT a.rank, a.org_code, coalesce(ou.name_zh, a.unit_name_zh) AS org_name_zh, ou.name_en AS org_name_en, a.score,
                a.timeliness, a.completeness, a.data_quality, a.compliance, a.returns_due, a.returns_on_time,
                a.returns_late, a.returns_missing, a.working_days_late_max, a.resubmissions,
                a.values_quarantined, a.quality_defects, a.requirements_owned, a.requirements_failing,

@@ -39,7 +39,8 @@ if ui.ready() and ui.period():
             c1.plotly_chart(
                 charts.ranking_bars(ranking, label_col, ui.t("ranking")), width="stretch", key="u_rank"
             )
-            c2.dataframe(ranking, hide_index=True, width="stretch")
+            other = "org_name_zh" if lang == "en" else "org_name_en"
+            c2.dataframe(ranking.drop(columns=[other]), hide_index=True, width="stretch")
             ui.downloads(ranking, f"ranking_{year}", "u_rank")
     with ui.part():
         st.subheader(ui.t("timeliness"))

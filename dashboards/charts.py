@@ -155,6 +155,7 @@ def indicator_series(
             )
         )
     fig.update_yaxes(title_text=unit or None)
+    fig.update_xaxes(tickformat="%Y-%m")  # locale-free dates (no English month names)
     return _layout(fig, title, height=440)
 
 

@@ -218,3 +218,20 @@ def test_briefing_pdf_downloads(server, page):
     data = Path(path).read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 5000
     (ARTIFACTS / "briefing.pdf").write_bytes(data)
+
+
+def test_clicking_a_requirement_row_opens_its_indicator(server, page):
+    page.goto(f"{server}/campaign")
+    _settle(page, "创建项目")
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for()
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    assert box is not None
+    # First data row, in the row-selection column at the left edge of the grid (canvas-drawn).
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+    _settle(page, "指标")
+    page.get_by_text("数据来源（文件、工作表、单元格、版本）").first.wait_for(state="attached")
+    _assert_no_error(page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "indicator_from_campaign.png"), full_page=True)

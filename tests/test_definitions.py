@@ -58,3 +58,54 @@ def test_rebuilding_dimensions_is_idempotent(tmp_settings):
         )
     finally:
         conn.close()
+
+
+def test_opening_an_up_to_date_warehouse_skips_schema_work(tmp_path):
+    from pipelines.warehouse.schema import create_all
+
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        create_all(conn)
+        conn.execute("COMMENT ON TABLE dim.campaign IS 'changed by hand'")
+        create_all(conn)  # fingerprint unchanged: nothing is redone
+        assert (
+            conn.execute(
+                "SELECT comment FROM duckdb_tables() WHERE schema_name='dim' AND table_name='campaign'"
+            ).fetchone()[0]
+            == "changed by hand"
+        )
+    finally:
+        conn.close()
+
+
+def test_changed_table_layouts_are_migrated(tmp_path):
+    from pipelines.warehouse.schema import create_all
+
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        create_all(conn)
+        conn.execute(
+            "INSERT INTO core.quarantine (quarantine_id, file_id, scope, reason_code, message_zh, "
+            "message_en) VALUES ('q1', 'f1', 'file', 'empty_file', '空', 'empty')"
+        )
+        conn.execute("ALTER TABLE core.quarantine DROP COLUMN raw_text")  # an older layout
+        conn.execute("ALTER TABLE dim.campaign ADD COLUMN obsolete INTEGER")
+        conn.execute("DELETE FROM ops.schema_state")
+        create_all(conn)
+        cols = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name='core' AND table_name='quarantine'"
+            ).fetchall()
+        ]
+        assert "raw_text" in cols
+        assert conn.execute("SELECT count(*) FROM core.quarantine").fetchone()[0] == 1  # history kept
+        dim_cols = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name='dim' AND table_name='campaign'"
+            ).fetchall()
+        ]
+        assert "obsolete" not in dim_cols  # derived table rebuilt to its declaration
+    finally:
+        conn.close()

@@ -298,13 +298,13 @@ def _insert(conn: duckdb.DuckDBPyConnection, t: Table, rows: list[tuple]) -> Non
         return
     names = t.column_names
     placeholders = ", ".join("?" for _ in names)
+    cols = ", ".join(f'"{n}"' for n in names)
     if len(rows) == 1:
-        conn.execute(f"INSERT INTO {t.qualified} VALUES ({placeholders})", list(rows[0]))
+        conn.execute(f"INSERT INTO {t.qualified} ({cols}) VALUES ({placeholders})", list(rows[0]))
         return
     frame = pd.DataFrame.from_records(rows, columns=names)
     conn.register("_load_rows", frame)
     try:
-        cols = ", ".join(f'"{n}"' for n in names)
         conn.execute(f"INSERT INTO {t.qualified} ({cols}) SELECT {cols} FROM _load_rows")
     finally:
         conn.unregister("_load_rows")

@@ -37,9 +37,12 @@ Fingerprint = tuple[int, int]  # (size in bytes, mtime in ns)
 
 
 def is_candidate(relative: Path) -> bool:
-    """True for files the pipeline should read (not hidden, temp, lock or documentation files)."""
+    """True for files the pipeline should read: what the loader reads (`load.is_ignored`), minus
+    anything in a hidden folder and a few more temp-file suffixes."""
+    from pipelines.returns.load import is_ignored
+
     name = relative.name
-    if name in IGNORED_NAMES or name.startswith("~$"):
+    if name in IGNORED_NAMES or name.startswith("~") or is_ignored(relative):
         return False
     if any(part.startswith(".") for part in relative.parts):
         return False

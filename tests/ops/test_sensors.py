@@ -51,6 +51,9 @@ def files_in(result: dg.SensorResult) -> set[str]:
         ("511923/sthjj/.upload-abc.tmp", False),
         ("a.xlsx.part", False),
         ("a.xlsx.crdownload", False),
+        ("511923/sthjj/.~lock.a.xlsx#", False),
+        ("~a.xlsx", False),
+        ("Thumbs.db", False),
     ],
 )
 def test_candidate_files(rel, expected):

@@ -79,6 +79,39 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _refuse_if_running(settings: Settings, force: bool) -> None:
+    """Exit 3 when a Dagster run is in progress: its writes would interleave with ours, and a
+    publish now would show readers a half-finished run."""
+    if force:
+        return
+    try:
+        import dagster as dg
+
+        instance = _instance(settings)
+        _mark_dead_cli_runs(instance)
+        running = instance.get_runs(
+            dg.RunsFilter(
+                statuses=[
+                    dg.DagsterRunStatus.STARTED,
+                    dg.DagsterRunStatus.STARTING,
+                    dg.DagsterRunStatus.CANCELING,
+                ]
+            ),
+            limit=5,
+        )
+    except CliError:
+        raise
+    except Exception:  # no readable instance: nothing known to be running
+        return
+    if running:
+        ids = ", ".join(f"{r.job_name} {r.run_id[:8]}" for r in running)
+        raise CliError(
+            f"有正在进行的运行（{ids}），请等待其结束，或加 --force / a run is in progress ({ids}): wait for it "
+            "to finish, or pass --force",
+            EXIT_BUSY,
+        )
+
+
 def _check_writer_free(settings: Settings) -> None:
     """Fail fast (exit 3) when another process holds the working database."""
     import duckdb
@@ -230,6 +263,7 @@ def _raw_paths(settings: Settings, files: list[str]) -> list[Path]:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     settings.ensure_dirs()
+    _refuse_if_running(settings, args.force)
     _check_writer_free(settings)
     if not args.files and not args.period:
         if args.rerun:
@@ -285,6 +319,7 @@ def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    _refuse_if_running(settings, args.force)
     try:
         path = publish.publish(settings.warehouse_path, settings.published_dir, settings.keep_snapshots)
     except publish.PublishError as exc:
@@ -482,6 +517,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--period", help="重新入库某报告期的全部文件 / re-run every file of a period, e.g. 2012-03"
     )
+    p.add_argument(
+        "--force", action="store_true", help="即使有运行在进行也执行 / even if a run is in progress"
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("templates", help="生成某报告期的填报模板 / generate return forms for a period")
@@ -491,6 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_templates)
 
     p = sub.add_parser("publish", help="发布只读快照 / publish a read-only snapshot")
+    p.add_argument(
+        "--force", action="store_true", help="即使有运行在进行也发布 / even if a run is in progress"
+    )
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser(

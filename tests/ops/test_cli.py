@@ -143,6 +143,28 @@ def test_publish_command_publishes_a_new_snapshot(published, capsys):
     assert "2 表 tables" in out
 
 
+def test_publish_and_ingest_refuse_while_a_run_is_in_progress(published, capsys, dagster_home):
+    import dagster as dg
+
+    from pipelines.jobs import rerun_returns_job
+
+    instance = dg.DagsterInstance.get()
+    busy = instance.create_run_for_job(rerun_returns_job)  # started by the daemon: no wuchuang/pid tag
+    instance.handle_run_event(
+        busy.run_id,
+        dg.DagsterEvent(
+            event_type_value=dg.DagsterEventType.RUN_START.value, job_name=busy.job_name, message="start"
+        ),
+    )
+    before = publish.latest_snapshot(published.published_dir)
+    for command in ("publish", "ingest"):
+        code, _, err = run(capsys, command)
+        assert code == 3 and "a run is in progress" in err and busy.run_id[:8] in err
+    assert publish.latest_snapshot(published.published_dir) == before
+    code, _, _ = run(capsys, "publish", "--force")
+    assert code == 0
+
+
 def test_publish_without_a_warehouse_is_a_clear_failure(tmp_settings, capsys):
     code, _, err = run(capsys, "publish")
     assert code == 1

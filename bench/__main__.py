@@ -35,6 +35,9 @@ def run_all(cfg: Config) -> dict:
     for name in BENCHMARKS:
         if cfg.only and name not in cfg.only:
             continue
+        empty = {"ingest": not cfg.size.ingest_files, "incremental": not cfg.size.incremental_n}
+        if empty.get(name) or (name == "scale" and not cfg.size.scales):
+            continue
         t0 = time.perf_counter()
         print(f"[bench] {name} ({cfg.size.name}) …", file=sys.stderr, flush=True)
         try:
@@ -190,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work-dir", type=Path, default=None, help="scratch folder (default: a temporary one)")
     ap.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder and synthetic warehouses")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse synthetic warehouses kept by an earlier --keep run in --work-dir",
+    )
     args = ap.parse_args(argv)
     only = tuple(x.strip() for x in args.only.split(",") if x.strip())
     unknown = [x for x in only if x not in BENCHMARKS]
@@ -197,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown benchmark(s): {', '.join(unknown)}")
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="wuchuang-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    cfg = Config(size=SIZES[args.size], work_dir=work, only=only, keep=args.keep)
+    cfg = Config(
+        size=SIZES[args.size], work_dir=work, only=only, keep=args.keep or args.reuse, reuse=args.reuse
+    )
     try:
         res = run_all(cfg)
     finally:

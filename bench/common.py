@@ -44,8 +44,8 @@ SIZES = {
         sample_args=("--years", "2012", "--units", "sthjj", "wjw", "zjj"),
         light_probe=True,
     ),
-    "default": Size("default", 3000, 3, (100, 1_000, 10_000), 9, _DEFAULT_SCALES, 30),
-    "large": Size("large", 3000, 3, (100, 1_000, 10_000), 9, (*_DEFAULT_SCALES, ("nation", 2_800)), 30),
+    "default": Size("default", 2500, 3, (100, 1_000, 10_000), 9, _DEFAULT_SCALES, 30),
+    "large": Size("large", 2500, 3, (100, 1_000, 10_000), 9, (*_DEFAULT_SCALES, ("nation", 2_800)), 30),
     "nation": Size("nation", 0, 0, (), 0, (("nation", 2_800),), 30),
 }
 
@@ -57,6 +57,7 @@ class Config:
     only: tuple[str, ...] = ()
     seed: int = 20120301
     keep: bool = False
+    reuse: bool = False
     notes: list[str] = field(default_factory=list)
 
 

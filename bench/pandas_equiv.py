@@ -60,30 +60,125 @@ TABLES = {
 }
 
 
-def _compact(table: pa.Table) -> pd.DataFrame:
-    """Arrow → pandas the way a careful pandas user would hold millions of rows: text columns with
-    few distinct values become ordered categoricals (lexical order, so sorting gives the same
-    order as SQL); period codes stay text, as they are compared with <=."""
-    cols = {}
-    for name in table.column_names:
-        col = table[name]
-        is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
-        if is_text and "period" not in name and pc.count_distinct(col).as_py() <= max(1000, len(col) // 20):
-            col = pc.dictionary_encode(col)
-        cols[name] = col
-    df = pa.table(cols).to_pandas()
+# identifiers and free text: one distinct value per row, kept as text
+HIGH_CARDINALITY = {
+    "observation_id",
+    "submission_id",
+    "file_id",
+    "content_sha256",
+    "duplicate_of",
+    "path",
+    "file_name",
+    "quarantine_id",
+    "raw_text",
+    "cell",
+    "item_id",
+    "feedback_path",
+}
+# columns each dashboard answer needs from the marts (the SELECT lists of dashboards/data.py + filters)
+MART_COLUMNS = {
+    "marts.campaign_readiness": None,
+    "marts.campaign_forecast": None,
+    "marts.requirement_forecast": [
+        "county_code",
+        "as_of_period_code",
+        "requirement_code",
+        "campaign_code",
+        "indicator_code",
+        "as_of_date",
+        "target_kind",
+        "target_date",
+        "latest_value",
+        "threshold_value",
+        "gap",
+        "projected_value",
+        "projected_low",
+        "projected_high",
+        "projected_margin",
+        "required_pace_per_month",
+        "slope_per_month",
+        "status",
+        "status_zh",
+        "status_reason_zh",
+        "status_reason_en",
+        "expected_reach_date",
+    ],
+    "marts.unit_accountability": None,
+    "marts.lagging_unit": None,
+    "marts.plan_schedule": None,
+    "marts.task": None,
+    "marts.rectification_item": None,
+}
+
+
+def _text(t) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _load(conn: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """Stream a query into pandas the way a careful pandas user holds millions of rows: text
+    columns other than identifiers are dictionary-encoded batch by batch (→ categoricals with
+    lexically ordered categories, so sorts give SQL's order); period codes stay text (compared
+    with <=). Streaming keeps the peak near the size of the final frames."""
+    cur = conn.cursor()  # its own result: DuckDB refuses new work while another result is unfinished
+    reader = cur.sql(sql).to_arrow_reader(1 << 20)
+    schema = reader.schema
+    encode = [_text(f.type) and f.name not in HIGH_CARDINALITY and "period" not in f.name for f in schema]
+    batches = []
+    for batch in reader:
+        arrays = [pc.dictionary_encode(a) if e else a for a, e in zip(batch.columns, encode, strict=True)]
+        batches.append(pa.RecordBatch.from_arrays(arrays, names=schema.names))
+    if batches:
+        table = pa.Table.from_batches(batches).unify_dictionaries()
+    else:
+        table = pa.Table.from_batches([], schema=schema)
+    del batches
+    cur.close()
+    df = table.to_pandas(self_destruct=True)
     for name in df.columns:
         if isinstance(df[name].dtype, pd.CategoricalDtype):
-            cats = sorted(df[name].cat.categories)
-            df[name] = df[name].cat.set_categories(cats, ordered=True)
+            df[name] = df[name].cat.set_categories(sorted(df[name].cat.categories), ordered=True)
     return df
 
 
-def load_frames(conn: duckdb.DuckDBPyConnection, marts: list[str]) -> dict[str, pd.DataFrame]:
+def estimate_bytes(conn: duckdb.DuckDBPyConnection, marts: list[str]) -> int:
+    """Rough size of the frames before loading them: per row, 60 bytes per identifier column and
+    10 per other column (categorical codes, numbers, dates)."""
+    total = 0
+    for name, cols in _wanted(marts).items():
+        schema, table = name.split(".")
+        names = cols or [
+            c
+            for (c,) in conn.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+                [schema, table],
+            ).fetchall()
+        ]
+        per_row = sum(60 if c in HIGH_CARDINALITY else 10 for c in names)
+        total += conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] * per_row
+    return total
+
+
+def _wanted(marts: list[str]) -> dict[str, list[str] | None]:
+    return {**TABLES, **{m: MART_COLUMNS[m] for m in marts if m in MART_COLUMNS}}
+
+
+class OutOfMemory(MemoryError):
+    """Loading stopped: the machine's available memory fell below the floor."""
+
+
+def load_frames(
+    conn: duckdb.DuckDBPyConnection, marts: list[str], available=None, floor: int = 4 << 30
+) -> dict[str, pd.DataFrame]:
+    """The frames the answers need. `available()` (bytes) is checked after each table: below
+    `floor` the load stops (OutOfMemory) rather than push a shared machine into swap or the OOM killer."""
     frames = {}
-    for name, cols in {**TABLES, **{m: None for m in marts}}.items():
+    for name, cols in _wanted(marts).items():
+        if available is not None and 0 < available() < floor:
+            frames.clear()
+            raise OutOfMemory(f"available memory below {floor / 2**30:.0f} GiB while loading {name}")
         select = ", ".join(f'"{c}"' for c in cols) if cols else "*"
-        frames[name] = _compact(conn.execute(f"SELECT {select} FROM {name}").to_arrow_table())
+        frames[name] = _load(conn, f"SELECT {select} FROM {name}")
     return frames
 
 

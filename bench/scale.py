@@ -55,6 +55,32 @@ NOT_QUERIES = {
 }
 
 
+def reusable(work_dir: Path, name: str, n_counties: int) -> tuple[Path, dict] | None:
+    """A warehouse of this size built by an earlier `--keep` run in the same work dir (`--reuse`)."""
+    wh_dir = work_dir / f"scale-{name}"
+    info_path = wh_dir / "build.json"
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        snap = wh_dir / "published" / (wh_dir / "published" / "CURRENT").read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, ValueError):
+        return None
+    if info.get("counties") != n_counties or not snap.is_file():
+        return None
+    if "rows" not in info:
+        conn = duckdb.connect(str(snap), read_only=True)
+        try:
+            info["rows"] = {
+                f"{sch}.{t}": conn.execute(f"SELECT count(*) FROM {sch}.{t}").fetchone()[0]
+                for sch, t in conn.execute(
+                    "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2"
+                ).fetchall()
+            }
+        finally:
+            conn.close()
+    info["file_bytes"] = snap.stat().st_size
+    return wh_dir, {**info, "reused": True}
+
+
 def publish_synthetic(
     work_dir: Path, name: str, n_counties: int, seed_file: Path, seed_info: dict
 ) -> tuple[Path, dict]:
@@ -62,12 +88,14 @@ def publish_synthetic(
     wh_dir = work_dir / f"scale-{name}"
     pub = wh_dir / "published"
     pub.mkdir(parents=True, exist_ok=True)
+    (wh_dir / "build.json").unlink(missing_ok=True)
     token = f"{abs(hash((name, n_counties, time.time()))) % 16**8:08x}"
     for old in pub.glob("warehouse-*.duckdb"):
         old.unlink()
     snap = pub / SNAPSHOT_TEMPLATE.format(token=token)
     info = build_warehouse(snap, n_counties, seed_file, seed_info)
     (pub / "CURRENT").write_text(snap.name + "\n", encoding="utf-8")
+    (wh_dir / "build.json").write_text(json.dumps(info, indent=1, default=str), encoding="utf-8")
     return wh_dir, info
 
 
@@ -176,15 +204,41 @@ def _args(spec: tuple[str, ...], d: dict) -> tuple:
     return tuple(d[a] for a in spec)
 
 
-def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) -> dict:
-    conn = duckdb.connect(str(snapshot), read_only=True)
+def mem_available() -> int:
+    """MemAvailable from /proc/meminfo, in bytes (0 if unknown)."""
     try:
-        marts = _marts_with_county(conn)
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) -> dict:
+    # the bench's own reader is capped, so DuckDB's buffer pool cannot crowd out the pandas frames
+    conn = duckdb.connect(str(snapshot), read_only=True, config={"memory_limit": "3GB", "threads": 2})
+    notes_pd = []
+    try:
+        marts = [f"marts.{m}" for m in _marts_with_county(conn)]
         ds = draws(conn, n_counties, cfg.size.query_reps, cfg.seed)
+        estimate = pandas_equiv.estimate_bytes(conn, marts)
+        avail = mem_available()
         t0 = time.perf_counter()
-        frames = pandas_equiv.load_frames(conn, [f"marts.{m}" for m in marts])
+        if avail and estimate > avail // 2:
+            frames = None
+            notes_pd.append(
+                f"pandas side skipped: frames estimated at {estimate / 2**30:.1f} GiB, "
+                f"more than half of the {avail / 2**30:.1f} GiB available"
+            )
+        else:
+            try:
+                frames = pandas_equiv.load_frames(conn, marts, available=mem_available)
+            except pandas_equiv.OutOfMemory as exc:
+                frames = None
+                notes_pd.append(f"pandas side skipped: {exc}")
         pandas_load_s = time.perf_counter() - t0
-        pandas_bytes = int(sum(df.memory_usage(deep=True).sum() for df in frames.values()))
+        pandas_bytes = int(sum(df.memory_usage(deep=True).sum() for df in (frames or {}).values()))
     finally:
         conn.close()
     results: dict[str, dict] = {}
@@ -196,7 +250,7 @@ def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) 
             specs[name] = (
                 (lambda d, name=name, spec=spec: getattr(data, name)(*_args(spec, d))),
                 (lambda d, name=name, spec=spec: getattr(pandas_equiv, name)(frames, *_args(spec, d)))
-                if hasattr(pandas_equiv, name)
+                if frames is not None and hasattr(pandas_equiv, name)
                 else None,
             )
         # warm-up: first open of the file, OS page cache, imports
@@ -238,7 +292,8 @@ def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) 
     return {
         "queries": results,
         "connect_p50_ms": median(connect) * 1000,
-        "notes": notes,
+        "notes": notes + notes_pd,
+        "pandas_estimate_bytes": estimate,
         "pandas_load_s": pandas_load_s,
         "pandas_frames_bytes": pandas_bytes,
         "draws": ds[:5],
@@ -270,9 +325,15 @@ def dashboard_memory(
 def run(cfg: Config) -> dict:
     out: dict = {}
     seed_file = cfg.work_dir / "seed-county.duckdb"
-    seed_info = build_seed_file(seed_file, marts_from_code=cfg.size.marts_from_code)
+    seed_info = None
     for name, n in cfg.size.scales:
-        wh_dir, info = publish_synthetic(cfg.work_dir, name, n, seed_file, seed_info)
+        found = reusable(cfg.work_dir, name, n) if cfg.reuse else None
+        if found:
+            wh_dir, info = found
+        else:
+            if seed_info is None:
+                seed_info = build_seed_file(seed_file, marts_from_code=cfg.size.marts_from_code)
+            wh_dir, info = publish_synthetic(cfg.work_dir, name, n, seed_file, seed_info)
         snapshot = next((wh_dir / "published").glob("warehouse-*.duckdb"))
         q = measure_queries(wh_dir, snapshot, cfg, n)
         mem = dashboard_memory(wh_dir, n, info["seed_county"], light=cfg.size.light_probe)

@@ -13,7 +13,7 @@ It must be impossible to change data or to read anything outside the warehouse f
 4. DuckDB's tokenizer finds function calls: file readers (read_csv*, read_parquet, read_json*,
    read_text, read_blob, glob, sniff_csv, *_scan ...), ``query()``/``query_table()`` (SQL in a
    string) and settings/secrets readers are refused, as is a string literal used as a table;
-5. results are capped (``fetchmany``) and a timer thread interrupts a query that runs too long.
+5. results are capped (``fetchmany``) and a watchdog thread interrupts a query that runs too long.
 """
 
 from __future__ import annotations
@@ -285,15 +285,21 @@ def run_query(
     conn = connect_hardened(snapshot)
     try:
         statement = check_statement(conn, sql)
-        timed_out = threading.Event()
+        timed_out, done = threading.Event(), threading.Event()
 
-        def _stop() -> None:
+        def _watchdog() -> None:
+            # Keep interrupting until the query returns: one interrupt can land before DuckDB
+            # starts executing (then it is a no-op), so a single call is not enough.
+            if done.wait(timeout_s):
+                return
             timed_out.set()
-            conn.interrupt()
+            while not done.is_set():
+                conn.interrupt()
+                done.wait(0.05)
 
-        timer = threading.Timer(timeout_s, _stop)
+        watchdog = threading.Thread(target=_watchdog, name="sql-console-watchdog", daemon=True)
         started = time.monotonic()
-        timer.start()
+        watchdog.start()
         try:
             cur = conn.execute(statement)
             rows = cur.fetchmany(row_cap + 1)
@@ -305,7 +311,8 @@ def run_query(
                 raise _timeout(timeout_s) from None
             raise _db_error(e) from None
         finally:
-            timer.cancel()
+            done.set()
+            watchdog.join()
         if timed_out.is_set():
             raise _timeout(timeout_s)
         elapsed = time.monotonic() - started

@@ -217,3 +217,17 @@ def test_a_second_console_connection_sharing_the_locked_instance_is_still_harden
         assert sql_guard.run_query(snap, "SELECT 1 AS one").frame["one"][0] == 1
     finally:
         first.close()
+
+
+def test_an_interrupt_landing_before_execution_starts_still_stops_the_query(snap):
+    """With a near-zero limit the first interrupt can come before DuckDB runs anything; the watchdog
+    keeps interrupting, so the runaway query is still stopped."""
+    started = time.monotonic()
+    for _ in range(5):
+        err = _refused(
+            snap,
+            "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT max(n) FROM t",
+            timeout_s=0.001,
+        )
+        assert isinstance(err, sql_guard.QueryTimeout)
+    assert time.monotonic() - started < 20

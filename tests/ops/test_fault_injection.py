@@ -3,6 +3,7 @@ writer's database stays consistent, and the next run converges to the uninterrup
 
 import json
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,15 +72,31 @@ def check_writer(root: Path) -> None:
 def test_sigkill_at_random_points_never_corrupts_and_converges(tmp_path, small_corpus):
     crashed, clean = tmp_path / "crashed", tmp_path / "clean"
     env_crashed, env_clean = folder_env(crashed), folder_env(clean)
-    write_raw(small_corpus, crashed / "raw")
     write_raw(small_corpus, clean / "raw")
     reference = start(env_clean)  # the uninterrupted run, meanwhile
+    # Files reach the crashed side a few at a time, in the order they were received, so that kills
+    # keep landing in the middle of loading (each run has new files to load).
+    staging = tmp_path / "staging"
+    write_raw(small_corpus, staging)
+    arriving = sorted(
+        (p for p in staging.rglob("*") if p.is_file() and p.name != "manifest.json"),
+        key=lambda p: (p.stat().st_mtime_ns, p.relative_to(staging).as_posix()),
+    )
+    per_run = max(1, len(arriving) // KILLS)
+
+    def deliver(n: int) -> None:
+        for src in arriving[:n]:
+            dst = crashed / "raw" / src.relative_to(staging)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+        del arriving[:n]
 
     rng = random.Random(20120301)
     kills, modes = 0, []
     deadline = time.monotonic() + 180
     while kills < KILLS and time.monotonic() < deadline:
         mode = ["dimensions", "ingest", "publish", "ingest"][kills % 4]
+        deliver(per_run)
         proc = start(env_crashed)
         if wait_for(proc, mode):
             # publishing takes tens of ms: aim inside it; dimensions and ingest last seconds
@@ -94,6 +111,7 @@ def test_sigkill_at_random_points_never_corrupts_and_converges(tmp_path, small_c
     assert kills >= 8, f"only {kills} kills landed ({modes})"
     assert {"dimensions", "ingest", "publish"} <= set(modes)
 
+    deliver(len(arriving))
     run_to_end(env_crashed)
     out, err = reference.communicate(timeout=300)
     assert reference.returncode == 0 and "stage done" in out, err[-3000:]

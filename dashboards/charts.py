@@ -71,7 +71,9 @@ def status_bars(counts: pd.DataFrame, names: dict[str, str], labels: dict[str, s
             )
         )
     fig.update_layout(barmode="stack")
-    return _layout(fig, title, height=300)
+    fig = _layout(fig, title, height=400)
+    fig.update_layout(legend={"y": -0.15})
+    return fig
 
 
 def indicator_series(

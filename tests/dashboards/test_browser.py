@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboards import exports
 from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse.publish import latest_snapshot
 from tests.dashboards.conftest import APP
@@ -202,16 +203,20 @@ def test_language_switch_in_the_browser(server, page):
         "[data-testid='stSidebar'] [data-testid='stCheckbox'] label, [data-testid='stSidebar'] label"
     ).filter(has_text="English").first.click()
     _settle(page, "Overview")
-    assert "Top risks" in page.inner_text("body")
+    page.get_by_text("Top risks").first.wait_for()
     _assert_no_error(page)
+    page.screenshot(path=str(ARTIFACTS / "overview_en.png"), full_page=True)
 
 
 def test_briefing_pdf_downloads(server, page):
     page.goto(f"{server}/briefing")
     _settle(page, "简报")
+    page.get_by_role("button", name="下载 Word").wait_for()  # always offered
+    if exports.find_cjk_font() is None:
+        assert "未找到中文字体" in page.inner_text("body")
+        pytest.skip("no CJK font on this machine (fonts-noto-cjk): the page explains and offers Word only")
     button = page.get_by_role("button", name="下载 PDF")
-    if button.count() == 0:
-        pytest.skip("no CJK font on this machine: the page offers Word only")
+    button.wait_for()
     with page.expect_download() as info:
         button.click()
     path = info.value.path()

@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboards import analytics
 from pipelines.settings import Settings
-from pipelines.warehouse.publish import NoSnapshotError, latest_snapshot
+from pipelines.warehouse.publish import NoSnapshotError, connect_readonly, latest_snapshot
 
 CACHE_TTL_S = 300
 CACHE_ENTRIES = 256
@@ -43,7 +43,14 @@ def snapshot_path() -> Path | None:
 
 
 def _open(snapshot_name: str) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(settings().published_dir / snapshot_name), read_only=True)
+    """Open the named snapshot read-only; if it was pruned meanwhile, the newest published one."""
+    path = settings().published_dir / snapshot_name
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException:
+        if path.exists():
+            raise
+        return connect_readonly(settings().published_dir)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)

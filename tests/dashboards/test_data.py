@@ -76,3 +76,23 @@ def test_months_offer_the_periods_with_data(full, dims_only_env, monkeypatch):
     for k, v in dims_only_env.items():
         monkeypatch.setenv(k, v)
     assert len(data.months("511923")) > 24  # no returns yet: the calendar's months
+
+
+def test_a_pruned_snapshot_falls_back_to_the_newest_one(monkeypatch, tmp_path):
+    import duckdb as _duckdb
+
+    from dashboards import data as _data
+
+    published = tmp_path / "published"
+    published.mkdir()
+    newest = published / "warehouse-20161231T000000000000Z-0123abcd.duckdb"
+    con = _duckdb.connect(str(newest))
+    con.execute("CREATE TABLE t AS SELECT 42 AS x")
+    con.close()
+    (published / "CURRENT").write_text(newest.name + "\n", encoding="utf-8")
+    monkeypatch.setenv("WUCHUANG_WAREHOUSE_DIR", str(tmp_path))
+    conn = _data._open("warehouse-20161130T000000000000Z-89abcdef.duckdb")
+    try:
+        assert conn.execute("SELECT x FROM t").fetchone()[0] == 42
+    finally:
+        conn.close()

@@ -39,7 +39,7 @@ dev: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml
 
 dashboard: $(STAMP)
-	$(BIN)/streamlit run dashboards/streamlit_app.py
+	$(BIN)/streamlit run dashboards/streamlit_app.py --server.address=127.0.0.1
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

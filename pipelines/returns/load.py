@@ -2,14 +2,19 @@
 
 Plain functions, no Dagster. The flow for a batch of files:
 
-1. scan the raw folder (skipping README.md, manifest.json, hidden and temporary files), hash each
-   file (SHA-256, streamed) and sort by received time (file modification time), then path, so
-   revisions come out the same whatever the scan order;
-2. skip file versions already registered (same content at the same path): ingesting the same
-   content again changes nothing, not even `processed_at`;
+1. scan the raw folder (skipping README.md, manifest.json, hidden and temporary files) and sort by
+   received time (file modification time), then path, so revisions come out the same whatever the
+   scan order;
+2. skip file versions already registered: a path whose size and modification time are those of a
+   registered version is not read at all (what make and rsync assume); any other file is hashed
+   (SHA-256) and parsed, and skipped if the same content is registered at the same path. Ingesting
+   the same content again changes nothing, not even `processed_at`. Large batches are hashed and
+   parsed in forked worker processes (results consumed in input order, so the outcome is the same);
+   the registry is read for the files at hand only, so one new file costs the same whatever the
+   history holds;
 3. an exact duplicate of an earlier file at another path is registered with status `duplicate`
    and loads no values;
-4. every other file is parsed (`pipelines.returns.parse.parse_file`) and loaded in ONE transaction:
+4. every other file (parsed by `pipelines.returns.parse.parse_file`) is loaded atomically:
    the `source_file` row, one `submission` per unit × period, the `observation`s and the
    `quarantine` rows. A failure half-way rolls the file back completely and records it as
    rejected with the error.
@@ -26,13 +31,17 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import multiprocessing as mp
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from pipelines import reporting_calendar as rc
 from pipelines.returns.model import REASONS, CellValue, ParseContext, ParsedReturn, Problem
@@ -146,13 +155,38 @@ def sha256_file(path: Path) -> str:
 
 def _relative(path: Path, raw_dir: Path) -> tuple[Path, str]:
     """(absolute path, POSIX path relative to the raw folder); a file outside it keeps its name."""
-    path, root = Path(os.path.abspath(path)), Path(os.path.abspath(raw_dir))
-    if path.is_relative_to(root):
-        return path, path.relative_to(root).as_posix()
-    real, real_root = path.resolve(), root.resolve()  # symlinked folders
+    absolute, root = os.path.abspath(path), os.path.abspath(raw_dir)
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if absolute.startswith(prefix):  # the common case, without pathlib's per-call parsing
+        rel = absolute[len(prefix) :]
+        return Path(absolute), rel if os.sep == "/" else rel.replace(os.sep, "/")
+    path, root_path = Path(absolute), Path(root)
+    if path.is_relative_to(root_path):
+        return path, path.relative_to(root_path).as_posix()
+    real, real_root = path.resolve(), root_path.resolve()  # symlinked folders
     if real.is_relative_to(real_root):
         return real, real.relative_to(real_root).as_posix()
     return path, path.name
+
+
+@dataclass(frozen=True)
+class _Stat:
+    """A file's registry key before hashing: where it is, its size and its received time."""
+
+    path: Path
+    rel_path: str
+    size: int
+    received_at: dt.datetime
+
+
+def _stat_file(path: Path, raw_dir: Path) -> _Stat | None:
+    """Path, size and received time of a regular file; None for a folder. Raises OSError."""
+    path, rel = _relative(path, raw_dir)
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    received = dt.datetime.fromtimestamp(st.st_mtime, CHINA_TZ).replace(tzinfo=None)
+    return _Stat(path, rel, st.st_size, received)
 
 
 def describe_file(path: Path, raw_dir: Path) -> RawFile:
@@ -293,7 +327,9 @@ def _default_parse() -> Callable[[Path, ParseContext], ParsedReturn]:
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, t: Table, rows: list[tuple]) -> None:
-    """Bulk insert: one statement per table via a registered DataFrame (executemany for one row)."""
+    """Bulk insert: one statement per table from a registered Arrow table (NULLs stay NULL).
+
+    Falls back to a DataFrame when Arrow cannot type a column (mixed Python types)."""
     if not rows:
         return
     names = t.column_names
@@ -302,7 +338,11 @@ def _insert(conn: duckdb.DuckDBPyConnection, t: Table, rows: list[tuple]) -> Non
     if len(rows) == 1:
         conn.execute(f"INSERT INTO {t.qualified} ({cols}) VALUES ({placeholders})", list(rows[0]))
         return
-    frame = pd.DataFrame.from_records(rows, columns=names)
+    try:
+        columns = zip(*rows, strict=True)
+        frame = pa.table({n: pa.array(values) for n, values in zip(names, columns, strict=True)})
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        frame = pd.DataFrame.from_records(rows, columns=names)
     conn.register("_load_rows", frame)
     try:
         conn.execute(f"INSERT INTO {t.qualified} ({cols}) SELECT {cols} FROM _load_rows")
@@ -349,6 +389,116 @@ class _Pending:
     outcome: FileOutcome | None = None
 
 
+# --------------------------------------------------------------------------------------------
+# Hashing and parsing, in worker processes for large batches
+
+# Below this many files to read, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 48
+WORKERS_ENV = "RETURNS_PARSE_WORKERS"
+
+
+def default_workers() -> int:
+    """Worker processes for reading returns: the usable cores (at most 8), or $RETURNS_PARSE_WORKERS."""
+    env = os.environ.get(WORKERS_ENV, "").strip()
+    if env.isdigit():
+        return max(1, int(env))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+@dataclass
+class _Read:
+    """A file hashed and parsed: `sha` is None if it could not be read, `parsed` None if the parser
+    crashed (`error` says why)."""
+
+    sha: str | None
+    parsed: ParsedReturn | None = None
+    error: str | None = None
+
+
+def _hash_and_parse(
+    path: Path, ctx: ParseContext, parse: Callable[[Path, ParseContext], ParsedReturn]
+) -> _Read:
+    try:
+        sha = sha256_file(path)
+    except OSError as exc:  # vanished or unreadable since the scan
+        return _Read(None, error=str(exc))
+    try:
+        return _Read(sha, parse(path, ctx))
+    except Exception as exc:  # the parser promises not to raise; never let one file stop the run
+        log.exception("parser failed on %s", path)
+        return _Read(sha, error=repr(exc)[:300])
+
+
+def _read_part(
+    paths: list[Path],
+    ctx: ParseContext,
+    parse: Callable[[Path, ParseContext], ParsedReturn],
+    out: Connection,
+) -> None:
+    """Worker process: hash and parse `paths`, send the results back in one message."""
+    try:
+        out.send([_hash_and_parse(p, ctx, parse) for p in paths])
+    finally:
+        out.close()
+
+
+def read_in_parallel(
+    paths: list[Path],
+    ctx: ParseContext,
+    parse: Callable[[Path, ParseContext], ParsedReturn],
+    workers: int,
+) -> list[_Read]:
+    """Hash and parse `paths` in this process and `workers - 1` forked ones; results in input order.
+
+    The files are dealt round-robin; this process reads its share while the others read theirs,
+    then collects their results (one pickled message each). The forked processes only read files
+    and run the parser: they never touch the parent's DuckDB connection or other threads' state,
+    and multiprocessing ends them with os._exit, so an open connection is safe. If a worker dies,
+    its files are read again here: the outcome never depends on the workers.
+    """
+    from pipelines.returns.parse import resources
+
+    resources(ctx)  # build the parser's matchers once, before the fork, for every process
+    mpc = mp.get_context("fork")
+    parts = [paths[k::workers] for k in range(workers)]
+    procs = []
+    for part in parts[1:]:
+        recv, send = mpc.Pipe(duplex=False)
+        proc = mpc.Process(target=_read_part, args=(part, ctx, parse, send), daemon=True)
+        proc.start()
+        send.close()
+        procs.append((proc, recv, part))
+    results: list[list[_Read]] = [[_hash_and_parse(p, ctx, parse) for p in parts[0]]]
+    for proc, recv, part in procs:
+        try:
+            got = recv.recv()
+            if len(got) != len(part):
+                raise EOFError("short result")
+        except (EOFError, OSError) as exc:  # the worker died: read its share here
+            log.warning("reader process failed (%s); reading its %d files here", exc, len(part))
+            got = [_hash_and_parse(p, ctx, parse) for p in part]
+        finally:
+            recv.close()
+            proc.join()
+        results.append(got)
+    out: list[_Read | None] = [None] * len(paths)
+    for k, got in enumerate(results):
+        out[k::workers] = got
+    return out  # type: ignore[return-value]
+
+
+def _return_keys(parsed: ParsedReturn) -> set[tuple[str | None, str | None]]:
+    """The unit × periods a parsed file may create returns for (superset: rejected files create none)."""
+    keys: set[tuple[str | None, str | None]] = {(v.org_code, v.period_code) for v in parsed.values}
+    if parsed.org_code:
+        keys.update((parsed.org_code, per) for per in parsed.period_codes)
+    return keys
+
+
 class Loader:
     """Loads files into one open warehouse connection; keeps the registry state of the batch in memory.
 
@@ -365,38 +515,33 @@ class Loader:
         parse: Callable[[Path, ParseContext], ParsedReturn] | None = None,
         now: Callable[[], dt.datetime] | None = None,
         batch_size: int = 500,
+        workers: int | None = None,
     ):
         self.conn = conn
         self.ctx = ctx
         self._parse = parse
         self.now = now or _now
         self.batch_size = max(1, batch_size)
+        self.workers = default_workers() if workers is None else max(1, workers)
         ensure_core(conn)
+        # The registry state is read for the files at hand only (their paths, then their content
+        # hashes, then the unit × periods they report), so one new file costs the same whatever
+        # the history holds.
         self.registered: set[tuple[str, str]] = set()
         # content hash -> the first loaded (accepted or partial) file with those bytes:
         # (file_id, path, org_code, sorted period_codes)
         self.first_by_content: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {}
         self.content_seen: set[str] = set()
-        for file_id, path, sha, status, org, periods in conn.execute(
-            "SELECT file_id, path, coalesce(content_sha256, file_id), status, org_code, period_codes "
-            "FROM core.source_file ORDER BY received_at, path"
-        ).fetchall():
-            self.registered.add((sha, path))
-            self.content_seen.add(sha)
-            if status in ("accepted", "partial"):
-                self.first_by_content.setdefault(sha, (file_id, path, org, tuple(sorted(periods or []))))
-        self._reload_revisions()
+        self._hashes_read: set[str] = set()
+        self.revisions: dict[tuple[str | None, str | None], int] = {}
         self.deadlines: dict[tuple[str, str], dt.date] = {}
-        has_deadlines = conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dim' AND table_name = 'reporting_deadline'"
-        ).fetchone()[0]
-        if has_deadlines:
-            self.deadlines = {
-                (c, p): d
-                for c, p, d in conn.execute(
-                    "SELECT county_code, period_code, due_date FROM dim.reporting_deadline"
-                ).fetchall()
-            }
+        self._deadline_counties: set[str] = set()
+        self._has_deadlines = bool(
+            conn.execute(
+                "SELECT count(*) FROM duckdb_tables() "
+                "WHERE schema_name = 'dim' AND table_name = 'reporting_deadline'"
+            ).fetchone()[0]
+        )
         self.org_county: dict[str, str] = {}
         for prof in ctx.profiles:
             for u in prof.org_units:
@@ -404,13 +549,70 @@ class Loader:
                     self.org_county[u.code] = u.county
         self.county_codes = {prof.code for prof in ctx.profiles}
 
-    def _reload_revisions(self) -> None:
-        self.revisions: dict[tuple[str, str], int] = {
-            (o, p): n
-            for o, p, n in self.conn.execute(
-                "SELECT org_code, period_code, count(*) FROM core.submission GROUP BY 1, 2"
-            ).fetchall()
-        }
+    # -- registry look-ups, for the files at hand only -------------------------------------
+
+    def _known_versions(self, rel_paths: list[str]) -> set[tuple[str, int, dt.datetime]]:
+        """(path, size, received time) of the registered versions of these paths."""
+        if not rel_paths:
+            return set()
+        rows = self.conn.execute(
+            "SELECT path, size_bytes, received_at FROM core.source_file "
+            "WHERE path IN (SELECT unnest($paths))",
+            {"paths": sorted(set(rel_paths))},
+        ).fetchall()
+        return {(path, size, received) for path, size, received in rows}
+
+    def _read_registry(self, hashes: Iterable[str]) -> None:
+        """Registered files with these content hashes (in received order): duplicates, file ids."""
+        new = sorted({h for h in hashes if h not in self._hashes_read})
+        if not new:
+            return
+        self._hashes_read.update(new)
+        for file_id, path, sha, status, org, periods in self.conn.execute(
+            "SELECT file_id, path, coalesce(content_sha256, file_id), status, org_code, period_codes "
+            "FROM core.source_file WHERE coalesce(content_sha256, file_id) IN (SELECT unnest($hashes)) "
+            "ORDER BY received_at, path",
+            {"hashes": new},
+        ).fetchall():
+            self.registered.add((sha, path))
+            self.content_seen.add(sha)
+            if status in ("accepted", "partial"):
+                self.first_by_content.setdefault(sha, (file_id, path, org, tuple(sorted(periods or []))))
+
+    def _read_revisions(self, keys: Iterable[tuple[str | None, str | None]]) -> None:
+        """Number of registered returns per unit × period, for the keys not read yet."""
+        new = sorted({k for k in keys if k not in self.revisions}, key=lambda k: (str(k[0]), str(k[1])))
+        if not new:
+            return
+        for k in new:
+            self.revisions[k] = 0
+        rows = self.conn.execute(
+            """
+            SELECT s.org_code, s.period_code, count(*)
+            FROM core.submission s
+            JOIN (SELECT unnest($orgs) AS org_code, unnest($periods) AS period_code) k
+              ON s.org_code IS NOT DISTINCT FROM k.org_code AND s.period_code IS NOT DISTINCT FROM k.period_code
+            GROUP BY 1, 2
+            """,
+            {"orgs": [k[0] for k in new], "periods": [k[1] for k in new]},
+        ).fetchall()
+        for org, per, n in rows:
+            self.revisions[(org, per)] = n
+
+    def _reload_revisions(self, batch: Iterable[_Pending] = ()) -> None:
+        """After a rollback: forget the counts and read again those of the batch's unit × periods."""
+        self.revisions = {}
+        self._read_revisions(k for item in batch if item.parsed for k in _return_keys(item.parsed))
+
+    def _read_deadlines(self, county: str) -> None:
+        self._deadline_counties.add(county)
+        if not self._has_deadlines:
+            return
+        for c, p, d in self.conn.execute(
+            "SELECT county_code, period_code, due_date FROM dim.reporting_deadline WHERE county_code = ?",
+            [county],
+        ).fetchall():
+            self.deadlines[(c, p)] = d
 
     @property
     def parse(self) -> Callable[[Path, ParseContext], ParsedReturn]:
@@ -422,37 +624,70 @@ class Loader:
 
     def ingest(self, paths: Iterable[Path]) -> IngestSummary:
         summary = IngestSummary()
-        files = []
+        stats: list[_Stat] = []
         for p in paths:
             try:
-                files.append(describe_file(p, self.ctx.raw_dir))
-            except OSError as exc:  # vanished or unreadable between scan and hash
+                st = _stat_file(Path(p), self.ctx.raw_dir)
+            except OSError as exc:  # vanished or unreadable between scan and reading
                 log.warning("cannot read %s: %s", p, exc)
-        summary.files_seen = len(files)
-        batch: list[_Pending] = []
-        for f in processing_order(files):
-            if (f.content_sha256, f.rel_path) in self.registered:
-                summary.files_skipped += 1
                 continue
-            batch.append(self._prepare_file(f))
-            if len(batch) >= self.batch_size:
-                summary.outcomes.extend(self._flush(batch))
-                batch = []
-        summary.outcomes.extend(self._flush(batch))
+            if st is not None:
+                stats.append(st)
+        stats.sort(key=lambda s: (s.received_at, s.rel_path))  # deterministic: received time, then path
+        summary.files_seen = len(stats)
+        # A path whose size and modification time are those of a registered version is that version:
+        # it is neither hashed nor read again (what make and rsync assume).
+        known = self._known_versions([s.rel_path for s in stats])
+        todo = []
+        for s in stats:
+            if (s.rel_path, s.size, s.received_at) in known:
+                summary.files_skipped += 1
+            else:
+                todo.append(s)
+        for start in range(0, len(todo), self.batch_size):
+            part = todo[start : start + self.batch_size]
+            chunk = list(zip(part, self._read_files(part), strict=True))
+            self._read_registry(r.sha for _, r in chunk if r.sha)
+            self._read_revisions(k for _, r in chunk if r.parsed for k in _return_keys(r.parsed))
+            batch: list[_Pending] = []
+            for s, r in chunk:
+                if r.sha is None:
+                    log.warning("cannot read %s: %s", s.rel_path, r.error)
+                    summary.files_seen -= 1
+                    continue
+                f = RawFile(s.path, s.rel_path, s.size, s.received_at, r.sha)
+                if (f.content_sha256, f.rel_path) in self.registered:  # touched, same bytes
+                    summary.files_skipped += 1
+                    continue
+                batch.append(self._prepare_file(f, self._parsed(f, r)))
+            summary.outcomes.extend(self._flush(batch))
         return summary
 
     # -- preparing ------------------------------------------------------------------------
 
-    def _parse_safely(self, f: RawFile) -> ParsedReturn:
-        try:
-            return self.parse(f.path, self.ctx)
-        except Exception as exc:  # the parser promises not to raise; never let one file stop the run
-            log.exception("parser failed on %s", f.rel_path)
-            parsed = ParsedReturn(path=f.path, file_format=f.file_format)
-            parsed.problems.append(_file_problem("parse_failed", f.path.name, repr(exc)[:300]))
-            return parsed
+    def _read_files(self, stats: list[_Stat]) -> list[_Read]:
+        """Hash and parse the files, results in their order; in parallel when there are enough."""
+        parallel = (
+            self.workers > 1
+            and len(stats) >= PARALLEL_MIN_FILES
+            and self._parse is None  # an injected parser (tests) runs in this process
+            and "fork" in mp.get_all_start_methods()
+        )
+        if parallel:
+            return read_in_parallel([s.path for s in stats], self.ctx, self.parse, self.workers)
+        parse = self.parse
+        return [_hash_and_parse(s.path, self.ctx, parse) for s in stats]
 
-    def _prepare_file(self, f: RawFile) -> _Pending:
+    def _parsed(self, f: RawFile, r: _Read) -> ParsedReturn:
+        if r.parsed is not None:
+            return r.parsed
+        # the parser promises not to raise; never let one file stop the run
+        log.error("parser failed on %s: %s", f.rel_path, r.error)
+        parsed = ParsedReturn(path=f.path, file_format=f.file_format)
+        parsed.problems.append(_file_problem("parse_failed", f.path.name, r.error or ""))
+        return parsed
+
+    def _prepare_file(self, f: RawFile, parsed: ParsedReturn) -> _Pending:
         processed_at = self.now()
         sha = f.content_sha256
         if sha in self.content_seen:
@@ -461,7 +696,6 @@ class Loader:
             file_id = sha
         self.content_seen.add(sha)
         self.registered.add((sha, f.rel_path))
-        parsed = self._parse_safely(f)
         first = self.first_by_content.get(sha)
         if first is not None and (parsed.org_code, tuple(sorted(parsed.period_codes))) == first[2:]:
             # Same bytes as a loaded file, same unit and periods: an exact duplicate. Same bytes under
@@ -494,6 +728,8 @@ class Loader:
     def _timeliness(
         self, county: str | None, period: str, received: dt.datetime
     ) -> tuple[dt.date | None, int | None, bool | None]:
+        if county and county not in self._deadline_counties:
+            self._read_deadlines(county)
         due = self.deadlines.get((county, period)) if county else None
         if due is None:
             return None, None, None
@@ -702,7 +938,7 @@ class Loader:
             self._transaction(lambda: self._write(batch))
             return [item.outcome for item in batch]
         except Exception as exc:
-            self._reload_revisions()
+            self._reload_revisions(batch)
             if len(batch) > 1:  # find the failing file: one transaction per file
                 log.warning("batch of %d files failed (%s); loading them one by one", len(batch), exc)
                 outcomes = []

@@ -1,0 +1,168 @@
+"""Loader performance behaviour that must not change results: reading in worker processes, not
+reading unchanged files again, and reading the registry for the files at hand only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from pipelines.returns import load
+from pipelines.returns.model import ParseContext, ParsedReturn
+from pipelines.returns.parse import parse_file
+from tests.returns.test_load import (
+    MARCH_OK,
+    FakeParser,
+    cell,
+    clock,
+    drop,
+    parsed,
+    table_contents,
+    warehouse_with_calendar,
+)
+
+
+@pytest.fixture(scope="module")
+def sample_raw(tmp_path_factory, catalog, profile) -> Path:
+    from pipelines.sample.generate import build_corpus, write_corpus
+
+    raw = tmp_path_factory.mktemp("scale") / "raw"
+    write_corpus(build_corpus(catalog, profile, years=[2012, 2013], units=["sthjj", "wjw"]), raw)
+    return raw
+
+
+def _ingest(profile, ctx, workers: int):
+    conn = warehouse_with_calendar(profile)
+    loader = load.Loader(conn, ctx, now=clock(dt.datetime(2020, 1, 1)), workers=workers)
+    summary = loader.ingest(load.scan_raw_folder(ctx.raw_dir))
+    return conn, summary
+
+
+def test_parallel_reading_loads_exactly_what_reading_in_process_loads(
+    sample_raw, catalog, profile, monkeypatch
+):
+    ctx = ParseContext(catalog=catalog, profiles=(profile,), raw_dir=sample_raw, today=dt.date(2017, 1, 1))
+    calls = []
+    real = load.read_in_parallel
+
+    def spy(paths, *args):
+        calls.append(len(paths))
+        return real(paths, *args)
+
+    monkeypatch.setattr(load, "read_in_parallel", spy)
+    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 2)
+    serial_conn, serial = _ingest(profile, ctx, workers=1)
+    assert calls == []  # one worker: everything read in this process
+    parallel_conn, parallel = _ingest(profile, ctx, workers=3)
+    assert calls and sum(calls) == serial.files_seen  # the worker path was taken for every file
+    assert parallel.as_dict() == serial.as_dict()
+    assert [(o.rel_path, o.status) for o in parallel.outcomes] == [
+        (o.rel_path, o.status) for o in serial.outcomes
+    ]
+    assert table_contents(parallel_conn) == table_contents(serial_conn)
+    assert serial.values_loaded > 0
+
+
+def _exit_in_child(parent: int):
+    def parse(path: Path, ctx: ParseContext) -> ParsedReturn:
+        if os.getpid() != parent:
+            os._exit(3)  # a worker dying mid-way (out of memory, killed)
+        return parse_file(path, ctx)
+
+    return parse
+
+
+def test_files_of_a_dead_worker_are_read_in_process(sample_raw, catalog, profile):
+    ctx = ParseContext(catalog=catalog, profiles=(profile,), raw_dir=sample_raw, today=dt.date(2017, 1, 1))
+    paths = load.scan_raw_folder(sample_raw)[:12]
+    got = load.read_in_parallel(paths, ctx, _exit_in_child(os.getpid()), 2)
+    want = [load._hash_and_parse(p, ctx, parse_file) for p in paths]
+    assert [r.sha for r in got] == [r.sha for r in want] == [load.sha256_file(p) for p in paths]
+    assert [r.parsed.values for r in got] == [r.parsed.values for r in want]
+    assert [r.parsed.problems for r in got] == [r.parsed.problems for r in want]
+
+
+@pytest.fixture
+def ctx(tmp_path, catalog, profile) -> ParseContext:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    return ParseContext(catalog=catalog, profiles=(profile,), raw_dir=raw, today=dt.date(2017, 1, 1))
+
+
+@pytest.fixture
+def warehouse(profile):
+    conn = warehouse_with_calendar(profile)
+    yield conn
+    conn.close()
+
+
+def test_unchanged_files_are_neither_hashed_nor_parsed_again(warehouse, ctx, monkeypatch):
+    drop(ctx.raw_dir, "511923/sthjj/good.xlsx", b"good", dt.datetime(2012, 4, 5, 9))
+    drop(ctx.raw_dir, "511923/sthjj/partial.xlsx", b"partial", dt.datetime(2012, 4, 6, 9))
+    load.ingest_folder(warehouse, ctx, parse=FakeParser(MARCH_OK))
+    before = table_contents(warehouse)
+    hashed = []
+    monkeypatch.setattr(load, "sha256_file", lambda p: hashed.append(p) or "x")
+    parser = FakeParser(MARCH_OK)
+    again = load.ingest_folder(warehouse, ctx, parse=parser)
+    assert (again.files_seen, again.files_skipped, again.outcomes) == (2, 2, [])
+    assert hashed == [] and parser.calls == []
+    assert table_contents(warehouse) == before
+
+
+def test_touched_file_with_the_same_bytes_is_hashed_and_skipped(warehouse, ctx):
+    p = drop(ctx.raw_dir, "511923/sthjj/good.xlsx", b"good", dt.datetime(2012, 4, 5, 9))
+    load.ingest_folder(warehouse, ctx, parse=FakeParser(MARCH_OK))
+    before = table_contents(warehouse)
+    ts = p.stat().st_mtime + 3600
+    os.utime(p, (ts, ts))  # copied again, same bytes
+    again = load.ingest_folder(warehouse, ctx, parse=FakeParser(MARCH_OK))
+    assert (again.files_seen, again.files_skipped, again.outcomes) == (1, 1, [])
+    assert table_contents(warehouse) == before
+
+
+def test_rewritten_file_of_the_same_size_is_a_new_revision(warehouse, ctx):
+    v1 = {"r.xlsx": lambda p: parsed(p, [cell("eco_air_quality", "2012-03", 80.0, "G4")])}
+    v2 = {"r.xlsx": lambda p: parsed(p, [cell("eco_air_quality", "2012-03", 81.0, "G4")])}
+    drop(ctx.raw_dir, "511923/sthjj/r.xlsx", b"v1", dt.datetime(2012, 4, 5, 9))
+    load.ingest_folder(warehouse, ctx, parse=FakeParser(v1))
+    drop(ctx.raw_dir, "511923/sthjj/r.xlsx", b"v2", dt.datetime(2012, 4, 8, 9))  # same size, later
+    s = load.ingest_folder(warehouse, ctx, parse=FakeParser(v2))
+    assert [o.status for o in s.outcomes] == ["accepted"]
+    rows = warehouse.execute(
+        "SELECT value, revision_no, is_current FROM core.observation ORDER BY revision_no"
+    ).fetchall()
+    assert rows == [(80.0, 1, False), (81.0, 2, True)]
+
+
+def test_one_new_file_reads_only_its_own_part_of_the_registry(warehouse, ctx):
+    # a history of 2,000 registered files (other paths, other contents, other unit × periods)
+    warehouse.execute(
+        """
+        INSERT INTO core.source_file (file_id, path, content_sha256, file_name, size_bytes, received_at,
+                                      processed_at, status, values_loaded, values_quarantined)
+        SELECT 'h' || i, 'old/' || i || '.xlsx', 'h' || i, i || '.xlsx', 10, TIMESTAMP '2012-01-01',
+               TIMESTAMP '2012-01-01', 'accepted', 1, 0
+        FROM range(2000) t(i)
+        """
+    )
+    warehouse.execute(
+        """
+        INSERT INTO core.submission (submission_id, file_id, org_code, period_code, revision_no,
+                                     received_at, is_current, values_loaded, values_quarantined)
+        SELECT 'h' || i || ':s', 'h' || i, '511923-x' || i, '2012-03', 1, TIMESTAMP '2012-01-01', true, 1, 0
+        FROM range(2000) t(i)
+        """
+    )
+    drop(ctx.raw_dir, "511923/sthjj/good.xlsx", b"good", dt.datetime(2012, 4, 5, 9))
+    loader = load.Loader(warehouse, ctx, parse=FakeParser(MARCH_OK))
+    s = loader.ingest(load.scan_raw_folder(ctx.raw_dir))
+    assert [o.status for o in s.outcomes] == ["accepted"]
+    assert loader.registered == {
+        (load.sha256_file(ctx.raw_dir / "511923/sthjj/good.xlsx"), "511923/sthjj/good.xlsx")
+    }
+    assert set(loader.revisions) == {("511923-sthjj", "2012-03")}
+    n = warehouse.execute("SELECT count(*) FROM core.source_file").fetchone()[0]
+    assert n == 2001

@@ -3,30 +3,38 @@ with WUCHUANG_WAREHOUSE_DIR pointing at a warehouse folder holding published/CUR
 
 Imports the dashboard's data module (Streamlit included) and calls every data function the
 pages use for each given county, with the module's own bounded caches on, as a long-running
-Streamlit server would. Prints one JSON line: RSS after imports and peak RSS (ru_maxrss).
+Streamlit server would. Prints one JSON line: RSS after imports, peak RSS (VmHWM) and RSS at the end.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import resource
 import sys
 import time
+from pathlib import Path
 
 
-def _rss_mb() -> float:
+def _status_mb(key: str) -> float:
+    """VmHWM (peak) or VmRSS (current) of this process, in MiB. Not ru_maxrss: on Linux a child
+    started by fork + exec inherits its parent's peak RSS in ru_maxrss."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> int:
     counties = json.loads(sys.argv[1])
     light = sys.argv[2:] == ["light"]
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # no "No runtime found" warnings
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     import dashboards.data as data
     from bench.scale import FIRST_YEAR, LAST_YEAR, discover
 
-    after_import = _rss_mb()
+    after_import = _status_mb("VmRSS")
     t0 = time.perf_counter()
     indicators = list(data.indicators(counties[0])["indicator_code"])[: 2 if light else 10]
     calls_spec, _notes = discover(data)
@@ -46,7 +54,8 @@ def main() -> int:
         json.dumps(
             {
                 "rss_after_import_mb": after_import,
-                "peak_rss_mb": _rss_mb(),
+                "peak_rss_mb": _status_mb("VmHWM"),
+                "rss_end_mb": _status_mb("VmRSS"),
                 "calls": calls,
                 "counties": len(counties),
                 "seconds": time.perf_counter() - t0,

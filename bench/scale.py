@@ -166,6 +166,7 @@ def uncached_data(wh_dir: Path):
     """dashboards.data pointed at wh_dir, with the query cache bypassed (every call hits DuckDB)."""
     old_env = os.environ.get("WUCHUANG_WAREHOUSE_DIR")
     os.environ["WUCHUANG_WAREHOUSE_DIR"] = str(wh_dir)
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # no "No runtime found" warnings
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     import dashboards.data as data
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pyarrow as pa
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -32,10 +33,13 @@ from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.returns.load import reason_text
+from pipelines.returns.workers import default_workers, fork_map
 
 log = logging.getLogger(__name__)
 
 SUMMARY_SHEET = "反馈汇总"
+# Below this many workbooks to write, starting worker processes costs more than it saves.
+PARALLEL_MIN_FEEDBACK = 8
 SUFFIX = "_反馈.xlsx"
 # File-level reasons meaning the file must not be opened again (the readers refused it).
 UNREADABLE = frozenset(
@@ -359,13 +363,13 @@ def load_reports(conn: duckdb.DuckDBPyConnection, file_ids: list[str]) -> dict[s
     reports: dict[str, FileReport] = {}
     for fid, path, name, status, loaded, bad, zh, en, received in conn.execute(
         "SELECT file_id, path, file_name, status, values_loaded, values_quarantined, message_zh, "
-        "message_en, received_at FROM core.source_file WHERE list_contains(?, file_id)",
+        "message_en, received_at FROM core.source_file WHERE file_id IN (SELECT unnest(?))",
         [list(file_ids)],
     ).fetchall():
         reports[fid] = FileReport(name, path, status, loaded or 0, bad or 0, zh or "", en or "", received)
     for fid, scope, code, zh, en, sheet, ref, raw in conn.execute(
         "SELECT file_id, scope, reason_code, message_zh, message_en, sheet, cell, raw_text "
-        "FROM core.quarantine WHERE list_contains(?, file_id) ORDER BY quarantine_id",
+        "FROM core.quarantine WHERE file_id IN (SELECT unnest(?)) ORDER BY quarantine_id",
         [list(file_ids)],
     ).fetchall():
         if fid in reports:
@@ -387,28 +391,39 @@ def write_feedback(
     raw_dir: Path,
     feedback_dir: Path,
     file_ids: list[str],
+    workers: int | None = None,
 ) -> dict[str, Path]:
     """Write the feedback workbooks of the given files and record `core.source_file.feedback_path`
-    (relative to the feedback folder). Returns file_id → written path."""
+    (relative to the feedback folder). Returns file_id → written path.
+
+    Many workbooks are built in parallel (`workers` processes, default: the usable cores); each
+    is its own file, so the result is the same as building them one by one."""
     jobs = [
         (fid, Path(raw_dir) / r.rel_path, feedback_path_for(feedback_dir, r.rel_path), r)
         for fid, r in load_reports(conn, file_ids).items()
     ]
-    written: dict[str, Path] = {}
-    for fid, source, out, report in jobs:
-        path = _build_job((source, out, report))
-        if path is not None:
-            written[fid] = path
+    if workers is None:
+        workers = default_workers() if len(jobs) >= PARALLEL_MIN_FEEDBACK else 1
+    paths = fork_map(_build_job, [job[1:] for job in jobs], workers)
+    written = {job[0]: path for job, path in zip(jobs, paths, strict=True) if path is not None}
     if written:
-        rows = [(fid, p.relative_to(feedback_dir).as_posix()) for fid, p in written.items()]
+        rows = pa.table(
+            {
+                "file_id": list(written),
+                "feedback_path": [p.relative_to(feedback_dir).as_posix() for p in written.values()],
+            }
+        )
         conn.execute("BEGIN TRANSACTION")
         try:
-            conn.executemany(
-                "UPDATE core.source_file SET feedback_path = ? WHERE file_id = ?",
-                [(rel, fid) for fid, rel in rows],
+            conn.register("_feedback_paths", rows)
+            conn.execute(
+                "UPDATE core.source_file AS f SET feedback_path = p.feedback_path "
+                "FROM _feedback_paths AS p WHERE f.file_id = p.file_id"
             )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            conn.unregister("_feedback_paths")
     return written

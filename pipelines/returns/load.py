@@ -31,12 +31,10 @@ import datetime as dt
 import functools
 import hashlib
 import logging
-import multiprocessing as mp
 import os
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 import duckdb
@@ -45,6 +43,7 @@ import pyarrow as pa
 
 from pipelines import reporting_calendar as rc
 from pipelines.returns.model import REASONS, CellValue, ParseContext, ParsedReturn, Problem
+from pipelines.returns.workers import can_fork, default_workers, fork_map
 from pipelines.settings import Settings
 from pipelines.warehouse.schema import Table, create_all
 from pipelines.warehouse.tables import core
@@ -394,19 +393,6 @@ class _Pending:
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 48
-WORKERS_ENV = "RETURNS_PARSE_WORKERS"
-
-
-def default_workers() -> int:
-    """Worker processes for reading returns: the usable cores (at most 8), or $RETURNS_PARSE_WORKERS."""
-    env = os.environ.get(WORKERS_ENV, "").strip()
-    if env.isdigit():
-        return max(1, int(env))
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
 
 
 @dataclass
@@ -433,62 +419,18 @@ def _hash_and_parse(
         return _Read(sha, error=repr(exc)[:300])
 
 
-def _read_part(
-    paths: list[Path],
-    ctx: ParseContext,
-    parse: Callable[[Path, ParseContext], ParsedReturn],
-    out: Connection,
-) -> None:
-    """Worker process: hash and parse `paths`, send the results back in one message."""
-    try:
-        out.send([_hash_and_parse(p, ctx, parse) for p in paths])
-    finally:
-        out.close()
-
-
 def read_in_parallel(
     paths: list[Path],
     ctx: ParseContext,
     parse: Callable[[Path, ParseContext], ParsedReturn],
     workers: int,
 ) -> list[_Read]:
-    """Hash and parse `paths` in this process and `workers - 1` forked ones; results in input order.
-
-    The files are dealt round-robin; this process reads its share while the others read theirs,
-    then collects their results (one pickled message each). The forked processes only read files
-    and run the parser: they never touch the parent's DuckDB connection or other threads' state,
-    and multiprocessing ends them with os._exit, so an open connection is safe. If a worker dies,
-    its files are read again here: the outcome never depends on the workers.
-    """
+    """Hash and parse `paths` in this process and `workers - 1` forked ones; results in input order
+    (see `pipelines.returns.workers.fork_map`; a dead worker's files are read again here)."""
     from pipelines.returns.parse import resources
 
     resources(ctx)  # build the parser's matchers once, before the fork, for every process
-    mpc = mp.get_context("fork")
-    parts = [paths[k::workers] for k in range(workers)]
-    procs = []
-    for part in parts[1:]:
-        recv, send = mpc.Pipe(duplex=False)
-        proc = mpc.Process(target=_read_part, args=(part, ctx, parse, send), daemon=True)
-        proc.start()
-        send.close()
-        procs.append((proc, recv, part))
-    results: list[list[_Read]] = [[_hash_and_parse(p, ctx, parse) for p in parts[0]]]
-    for proc, recv, part in procs:
-        try:
-            got = recv.recv()
-            if len(got) != len(part):
-                raise EOFError("short result")
-        except (EOFError, OSError) as exc:  # the worker died: read its share here
-            log.warning("reader process failed (%s); reading its %d files here", exc, len(part))
-            got = [_hash_and_parse(p, ctx, parse) for p in part]
-        finally:
-            recv.close()
-            proc.join()
-        results.append(got)
-    out: list[_Read | None] = [None] * len(paths)
-    for k, got in enumerate(results):
-        out[k::workers] = got
-    return out  # type: ignore[return-value]
+    return fork_map(functools.partial(_hash_and_parse, ctx=ctx, parse=parse), paths, workers)
 
 
 def _return_keys(parsed: ParsedReturn) -> set[tuple[str | None, str | None]]:
@@ -671,7 +613,7 @@ class Loader:
             self.workers > 1
             and len(stats) >= PARALLEL_MIN_FILES
             and self._parse is None  # an injected parser (tests) runs in this process
-            and "fork" in mp.get_all_start_methods()
+            and can_fork()
         )
         if parallel:
             return read_in_parallel([s.path for s in stats], self.ctx, self.parse, self.workers)

@@ -7,9 +7,10 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import openpyxl
 import pytest
 
-from pipelines.returns import load
+from pipelines.returns import load, workers
 from pipelines.returns.model import ParseContext, ParsedReturn
 from pipelines.returns.parse import parse_file
 from tests.returns.test_load import (
@@ -166,3 +167,66 @@ def test_one_new_file_reads_only_its_own_part_of_the_registry(warehouse, ctx):
     assert set(loader.revisions) == {("511923-sthjj", "2012-03")}
     n = warehouse.execute("SELECT count(*) FROM core.source_file").fetchone()[0]
     assert n == 2001
+
+
+# --------------------------------------------------------------------------------------------
+# fork_map and parallel feedback
+
+
+def _square(n: int) -> int:
+    return n * n
+
+
+def _square_dies_in_child(parent: int):
+    def f(n: int) -> int:
+        if os.getpid() != parent:
+            os._exit(3)
+        return n * n
+
+    return f
+
+
+def _fails_on_seven(n: int) -> int:
+    if n == 7:
+        raise ValueError("seven")
+    return n
+
+
+def test_fork_map_returns_results_in_input_order():
+    items = list(range(23))
+    assert workers.fork_map(_square, items, 3) == [n * n for n in items]
+    assert workers.fork_map(_square, items, 1) == [n * n for n in items]
+    assert workers.fork_map(_square, [], 4) == []
+
+
+def test_fork_map_redoes_a_dead_workers_share_here():
+    items = list(range(10))
+    assert workers.fork_map(_square_dies_in_child(os.getpid()), items, 2) == [n * n for n in items]
+
+
+def test_fork_map_raises_the_error_the_function_raises():
+    with pytest.raises(ValueError, match="seven"):
+        workers.fork_map(_fails_on_seven, list(range(10)), 2)
+
+
+def test_feedback_written_in_parallel_is_the_same_as_one_by_one(sample_raw, catalog, profile, tmp_path):
+    from pipelines.returns import feedback
+
+    ctx = ParseContext(catalog=catalog, profiles=(profile,), raw_dir=sample_raw, today=dt.date(2017, 1, 1))
+    conn, summary = _ingest(profile, ctx, workers=1)
+    serial = feedback.write_feedback(conn, sample_raw, tmp_path / "fb1", summary.file_ids, workers=1)
+    paths1 = conn.execute("SELECT file_id, feedback_path FROM core.source_file ORDER BY 1").fetchall()
+    parallel = feedback.write_feedback(conn, sample_raw, tmp_path / "fb2", summary.file_ids, workers=3)
+    paths2 = conn.execute("SELECT file_id, feedback_path FROM core.source_file ORDER BY 1").fetchall()
+    assert len(serial) == len(summary.file_ids) > 10
+    assert {k: p.relative_to(tmp_path / "fb1") for k, p in serial.items()} == {
+        k: p.relative_to(tmp_path / "fb2") for k, p in parallel.items()
+    }
+    assert paths1 == paths2 and all(p for _, p in paths2)
+    for k, p in serial.items():  # same sheets and cell values (timestamps aside)
+        a, b = openpyxl.load_workbook(p), openpyxl.load_workbook(parallel[k])
+        assert a.sheetnames == b.sheetnames
+        for name in a.sheetnames:
+            assert [[c.value for c in r] for r in a[name].iter_rows()] == [
+                [c.value for c in r] for r in b[name].iter_rows()
+            ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar as _cal
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -98,6 +99,7 @@ def periods_between(first: dt.date, last: dt.date, frequency: str) -> list[Perio
     return out
 
 
+@functools.lru_cache(maxsize=16384)  # every due date and lateness walks the same days
 def is_working_day(day: dt.date) -> bool:
     try:
         return chinese_calendar.is_workday(day)

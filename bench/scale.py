@@ -267,23 +267,14 @@ def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) 
         # warm-up: first open of the file, OS page cache, imports
         for duck, _pd in specs.values():
             duck(ds[0])
-        kept_conn = data._open(data.snapshot_name())
-
-        def with_kept(fn):
-            def call(d):
-                data._bench_kept["conn"] = kept_conn
-                try:
-                    return fn(d)
-                finally:
-                    data._bench_kept["conn"] = None
-
-            return call
-
+        # Phase A: as the dashboard runs (a fresh connection per query, nothing else open: DuckDB
+        # reuses an open database instance, so holding any connection open would hide the cost of
+        # opening the file), interleaved with pandas.
         for name, (duck, pdf) in specs.items():
-            dt_duck, dt_pd, dt_kept, mismatches = [], [], [], []
-            sides = [("duck", duck, dt_duck), ("kept", with_kept(duck), dt_kept), ("pandas", pdf, dt_pd)]
+            dt_duck, dt_pd, mismatches = [], [], []
+            sides = [("duck", duck, dt_duck), ("pandas", pdf, dt_pd)]
             for i, d in enumerate(ds):
-                order = sides[i % 3 :] + sides[: i % 3]
+                order = sides[i % 2 :] + sides[: i % 2]
                 rows = {}
                 for side, fn, sink in order:
                     if fn is None:
@@ -299,8 +290,6 @@ def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) 
                 "duckdb_p95_ms": percentile(dt_duck, 95) * 1000,
                 "duckdb_max_ms": max(dt_duck) * 1000,
                 "reps": len(dt_duck),
-                "kept_conn_p50_ms": median(dt_kept) * 1000,
-                "kept_conn_p95_ms": percentile(dt_kept, 95) * 1000,
             }
             if dt_pd:
                 r["pandas_p50_ms"] = median(dt_pd) * 1000
@@ -310,7 +299,20 @@ def measure_queries(wh_dir: Path, snapshot: Path, cfg: Config, n_counties: int) 
                 if mismatches:
                     r["mismatches"] = mismatches[:3]
             results[name] = r
-        kept_conn.close()
+        # Phase B: the same calls with one read-only connection kept open (a cursor per query).
+        data._bench_kept["conn"] = data._open(data.snapshot_name())
+        try:
+            for name, (duck, _pdf) in specs.items():
+                dt_kept = []
+                for d in ds:
+                    t = time.perf_counter()
+                    duck(d)
+                    dt_kept.append(time.perf_counter() - t)
+                results[name]["kept_conn_p50_ms"] = median(dt_kept) * 1000
+                results[name]["kept_conn_p95_ms"] = percentile(dt_kept, 95) * 1000
+        finally:
+            data._bench_kept["conn"].close()
+            data._bench_kept["conn"] = None
     connect = []
     for _ in range(max(5, len(ds))):
         t = time.perf_counter()
@@ -388,8 +390,8 @@ def run(cfg: Config) -> dict:
                 "p95_max_ms": 200,
                 "speedup_min": 10,
                 "p95_met": worst_p95 < 200,
-                "speedup_met": bool(speedups) and min(speedups) >= 10,
-                "speedup_incl_load_met": bool(cold) and min(cold) >= 10,
+                "speedup_met": min(speedups) >= 10 if speedups else None,
+                "speedup_incl_load_met": min(cold) >= 10 if cold else None,
             },
         }
         if not cfg.keep:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
@@ -53,35 +53,92 @@ def _run_share(func: Callable[[T], R], items: Sequence[T], out: Connection) -> N
         out.close()
 
 
+class ForkJob:
+    """`func` over `items` in one forked process, started now; `collect()` returns the results
+    (or, if the process died, does the work here)."""
+
+    def __init__(self, func: Callable[[T], R], items: Sequence[T]):
+        self.func, self.items = func, list(items)
+        self.proc = None
+        if not self.items:
+            return
+        ctx = mp.get_context("fork")
+        self.recv, send = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_run_share, args=(func, self.items, send), daemon=True)
+        self.proc.start()
+        send.close()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def collect(self) -> list[R]:
+        if self.proc is None:
+            return []
+        try:
+            got = self.recv.recv()
+            if len(got) != len(self.items):
+                raise EOFError(f"{len(got)} results for {len(self.items)} items")
+        except (EOFError, OSError) as exc:  # the worker died: do its share here
+            log.warning("worker process failed (%s); doing its %d items here", exc, len(self.items))
+            got = [self.func(item) for item in self.items]
+        finally:
+            self.recv.close()
+            self.proc.join()
+            self.proc = None
+        return got
+
+    def cancel(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.join()
+            self.recv.close()
+            self.proc = None
+
+
 def fork_map(func: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
     """[func(item) for item in items], spread over `workers` processes (this one included)."""
     items = list(items)
     workers = max(1, min(workers, len(items)))
     if workers == 1 or not can_fork():
         return [func(item) for item in items]
-    ctx = mp.get_context("fork")
-    shares = [items[k::workers] for k in range(workers)]
-    procs = []
-    for share in shares[1:]:
-        recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_run_share, args=(func, share, send), daemon=True)
-        proc.start()
-        send.close()
-        procs.append((proc, recv, share))
-    results: list[list[R]] = [[func(item) for item in shares[0]]]
-    for proc, recv, share in procs:
-        try:
-            got = recv.recv()
-            if len(got) != len(share):
-                raise EOFError(f"{len(got)} results for {len(share)} items")
-        except (EOFError, OSError) as exc:  # the worker died: do its share here
-            log.warning("worker process failed (%s); doing its %d items here", exc, len(share))
-            got = [func(item) for item in share]
-        finally:
-            recv.close()
-            proc.join()
-        results.append(got)
+    jobs = [ForkJob(func, items[k::workers]) for k in range(1, workers)]
+    results: list[list[R]] = [[func(item) for item in items[0::workers]]]
+    results.extend(job.collect() for job in jobs)
     out: list = [None] * len(items)
     for k, got in enumerate(results):
         out[k::workers] = got
     return out
+
+
+def fork_chunks(
+    func: Callable[[T], R], chunks: Sequence[Sequence[T]], workers: int
+) -> Iterator[tuple[Sequence[T], list[R]]]:
+    """(chunk, [func(item) for item in chunk]) for each chunk in order, the next chunk already
+    being worked on by `workers - 1` forked processes while the caller uses the current one.
+
+    This process takes a small share of each chunk (it also does the caller's work between
+    chunks) and half of the first, the forked processes the rest (contiguous slices)."""
+    if workers <= 1 or not can_fork():
+        for chunk in chunks:
+            yield chunk, [func(item) for item in chunk]
+        return
+
+    def start(chunk: Sequence[T], own: float) -> tuple[list[ForkJob], list[T]]:
+        items = list(chunk)
+        cut = len(items) - round(len(items) * own)
+        n = workers - 1
+        bounds = [cut * k // n for k in range(n + 1)]
+        return [ForkJob(func, items[bounds[k] : bounds[k + 1]]) for k in range(n)], items[cut:]
+
+    jobs, mine = start(chunks[0], 1 / workers) if chunks else ([], [])
+    try:
+        for k, chunk in enumerate(chunks):
+            own = [func(item) for item in mine]
+            got = [r for job in jobs for r in job.collect()]
+            jobs = []
+            if k + 1 < len(chunks):
+                jobs, mine = start(chunks[k + 1], 1 / (4 * workers))
+            yield chunk, got + own
+    finally:
+        for job in jobs:
+            job.cancel()

@@ -46,18 +46,19 @@ def test_parallel_reading_loads_exactly_what_reading_in_process_loads(
 ):
     ctx = ParseContext(catalog=catalog, profiles=(profile,), raw_dir=sample_raw, today=dt.date(2017, 1, 1))
     calls = []
-    real = load.read_in_parallel
+    real = load.fork_chunks
 
-    def spy(paths, *args):
-        calls.append(len(paths))
-        return real(paths, *args)
+    def spy(func, chunks, n):
+        calls.extend(len(c) for c in chunks)
+        return real(func, chunks, n)
 
-    monkeypatch.setattr(load, "read_in_parallel", spy)
+    monkeypatch.setattr(load, "fork_chunks", spy)
     monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(load, "READ_CHUNKS", 5)  # several chunks: each read while the last is loaded
     serial_conn, serial = _ingest(profile, ctx, workers=1)
     assert calls == []  # one worker: everything read in this process
     parallel_conn, parallel = _ingest(profile, ctx, workers=3)
-    assert calls and sum(calls) == serial.files_seen  # the worker path was taken for every file
+    assert len(calls) >= 5 and sum(calls) == serial.files_seen  # the worker path was taken for every file
     assert parallel.as_dict() == serial.as_dict()
     assert [(o.rel_path, o.status) for o in parallel.outcomes] == [
         (o.rel_path, o.status) for o in serial.outcomes
@@ -230,3 +231,22 @@ def test_feedback_written_in_parallel_is_the_same_as_one_by_one(sample_raw, cata
             assert [[c.value for c in r] for r in a[name].iter_rows()] == [
                 [c.value for c in r] for r in b[name].iter_rows()
             ]
+
+
+def test_fork_chunks_yields_every_chunk_in_order_with_its_results():
+    chunks = [list(range(k * 10, k * 10 + 10)) for k in range(4)] + [[99]]
+    got = list(workers.fork_chunks(_square, chunks, 3))
+    assert [list(c) for c, _ in got] == chunks
+    assert [r for _, r in got] == [[n * n for n in c] for c in chunks]
+
+
+def test_fork_chunks_redoes_a_dead_workers_share_and_stops_cleanly():
+    import multiprocessing
+
+    chunks = [list(range(k * 10, k * 10 + 10)) for k in range(3)]
+    got = list(workers.fork_chunks(_square_dies_in_child(os.getpid()), chunks, 2))
+    assert [r for _, r in got] == [[n * n for n in c] for c in chunks]
+    it = workers.fork_chunks(_square, chunks, 2)
+    next(it)  # the second chunk is now being read by a worker
+    it.close()  # the caller stops early: the worker is ended, not left behind
+    assert multiprocessing.active_children() == []

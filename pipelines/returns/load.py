@@ -802,6 +802,7 @@ class Loader:
                 k = (p.org_code or parsed.org_code, p.period_code)
                 bad_by_key[k] = bad_by_key.get(k, 0) + 1
 
+        self._read_revisions(keys)  # normally read already for the whole chunk; after a rollback, again
         submissions, observations = [], []
         for (org, per), vals in sorted(keys.items()):
             sub_id = f"{file_id}:{org}:{per}"

@@ -250,3 +250,51 @@ def test_fork_chunks_redoes_a_dead_workers_share_and_stops_cleanly():
     next(it)  # the second chunk is now being read by a worker
     it.close()  # the caller stops early: the worker is ended, not left behind
     assert multiprocessing.active_children() == []
+
+
+def test_revisions_stay_right_after_a_batch_rolled_back_mid_chunk(warehouse, ctx, monkeypatch):
+    """A batch fails and is reloaded file by file; the next file of the same chunk still gets the
+    right revision number (the counts forgotten at the rollback are read again)."""
+    from pipelines.warehouse.tables import core
+
+    def version(period: str, v: float):
+        return lambda p: parsed(p, [cell("eco_air_quality", period, v, "G4")], periods=(period,))
+
+    # a and v3 report April, v1 and v2 March
+    versions = {
+        "a.xlsx": version("2012-04", 80.0),
+        "v1.xlsx": version("2012-03", 81.0),
+        "v2.xlsx": version("2012-03", 82.0),
+        "v3.xlsx": version("2012-04", 83.0),
+    }
+    a = drop(ctx.raw_dir, "511923/sthjj/a.xlsx", b"a", dt.datetime(2012, 4, 1, 9))
+    load.Loader(warehouse, ctx, parse=FakeParser(versions)).ingest([a])
+    ts = dt.datetime(2012, 4, 2, 9).replace(tzinfo=load.CHINA_TZ).timestamp()
+    os.utime(a, (ts, ts))  # touched, same bytes: read again and skipped inside the first chunk
+    for k, name in enumerate(["v1.xlsx", "v2.xlsx", "v3.xlsx"]):
+        drop(ctx.raw_dir, f"511923/sthjj/{name}", name.encode(), dt.datetime(2012, 5, 3 + k, 9))
+    real_insert, failed = load._insert, []
+
+    def fail_once(conn, t, rows):
+        real_insert(conn, t, rows)
+        if t is core.OBSERVATION and len(rows) > 1 and not failed:
+            failed.append(len(rows))
+            raise RuntimeError("transient")
+
+    monkeypatch.setattr(load, "_insert", fail_once)
+    # chunks [a, v1] [v2, v3]; the batch [v1, v2] is flushed (and fails) before v3 is prepared
+    s = load.Loader(warehouse, ctx, parse=FakeParser(versions), batch_size=2).ingest(
+        load.scan_raw_folder(ctx.raw_dir)
+    )
+    assert failed == [2]
+    assert [o.status for o in s.outcomes] == ["accepted"] * 3 and s.files_skipped == 1
+    rows = warehouse.execute(
+        "SELECT file_name, s.period_code, s.revision_no, s.is_current FROM core.submission s "
+        "JOIN core.source_file USING (file_id) ORDER BY s.period_code, s.revision_no"
+    ).fetchall()
+    assert rows == [
+        ("v1.xlsx", "2012-03", 1, False),
+        ("v2.xlsx", "2012-03", 2, True),
+        ("a.xlsx", "2012-04", 1, False),
+        ("v3.xlsx", "2012-04", 2, True),
+    ]

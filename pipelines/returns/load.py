@@ -33,6 +33,7 @@ import hashlib
 import logging
 import os
 import stat
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,6 +408,7 @@ class _Read:
     sha: str | None
     parsed: ParsedReturn | None = None
     error: str | None = None
+    trace: str | None = None
 
 
 def _hash_and_parse(
@@ -419,8 +421,8 @@ def _hash_and_parse(
     try:
         return _Read(sha, parse(path, ctx))
     except Exception as exc:  # the parser promises not to raise; never let one file stop the run
-        log.exception("parser failed on %s", path)
-        return _Read(sha, error=repr(exc)[:300])
+        # logged by the caller's process (a worker must not write to the parent's log handlers)
+        return _Read(sha, error=repr(exc)[:300], trace=traceback.format_exc())
 
 
 def _read_stat(s: _Stat, ctx: ParseContext, parse: Callable[[Path, ParseContext], ParsedReturn]) -> _Read:
@@ -645,7 +647,7 @@ class Loader:
         if r.parsed is not None:
             return r.parsed
         # the parser promises not to raise; never let one file stop the run
-        log.error("parser failed on %s: %s", f.rel_path, r.error)
+        log.error("parser failed on %s: %s\n%s", f.rel_path, r.error, r.trace or "")
         parsed = ParsedReturn(path=f.path, file_format=f.file_format)
         parsed.problems.append(_file_problem("parse_failed", f.path.name, r.error or ""))
         return parsed

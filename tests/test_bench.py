@@ -86,6 +86,7 @@ def test_scale_times_every_page_query_against_pandas_with_the_same_rows(tiny_res
         assert s["queries"], "no dashboard query was timed"
         for name, q in s["queries"].items():
             assert q["duckdb_p95_ms"] >= q["duckdb_p50_ms"] > 0, name
+            assert q["kept_conn_p95_ms"] >= q["kept_conn_p50_ms"] > 0, name
             if "pandas_p50_ms" in q:
                 assert q["speedup_p50"] == pytest.approx(q["pandas_p50_ms"] / q["duckdb_p50_ms"])
                 assert q["same_rows"], (name, q.get("mismatches"))

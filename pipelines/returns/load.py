@@ -1037,5 +1037,13 @@ def ingest_returns(
     else:
         summary = ingest_files(conn, ctx, paths, parse=parse)
     if feedback:
-        write_feedback(conn, settings.raw_dir, settings.feedback_dir, summary.file_ids)
+        # Also files committed by a run that died before its feedback step: none is left without one.
+        pending = [
+            fid
+            for (fid,) in conn.execute(
+                "SELECT file_id FROM core.source_file WHERE feedback_path IS NULL ORDER BY received_at, path"
+            ).fetchall()
+        ]
+        todo = list(dict.fromkeys([*summary.file_ids, *pending]))
+        write_feedback(conn, settings.raw_dir, settings.feedback_dir, todo)
     return summary

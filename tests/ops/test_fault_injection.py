@@ -128,11 +128,6 @@ def test_sigkill_at_random_points_never_corrupts_and_converges(tmp_path, small_c
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="returns loader writes feedback only for files of the current batch: a crash between a "
-    "file's commit and its feedback leaves feedback_path NULL for good (fix proposed in the ops report)",
-)
 def test_feedback_is_written_for_files_loaded_before_a_crash(tmp_settings, small_corpus):
     from pipelines.assets.returns import ingest_return_files
     from pipelines.resources import WarehouseResource

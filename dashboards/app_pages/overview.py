@@ -42,7 +42,10 @@ if ui.ready() and ui.period():
                 st.metric(ui.t("readiness"), "—" if value is None else f"{value:.0%}", delta)
                 if pd.notna(row.acceptance_date):
                     days = (pd.Timestamp(row.acceptance_date) - end).days
-                    st.metric(ui.t("days_to_acceptance"), f"{days}")
+                    if days >= 0:
+                        st.metric(ui.t("days_to_acceptance"), f"{days}")
+                    else:  # acceptance date passed: consolidation (巩固) monitoring
+                        st.metric(ui.t("days_since_acceptance"), f"{-days}")
                     st.caption(f"{ui.t('acceptance_date')}: {pd.Timestamp(row.acceptance_date):%Y-%m-%d}")
                 if code in now.index:
                     r = now.loc[code]

@@ -117,6 +117,15 @@ def test_overview_shows_the_readiness_of_each_campaign(full):
     assert len(shown) == 5
 
 
+def test_overview_counts_days_since_a_passed_acceptance_date_instead_of_negative_days(full):
+    at = _open("overview")
+    to_go = [m.value for m in at.metric if m.label == "距验收天数"]
+    since = [m.value for m in at.metric if m.label.startswith("验收目标日已过")]
+    # At 2016-12: forest city's acceptance is 2016-12-31 (0 days to go); the other four have passed.
+    assert to_go == ["0"]
+    assert len(since) == 4 and all(int(v) > 0 for v in since)
+
+
 def test_campaign_click_through_opens_the_indicator(full):
     at = _open("overview")
     at.sidebar.selectbox(key="f_campaign__zh").set_value("forest_city").run()

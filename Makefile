@@ -42,7 +42,7 @@ dashboard: $(STAMP)
 	$(BIN)/streamlit run dashboards/streamlit_app.py --server.address=127.0.0.1
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf data/warehouse/*.duckdb* data/warehouse/published data/feedback

@@ -11,7 +11,7 @@ import duckdb
 from pipelines import reporting_calendar as rc
 from pipelines.catalog.model import Catalog
 from pipelines.profile import CountyProfile
-from pipelines.warehouse.schema import replace_rows
+from pipelines.warehouse.schema import replace_rows, transaction
 from pipelines.warehouse.tables import dim
 
 
@@ -193,12 +193,7 @@ def calendar_rows(profiles: list[CountyProfile]) -> dict:
 def write_rows(conn: duckdb.DuckDBPyConnection, rows: dict) -> dict[str, int]:
     """Replace each table's content with `rows`, all in one transaction."""
     counts = {}
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         for t, data in rows.items():
             counts[t.qualified] = replace_rows(conn, t, data)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
     return counts

@@ -109,3 +109,22 @@ def test_changed_table_layouts_are_migrated(tmp_path):
         assert "obsolete" not in dim_cols  # derived table rebuilt to its declaration
     finally:
         conn.close()
+
+
+def test_transaction_rolls_back_everything_on_error(tmp_path):
+    import pytest
+
+    from pipelines.warehouse.schema import transaction
+
+    conn = duckdb.connect(str(tmp_path / "t.duckdb"))
+    try:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+        with pytest.raises(ZeroDivisionError), transaction(conn):
+            conn.execute("INSERT INTO t VALUES (1)")
+            _ = 1 / 0
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+        with transaction(conn):
+            conn.execute("INSERT INTO t VALUES (2)")
+        assert conn.execute("SELECT x FROM t").fetchall() == [(2,)]
+    finally:
+        conn.close()

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import duckdb
 
 from pipelines import reporting_calendar as rc
+from pipelines.warehouse.schema import transaction
 
 #: Readiness is capped at this share when a veto / prerequisite item fails.
 VETO_CAP = 0.6
@@ -105,13 +106,8 @@ def _insert(conn: duckdb.DuckDBPyConnection, t, rows: list[dict]) -> int:
 def write_table(conn: duckdb.DuckDBPyConnection, tables_rows: dict) -> dict[str, int]:
     """Replace the content of each marts table with its rows, all in one transaction (idempotent)."""
     counts: dict[str, int] = {}
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         for t, rows in tables_rows.items():
             conn.execute(f"DELETE FROM {t.qualified}")
             counts[t.qualified] = _insert(conn, t, rows)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
     return counts

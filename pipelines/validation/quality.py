@@ -26,6 +26,7 @@ from pipelines.profile import CountyProfile
 from pipelines.validation import gx_runner, outliers, rules, suites
 from pipelines.validation.results import ERROR, WARN, CheckReport, ExpectationResult, examples
 from pipelines.validation.store import replace_frame
+from pipelines.warehouse.schema import transaction
 from pipelines.warehouse.tables import quality as qt
 
 CHECKS = {
@@ -227,12 +228,7 @@ def write(conn: duckdb.DuckDBPyConnection, run: QualityRun) -> dict[str, int]:
         qt.OUTLIER: run.outlier_rows,
     }
     counts = {}
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         for t, rows in data.items():
             counts[t.qualified] = replace_frame(conn, t, rows)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
     return counts

@@ -12,6 +12,8 @@ Schemas: `dim` (catalog, profile, calendar), `core` (files, returns, observation
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -123,6 +125,18 @@ def create_all(conn: duckdb.DuckDBPyConnection, tables: list[Table] | None = Non
         conn.execute("CREATE TABLE IF NOT EXISTS ops.schema_state (fingerprint VARCHAR)")
         conn.execute("DELETE FROM ops.schema_state")
         conn.execute("INSERT INTO ops.schema_state VALUES (?)", [fp])
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, or ROLLBACK and re-raise on any error: nothing is half-written."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def replace_rows(

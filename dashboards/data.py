@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import analytics
+from dashboards.sql_guard import MEMORY_LIMIT
 from pipelines.settings import Settings
 from pipelines.warehouse.publish import SNAPSHOT_RE, NoSnapshotError, connect_readonly, latest_snapshot
 
@@ -80,8 +81,17 @@ def _release(conn: duckdb.DuckDBPyConnection) -> None:
 
 @st.cache_resource(max_entries=CONNECTIONS, show_spinner=False, on_release=_release)
 def _connection(published_dir: str, snapshot_name: str) -> duckdb.DuckDBPyConnection:
-    """The process's one read-only connection to a snapshot (keyed by folder and file name)."""
-    return _open(snapshot_name, Path(published_dir))
+    """The process's one read-only connection to a snapshot (keyed by folder and file name).
+
+    DuckDB shares one database instance between the connections of a process to the same file, the
+    SQL console's hardened ones included (`dashboards.sql_guard`), and a kept connection keeps that
+    instance, and its buffer pool, alive. So its memory is capped at the console's limit: the
+    console's hardening then changes nothing for the pages. (Once the console has locked the
+    configuration the SET is refused, and the console's limit, the same, is already in force.)"""
+    conn = _open(snapshot_name, Path(published_dir))
+    with contextlib.suppress(duckdb.InvalidInputException):
+        conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return conn
 
 
 _current: dict[str, str] = {}  # published folder -> snapshot name last served from it
@@ -479,27 +489,25 @@ def quality_by_period(county: str) -> pd.DataFrame:
 def observations(county: str, indicator: str) -> pd.DataFrame:
     """Every observation of an indicator (all revisions), with lineage and unit names.
 
-    Only the files of the selected observations are read from `core.source_file` (matched by id,
-    so a file whose detected county differs from its observations' still names its file), instead
-    of joining the whole file registry."""
+    No county filter on `core.source_file`: a file's detected county may differ from its
+    observations' (the file's comes from the detected unit or the path, each observation's from its
+    own unit), and the file must still be named. None is needed either: the county's observations
+    of one indicator come from few files (40–270 in the benchmark's warehouses), and DuckDB builds
+    the join on them and pushes their file ids into the scan of `core.source_file` as dynamic
+    filters (an IN list and a Bloom filter: see EXPLAIN ANALYZE)."""
     return query(
         """
         SELECT o.observation_id, o.org_code, ou.name_zh AS org_name_zh, ou.name_en AS org_name_en,
                o.period_code, p.frequency, p.end_date, o.value, o.value_text, o.raw_text, o.unit,
                f.file_name, f.path, o.sheet, o.cell, o.revision_no, o.valid_from, o.valid_to, o.is_current
         FROM core.observation o
-        LEFT JOIN (
-            SELECT file_id, file_name, path FROM core.source_file
-            WHERE file_id IN (
-                SELECT file_id FROM core.observation WHERE county_code = ? AND indicator_code = ?
-            )
-        ) f ON f.file_id = o.file_id
+        LEFT JOIN core.source_file f ON f.file_id = o.file_id
         LEFT JOIN dim.org_unit ou ON ou.org_code = o.org_code
         LEFT JOIN dim.period p ON p.period_code = o.period_code
         WHERE o.county_code = ? AND o.indicator_code = ?
         ORDER BY p.end_date, o.org_code, o.revision_no
         """,
-        [county, indicator, county, indicator],
+        [county, indicator],
         needs=("core.observation", "core.source_file", "dim.org_unit", "dim.period"),
     )
 

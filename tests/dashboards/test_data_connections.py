@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboards import data
+from dashboards import data, sql_guard
 from pipelines.warehouse.publish import publish
 from tests.dashboards import synthetic
 
@@ -134,6 +134,20 @@ def test_queries_never_open_the_working_file(fresh, monkeypatch):
     data.months(COUNTY)
     assert paths and all(p.parent == fresh.published_dir for p in paths)
     assert fresh.warehouse_path not in paths
+
+
+def test_the_kept_connection_and_the_sql_console_share_the_instance_safely(fresh):
+    """The console hardens (and locks) the database instance the kept connection keeps alive: both
+    keep working, in either order, under the same memory limit."""
+    name = data.snapshot_name()
+    data._run(name, "SELECT 1", [])
+    limit = "SELECT current_setting('memory_limit') AS m"
+    assert data._run(name, limit, [])["m"].iloc[0] == "953.6 MiB"  # sql_guard.MEMORY_LIMIT, 1GB
+    for _ in range(2):  # the second console query finds the configuration already locked
+        res = sql_guard.run_query(data.snapshot_path(), "SELECT count(*) AS n FROM dim.county")
+        assert int(res.frame["n"].iloc[0]) == 1
+    assert data._run(name, limit, [])["m"].iloc[0] == "953.6 MiB"
+    assert data._run(name, "SELECT count(*) AS n FROM dim.county", [])["n"].iloc[0] == 1
 
 
 # ---------------------------------------------------------------- county filters: same rows as before

@@ -143,10 +143,13 @@ def test_the_kept_connection_and_the_sql_console_share_the_instance_safely(fresh
     data._run(name, "SELECT 1", [])
     limit = "SELECT current_setting('memory_limit') AS m"
     assert data._run(name, limit, [])["m"].iloc[0] == "953.6 MiB"  # sql_guard.MEMORY_LIMIT, 1GB
+    threshold = "SELECT current_setting('dynamic_or_filter_threshold') AS t"
+    assert int(data._run(name, threshold, [])["t"].iloc[0]) == 1000
     for _ in range(2):  # the second console query finds the configuration already locked
         res = sql_guard.run_query(data.snapshot_path(), "SELECT count(*) AS n FROM dim.county")
         assert int(res.frame["n"].iloc[0]) == 1
     assert data._run(name, limit, [])["m"].iloc[0] == "953.6 MiB"
+    assert int(data._run(name, threshold, [])["t"].iloc[0]) == 1000
     assert data._run(name, "SELECT count(*) AS n FROM dim.county", [])["n"].iloc[0] == 1
 
 

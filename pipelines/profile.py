@@ -9,7 +9,7 @@ Another county is another file.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -95,7 +95,6 @@ class CountyProfile:
     due_working_days: dict[str, int]
     first_period: dt.date
     last_period: dt.date
-    extra: dict = field(default_factory=dict)
 
     def unit_code(self, short: str) -> str:
         return f"{self.code}-{short}"

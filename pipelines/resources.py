@@ -37,12 +37,3 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def publish(self) -> Path:
         return publish.publish(Path(self.database), Path(self.published_dir), self.keep_snapshots)
-
-
-class SettingsResource(dg.ConfigurableResource):
-    """Folders the pipeline reads (catalog, profiles, raw returns) and writes (feedback)."""
-
-    root: str
-
-    def settings(self) -> Settings:
-        return Settings.from_env()

@@ -7,7 +7,7 @@ Every other module takes a `Settings` instead of computing paths itself. Environ
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,6 @@ class Settings:
     templates_dir: Path
     gx_dir: Path
     keep_snapshots: int = 3
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def warehouse_path(self) -> Path:

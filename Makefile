@@ -2,7 +2,7 @@
 #   make run    install into .venv, build the warehouse from the bundled sample, publish it
 #   make test   install into .venv, lint, run the whole test suite (browser tests included)
 SHELL := /bin/bash
-PY ?= python3.11
+PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -11,7 +11,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 .PHONY: run test lint dev dashboard bench install browser-deps clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PY) >/dev/null || { echo "需要 Python 3.11+ / Python 3.11+ is required ($(PY) not found)"; exit 1; }
+	@$(PY) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { echo "需要 Python 3.11+ / Python 3.11+ is required (found: $(PY))"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

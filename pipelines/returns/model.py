@@ -54,6 +54,26 @@ REASONS = {
         "different values for the same indicator and period",
     ),
     "not_assigned": ("该单位不负责填报此指标", "the unit is not assigned this indicator"),
+    "formula_error": (
+        "单元格为公式错误（如 #DIV/0!、#REF!），没有数值",
+        "the cell holds a formula error (e.g. #DIV/0!, #REF!), not a value",
+    ),
+    "approximate_value": (
+        "近似值（约、左右等）不作为实际值入库，请填写确切数值",
+        "approximate values (约, 左右 …) are not loaded as actual values; report the exact figure",
+    ),
+    "bounded_value": (
+        "界限值（≥、以上、低于等）不作为实际值入库，请填写确切数值",
+        "bounded values (≥, 以上, 低于 …) are not loaded as actual values; report the exact figure",
+    ),
+    "range_value": (
+        "填写的是数值区间（如 85-90），不是一个数值",
+        "a range of values (e.g. 85-90) was reported, not one value",
+    ),
+    "lookalike_indicator": (
+        "指标名称与目录指标相似，但为不同的统计量，不予匹配",
+        "the name resembles a catalog indicator but is a different quantity; not matched",
+    ),
 }
 
 

@@ -6,7 +6,21 @@ into a `Norm`: a number, a text, a missing marker, or an error with a reason cod
 - Unicode NFKC first, so full-width digits and punctuation ("８５．３", "－", "％") become ASCII.
 - Empty markers (blank, "—", "－", "/", "无", "-", "--", "…", "N/A") are *missing*: no value, no problem.
 - Numbers stored as text, thousands separators ("12,345"), "85.3%" (value stays in percent units,
-  `unit_hint="%"`), "3.5‰" (`unit_hint="‰"`), "1.2万" (x 10 000), a leading "+" or "约".
+  `unit_hint="%"`), "3.5‰" (`unit_hint="‰"`), "1.2万" (x 10 000), a leading "+".
+- Approximate and bounded numbers are never plain numbers: they are kind "number" with a
+  `qualifier` — `approx` ("约90", "近90", "90左右", "90上下"), `at_least` ("≥95", "不低于95",
+  "95以上"), `more_than` (">90", "超过90"), `at_most` ("≤5", "不超过5", "5以下") or `less_than`
+  ("<5", "低于5", "不足5"). `Norm.is_exact` is False for them: load only exact numbers as actuals.
+- Ranges ("85-90", "85～90", "85至90") are errors with reason `range_value` (dates such as
+  "2012-03" are left alone as text).
+- Footnote markers after a number ("85.2*", "85.2①", "85.2注1", "85.2(1)", "85.2a)") are split off
+  into `footnote`; circled and superscript markers are taken *before* NFKC, which would otherwise
+  turn "85.2①" into "85.21".
+- Spreadsheet formula errors as text ("#DIV/0!", "#REF!", "#N/A", LibreOffice "Err:502") are errors
+  with reason `formula_error`. Note: python-calamine 0.9 returns error *cells* of xlsx/xls as ""
+  (and raises on #SPILL!-style ones), so the reader has to detect those itself.
+- A number followed by a plain unit ("12吨", "3.5万人", "55dB(A)") is a number with that
+  `unit_text`; the caller compares it with the indicator's unit.
 - Anything else is *text* (qualitative items such as "达标", "C级"), which the parser may reject as
   `not_a_number` when the indicator needs a number.
 
@@ -63,11 +77,19 @@ class Norm:
     value: float | None = None
     text: str | None = None
     unit_hint: str | None = None  # "%" or "‰" when the cell carried the sign
-    reason: str | None = None  # error: a REASONS code (not_a_number)
+    reason: str | None = None  # error: a REASONS code (not_a_number, formula_error, range_value)
+    qualifier: str | None = None  # number: approx | at_least | more_than | at_most | less_than
+    footnote: str | None = None  # the marker after the number: "*", "①", "注1", "(1)", "a)"
+    unit_text: str | None = None  # number: unit written after it ("吨" in "12吨"), other than %/‰
 
     @property
     def is_number(self) -> bool:
         return self.kind == "number"
+
+    @property
+    def is_exact(self) -> bool:
+        """A number with no qualifier: the only kind that may be loaded as an actual value."""
+        return self.kind == "number" and self.qualifier is None
 
     @property
     def is_missing(self) -> bool:
@@ -104,10 +126,12 @@ def format_number(value: float) -> str:
 
 
 def parse_number_text(s: str) -> tuple[float, str | None] | None:
-    """(value, unit_hint) from an already-cleaned text, or None when it is not a number."""
-    t = s.replace(" ", "")
-    if t.startswith("约"):
-        t = t[1:]
+    """(value, unit_hint) from an already-cleaned text holding a plain number, or None.
+
+    Plain means: digits with an optional sign, thousands separators, exponent and a trailing %, ‰,
+    万 or 亿. Approximate or bounded spellings ("约90", "≥95") are *not* plain: see `parse_value_text`.
+    """
+    t = s.replace(" ", "").replace("\u2212", "-")
     hint = None
     factor = 1.0
     if t.endswith("%"):
@@ -134,6 +158,223 @@ def parse_number_text(s: str) -> tuple[float, str | None] | None:
     return v, hint
 
 
+QUALIFIERS = ("approx", "at_least", "more_than", "at_most", "less_than")
+# Words before a number, matched longest first (so 不低于 wins over 低于 and >= over >).
+_QUALIFIER_PREFIXES = tuple(
+    sorted(
+        {
+            "大约": "approx",
+            "约为": "approx",
+            "约": "approx",
+            "接近": "approx",
+            "近": "approx",
+            "大概": "approx",
+            "≈": "approx",
+            "~": "approx",
+            "〜": "approx",
+            "不低于": "at_least",
+            "不少于": "at_least",
+            "不小于": "at_least",
+            "至少": "at_least",
+            "≥": "at_least",
+            "≧": "at_least",
+            ">=": "at_least",
+            "=>": "at_least",
+            "大于": "more_than",
+            "超过": "more_than",
+            "高于": "more_than",
+            "多于": "more_than",
+            ">": "more_than",
+            "不超过": "at_most",
+            "不高于": "at_most",
+            "不大于": "at_most",
+            "不多于": "at_most",
+            "至多": "at_most",
+            "最多": "at_most",
+            "≤": "at_most",
+            "≦": "at_most",
+            "<=": "at_most",
+            "=<": "at_most",
+            "小于": "less_than",
+            "低于": "less_than",
+            "不足": "less_than",
+            "少于": "less_than",
+            "不到": "less_than",
+            "<": "less_than",
+        }.items(),
+        key=lambda kv: -len(kv[0]),
+    )
+)
+# Words after a number (and after its unit: "90%以上", "12吨左右").
+_QUALIFIER_SUFFIXES = tuple(
+    sorted(
+        {
+            "及以上": "at_least",
+            "或以上": "at_least",
+            "以上": "at_least",
+            "及以下": "at_most",
+            "或以下": "at_most",
+            "以下": "at_most",
+            "以内": "at_most",
+            "左右": "approx",
+            "上下": "approx",
+            "余": "approx",
+            "多": "approx",
+        }.items(),
+        key=lambda kv: -len(kv[0]),
+    )
+)
+
+# Excel / WPS error values (also Excel 365's dynamic-array and data-type errors) and LibreOffice's
+# "Err:502" codes, as text: CSV exports, HTML-as-xls, ODS, and formula cells cached as strings.
+_FORMULA_ERROR = re.compile(
+    r"^(?:#(?:DIV/0!|REF!|VALUE!|N/A|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|BLOCKED!|FIELD!"
+    r"|UNKNOWN!|CONNECT!|BUSY!|PYTHON!|EXTERNAL!)|ERR:\d{3})$",
+    re.IGNORECASE,
+)
+FORMULA_ERRORS = (
+    "#DIV/0!",
+    "#REF!",
+    "#VALUE!",
+    "#N/A",
+    "#NAME?",
+    "#NUM!",
+    "#NULL!",
+    "#SPILL!",
+    "#CALC!",
+    "#GETTING_DATA",
+)
+
+_NUM = r"[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)"
+# Two numbers joined by a dash, tilde or 至/到, each with an optional %/‰: "85-90", "85%～90%".
+_RANGE = re.compile(rf"^({_NUM})([%‰]?)(?:-|~|〜|—|–|‐|至|到)({_NUM})([%‰]?)(.*)$")
+_LEADING_NUMBER = re.compile(rf"^({_NUM})(.+)$")
+# A plain unit after a number: letters, CJK, "/", "·", "°", m2/m3 exponents, a short bracket "dB(A)".
+_UNIT_TAIL = re.compile(
+    r"^(?:[A-Za-zµμΩ°·/\u4e00-\u9fff]|(?<=[A-Za-z])[23]|\([A-Za-z\u4e00-\u9fff]{1,4}\))+$"
+)
+# Characters that make the text after a number a phrase, not a unit ("90多万", "3个已完成或以上").
+_NOT_UNIT_CHARS = frozenset("约近余多以上下左右至到或及不低高超过足少和共计为是已未完成第")
+_PERIOD_WORDS = frozenset({"年", "年度", "月", "月份", "日", "号", "季", "季度", "周", "旬"})
+_MAX_UNIT_LEN = 10
+
+# Footnote markers written after a number, on the NFKC text without spaces.
+_FOOTNOTE = re.compile(
+    r"(?:\*{1,3}|※|†|‡|#{1,2}|注\d{0,2}|\(注?\d{1,2}\)|\[注?\d{1,2}\]|\(注\)|\(?[a-z]\)|\[[a-z]\])$"
+)
+# Circled, parenthesised and superscript markers must be seen *before* NFKC ("①" → "1", "¹" → "1").
+_RAW_FOOTNOTE = re.compile(
+    "\\s*(?:注)?[\u2460-\u24ff\u2776-\u2793\u3220-\u3229\u3251-\u325f\u3280-\u3289\u32b1-\u32bf"
+    "\u00b9\u00b2\u00b3\u2070-\u2079]+\\s*$"
+)
+
+
+def _strip_qualifier(t: str) -> tuple[str, str | None] | None:
+    """(rest, qualifier) with at most one prefix and one suffix qualifier stripped; None when the two
+    disagree ("≥90左右")."""
+    pre = suf = None
+    for word, q in _QUALIFIER_PREFIXES:
+        if t.startswith(word) and len(t) > len(word):
+            pre, t = q, t[len(word) :]
+            break
+    for word, q in _QUALIFIER_SUFFIXES:
+        if t.endswith(word) and len(t) > len(word):
+            suf, t = q, t[: -len(word)]
+            break
+    if pre and suf and pre != suf:
+        return None
+    return t, pre or suf
+
+
+def _looks_like_date(a: str, b: str) -> bool:
+    """ "2012-03" (a month) or "2011-2015" (a span of years): periods, not a range of values."""
+    if not (a.isdigit() and b.isdigit() and len(a) == 4 and _year_ok(int(a))):
+        return False
+    return (len(b) <= 2 and 1 <= int(b) <= 12) or (len(b) == 4 and _year_ok(int(b)))
+
+
+def _number_with_unit(t: str) -> tuple[float, str | None, str | None] | None:
+    """(value, unit_hint, unit_text) from "85.3", "85.3%", "12吨", "3.5万人"; None otherwise."""
+    plain = parse_number_text(t)
+    if plain is not None:
+        return plain[0], plain[1], None
+    m = _LEADING_NUMBER.match(t)
+    if not m:
+        return None
+    tail = m.group(2)
+    if (
+        len(tail) > _MAX_UNIT_LEN
+        or tail in _PERIOD_WORDS
+        or any(ch in _NOT_UNIT_CHARS for ch in tail)
+        or not _UNIT_TAIL.match(tail)
+    ):
+        return None
+    head = parse_number_text(m.group(1))
+    if head is None:
+        return None
+    return head[0], None, tail
+
+
+def parse_value_text(s: str) -> Norm | None:
+    """A number, possibly qualified, with unit and footnote, or a range error, from a cleaned text
+    (`clean_text`); None when the text holds no number (it is then plain text)."""
+    t = s.replace(" ", "").replace("\u2212", "-")
+    if not t:
+        return None
+    footnote = None
+    m = _FOOTNOTE.search(t)
+    if m and m.start() > 0 and t[m.start() - 1] not in "+-":
+        footnote, t = m.group(0), t[: m.start()]
+    stripped = _strip_qualifier(t)
+    if stripped is None:
+        return None
+    t, qualifier = stripped
+    r = _RANGE.match(t)
+    if r and not (
+        r.group(2) == r.group(4) == "" and r.group(5) == "" and _looks_like_date(r.group(1), r.group(3))
+    ):
+        tail = r.group(5)
+        if not tail or (_UNIT_TAIL.match(tail) and len(tail) <= _MAX_UNIT_LEN):
+            return Norm("error", text=s, reason="range_value", footnote=footnote)
+    parsed = _number_with_unit(t)
+    if parsed is None:
+        return None
+    value, hint, unit_text = parsed
+    return Norm(
+        "number",
+        value=value,
+        text=s,
+        unit_hint=hint,
+        qualifier=qualifier,
+        footnote=footnote,
+        unit_text=unit_text,
+    )
+
+
+def _normalize_text(raw: str) -> Norm:
+    s = clean_text(raw)
+    if s in EMPTY_MARKERS:
+        return MISSING
+    if _FORMULA_ERROR.match(s.replace(" ", "")):
+        return Norm("error", text=s, reason="formula_error")
+    if (m := _RAW_FOOTNOTE.search(raw)) and m.start() > 0:
+        body = parse_value_text(clean_text(raw[: m.start()]))
+        if body is not None and body.kind == "number" and body.unit_text is None and body.footnote is None:
+            marker = m.group(0).strip()
+            return Norm(
+                "number",
+                value=body.value,
+                text=s,
+                unit_hint=body.unit_hint,
+                qualifier=body.qualifier,
+                footnote=marker,
+            )
+    parsed = parse_value_text(s)
+    if parsed is not None:
+        return parsed
+    return Norm("text", text=s)
+
+
 def normalize_cell(raw: object) -> Norm:
     """Normalise one cell value as read from a spreadsheet or CSV. Never raises."""
     if raw is None:
@@ -150,13 +391,13 @@ def normalize_cell(raw: object) -> Norm:
         return Norm("text", text=d.isoformat())
     if isinstance(raw, dt.time | dt.timedelta):
         return Norm("error", text=str(raw), reason="not_a_number")
-    s = clean_text(raw)
-    if s in EMPTY_MARKERS:
-        return MISSING
-    parsed = parse_number_text(s)
-    if parsed is not None:
-        return Norm("number", value=parsed[0], text=s, unit_hint=parsed[1])
-    return Norm("text", text=s)
+    if isinstance(raw, str) and len(raw) <= 64:
+        return _normalize_text_short(raw)
+    return _normalize_text(raw if isinstance(raw, str) else str(raw))
+
+
+# Cells repeat across files ("—", "100", "达标"): memoised like `clean_text`.
+_normalize_text_short = functools.lru_cache(maxsize=65_536)(_normalize_text)
 
 
 # --- periods -----------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from pipelines.returns.normalize import (
         ("-5", -5.0, None),
         ("－5", -5.0, None),  # full-width minus
         ("+3", 3.0, None),
-        ("约80", 80.0, None),
         ("1e3", 1000.0, None),
     ],
 )
@@ -43,6 +42,7 @@ def test_numbers_in_every_spelling_become_floats(raw, value, hint):
     assert n.kind == "number"
     assert n.value == pytest.approx(value)
     assert n.unit_hint == hint
+    assert n.is_exact and n.qualifier is None and n.footnote is None and n.unit_text is None
 
 
 @pytest.mark.parametrize("raw", ["", "   ", None, "—", "——", "－", "-", "/", "无", "--", "N/A", "　"])

@@ -2,15 +2,23 @@
 
 Plain functions, no Streamlit import. The PDF needs a CJK font installed on the system (Debian:
 fonts-noto-cjk); `find_cjk_font()` looks for one and the briefing page offers Word when none is found.
+
+Every download goes through `pipelines.safe_output`: text that a spreadsheet could take for a formula is
+quoted in CSV and written as a string cell in xlsx; briefing text drops the control characters Word
+cannot hold, and the on-screen Markdown escapes its markup characters.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from pipelines.safe_output import XLSXWRITER_OPTIONS, csv_frame, xml_text
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 # Preferred files, then any file whose name suggests a Simplified Chinese face. (path glob, TTC face index)
@@ -44,8 +52,8 @@ def find_cjk_font(dirs: tuple[Path, ...] = FONT_DIRS) -> CJKFont | None:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM so Excel opens Chinese text correctly."""
-    return df.to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with BOM so Excel opens Chinese text correctly; formula-like text is quoted."""
+    return csv_frame(df).to_csv(index=False).encode("utf-8-sig")
 
 
 def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
@@ -55,10 +63,38 @@ def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
         if isinstance(out[c].dtype, pd.DatetimeTZDtype):
             out[c] = out[c].dt.tz_localize(None)
         elif out[c].dtype == object:
-            out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as w:
-        out.to_excel(w, sheet_name=sheet[:31], index=False)
+            out[c] = out[c].map(_xlsx_value)
+    # Strings (column names too) are written as string cells: never formulas or hyperlinks.
+    out.columns = [str(c) for c in out.columns]
+    with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": XLSXWRITER_OPTIONS}) as w:
+        out.to_excel(w, sheet_name=_sheet_name(sheet), index=False)
     return buf.getvalue()
+
+
+def _xlsx_value(v):
+    """A value xlsxwriter writes as itself: lists joined, aware datetimes made naive, other objects
+    (structs, UUIDs, bytes, intervals) as their text."""
+    if v is None or isinstance(v, str | bool | int | float | decimal.Decimal | dt.date):
+        if isinstance(v, dt.datetime | dt.time) and v.tzinfo is not None:
+            return v.replace(tzinfo=None)
+        return v
+    if isinstance(v, list | tuple):
+        return ", ".join(map(str, v))
+    return str(v)
+
+
+def _sheet_name(name: str) -> str:
+    name = "".join("_" if ch in "[]:*?/\\" else ch for ch in xml_text(name or "")).strip("'")
+    return name[:31] or "data"
+
+
+# Characters with a meaning in Streamlit's Markdown (links, images, emphasis, HTML, LaTeX, colours).
+_MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:=")
+
+
+def md_escape(text: str) -> str:
+    """Text shown literally by st.markdown: no links, images, HTML or directives from the data."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text).replace("\n", " "))
 
 
 @dataclass
@@ -68,10 +104,10 @@ class Briefing:
     sections: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def markdown(self) -> str:
-        out = [f"### {self.title}", self.subtitle, ""]
+        out = [f"### {md_escape(self.title)}", md_escape(self.subtitle), ""]
         for heading, lines in self.sections:
-            out.append(f"**{heading}**")
-            out.extend(f"- {line}" for line in lines)
+            out.append(f"**{md_escape(heading)}**")
+            out.extend(f"- {md_escape(line)}" for line in lines)
             out.append("")
         return "\n".join(out)
 
@@ -114,12 +150,13 @@ def briefing_docx(b: Briefing) -> bytes:
         rfonts = rpr.makeelement(qn("w:rFonts"), {})
         rpr.append(rfonts)
     rfonts.set(qn("w:eastAsia"), "Noto Sans CJK SC")
-    doc.add_heading(b.title, level=1)
-    doc.add_paragraph(b.subtitle)
+    # Plain runs only (no fields, no hyperlinks): text from the data cannot become a field or formula.
+    doc.add_heading(xml_text(b.title), level=1)
+    doc.add_paragraph(xml_text(b.subtitle))
     for heading, lines in b.sections:
-        doc.add_heading(heading, level=2)
+        doc.add_heading(xml_text(heading), level=2)
         for line in lines:
-            doc.add_paragraph(line, style="List Bullet")
+            doc.add_paragraph(xml_text(line), style="List Bullet")
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -28,6 +28,7 @@ class OrgUnit:
     name_zh: str
     name_en: str
     aliases: tuple[str, ...] = ()  # other names seen in returns, e.g. former names (县环保局)
+    reports: bool = True  # False: a known unit (a town) that sends no returns in this profile
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,12 @@ class CountyProfile:
 
     @property
     def towns(self) -> list[OrgUnit]:
+        """Towns that report (have assignments); see `all_towns` for every town of the county."""
+        return [u for u in self.org_units if u.level == "town" and u.reports]
+
+    @property
+    def all_towns(self) -> list[OrgUnit]:
+        """Every town of the county, including those marked `reports: false` (names to recognise)."""
         return [u for u in self.org_units if u.level == "town"]
 
     def programme(self, campaign: str) -> CampaignProgramme:
@@ -213,6 +220,7 @@ def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
                 t["name_zh"],
                 t.get("name_en", ""),
                 tuple(str(a) for a in t.get("aliases") or ()),
+                bool(t.get("reports", True)),
             )
         )
     seen: set[str] = set()

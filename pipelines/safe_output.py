@@ -152,16 +152,53 @@ def neutralize_formulas(ws, cached=None) -> int:
     text as a string; returns how many cells changed. For a workbook that came from outside: its
     formulas must not reach the person who opens our copy of it."""
     changed = 0
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type != "f":
-                continue
-            value = None
-            if cached is not None:
-                value = cached.cell(row=cell.row, column=cell.column).value
-            if value is None:
-                formula = cell.value
-                value = str(getattr(formula, "text", formula) or "")
-            set_cell(cell, value)
-            changed += 1
+    for cell in list(ws._cells.values()):  # the cells that exist, not the whole used range
+        if cell.data_type != "f":
+            continue
+        value = None
+        if cached is not None:
+            kept = cached._cells.get((cell.row, cell.column))
+            value = kept.value if kept is not None else None
+        if value is None:
+            formula = cell.value
+            value = str(getattr(formula, "text", formula) or "")
+        set_cell(cell, value)
+        changed += 1
+    return changed
+
+
+# Formula text that reaches outside the workbook: DDE (`cmd|' /C calc'!A0`), external workbooks
+# (`[1]Sheet1!A1`) and functions that call out or run code.
+_ACTIVE_FORMULA = re.compile(
+    r"\||\[\d+\]|\b(?:HYPERLINK|WEBSERVICE|FILTERXML|IMPORTXML|IMPORTDATA|RTD|CALL|REGISTER(?:\.ID)?|EXEC|"
+    r"EVALUATE|DDE|SHELL)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def _active(text) -> bool:
+    return isinstance(text, str) and _ACTIVE_FORMULA.search(text) is not None
+
+
+def neutralize_workbook(wb, cached=None) -> int:
+    """Make an openpyxl workbook from outside safe to hand to a person: every formula cell becomes its
+    cached value (from `cached`, the same file opened with ``data_only=True``) or its text; links to
+    other workbooks are dropped, and so are defined names, conditional formats and validations whose
+    formulas reach outside the workbook (DDE, external references, HYPERLINK/WEBSERVICE…).
+    Returns how many cells changed."""
+    changed = 0
+    for ws in wb.worksheets:
+        other = cached[ws.title] if cached is not None and ws.title in cached.sheetnames else None
+        changed += neutralize_formulas(ws, other)
+        for name in [n for n, d in ws.defined_names.items() if _active(d.attr_text)]:
+            del ws.defined_names[name]
+        for rng in list(ws.conditional_formatting):
+            rng.rules = [r for r in rng.rules if not any(_active(f) for f in (r.formula or ()))]
+        dvs = ws.data_validations
+        dvs.dataValidation = [
+            dv for dv in dvs.dataValidation if not (_active(dv.formula1) or _active(dv.formula2))
+        ]
+    for name in [n for n, d in wb.defined_names.items() if _active(d.attr_text)]:
+        del wb.defined_names[name]
+    wb._external_links = []
     return changed

@@ -8,9 +8,13 @@ For each processed file a copy goes to the feedback folder (mirroring the raw su
 - every problem cell filled red and commented (Chinese, then English).
 
 xlsx/xlsm are annotated in place with openpyxl (the department's layout, merged cells, hidden and
-protected sheets are kept). xls, ods and csv, which openpyxl cannot open, are rebuilt cell by cell
-into a new xlsx and annotated there. A file that cannot be opened at all gets a workbook with the
+protected sheets are kept; its formulas become their cached values and links to other workbooks are
+dropped, see `pipelines.safe_output.neutralize_workbook`). xls, ods and csv, which openpyxl cannot
+open, are rebuilt cell by cell into a new xlsx and annotated there. A file that cannot be opened at all gets a workbook with the
 summary sheet only. Nothing here raises for a bad input file.
+
+Every text written here goes through `pipelines.safe_output.set_cell`: text from the upload (cell
+contents, file and sheet names, messages) is a string cell, never a formula.
 
 Plain functions; the inputs come from `core.source_file` and `core.quarantine`.
 """
@@ -34,6 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.returns.load import reason_text
 from pipelines.returns.workers import default_workers, fork_map
+from pipelines.safe_output import append_row, neutralize_workbook, set_cell
 
 log = logging.getLogger(__name__)
 
@@ -179,16 +184,26 @@ def _rebuild(path: Path) -> tuple[openpyxl.Workbook, dict[str, str]]:
             for c, value in enumerate(row, start=1):
                 if value is None or value == "":
                     continue
-                try:
-                    ws.cell(row=r, column=c, value=_clean(value))
-                except (ValueError, TypeError):
-                    ws.cell(row=r, column=c, value=str(value))
+                set_cell(ws.cell(row=r, column=c), value)
         for (r0, c0), (r1, c1) in merged:
             try:
                 ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
             except ValueError:
                 continue
     return wb, names
+
+
+def _neutralize(wb: openpyxl.Workbook, path: Path) -> None:
+    """The department's formulas must not reach whoever opens the feedback: each becomes its cached
+    value (read again with data_only only when the workbook has formulas), external links go."""
+    has_formulas = any(c.data_type == "f" for ws in wb.worksheets for c in ws._cells.values())
+    cached = None
+    if has_formulas:
+        try:
+            cached = openpyxl.load_workbook(path, data_only=True, rich_text=False)
+        except Exception:  # the formulas' text is kept instead
+            cached = None
+    neutralize_workbook(wb, cached)
 
 
 def open_workbook(path: Path) -> tuple[openpyxl.Workbook, dict[str, str], str]:
@@ -201,6 +216,7 @@ def open_workbook(path: Path) -> tuple[openpyxl.Workbook, dict[str, str], str]:
     if suffix in (".xlsx", ".xlsm"):
         try:
             wb = openpyxl.load_workbook(path, rich_text=False)
+            _neutralize(wb, path)
             return wb, {ws.title: ws.title for ws in wb.worksheets}, "original"
         except Exception as exc:  # openpyxl refuses some files calamine reads
             log.info("openpyxl cannot open %s (%s); rebuilding", path.name, exc)
@@ -273,7 +289,7 @@ def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksh
         wb[SUMMARY_SHEET].title = f"{SUMMARY_SHEET}_原"
     ws = wb.create_sheet(SUMMARY_SHEET, 0)
     bold = Font(bold=True)
-    ws.append([f"报表反馈：{report.file_name}"])
+    append_row(ws, [f"报表反馈：{report.file_name}"])
     ws["A1"].font = Font(bold=True, size=14)
     status = STATUS_ZH.get(report.status, report.status)
     rows = [
@@ -291,18 +307,19 @@ def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksh
     elif how == "none":
         rows.append(("注", "原文件无法打开，本反馈只含汇总表。"))
     for label, value in rows:
-        ws.append([label, value])
+        append_row(ws, [label, value])
         ws.cell(row=ws.max_row, column=1).font = bold
     ws.append([])
     header = ["序号", "工作表", "单元格", "原始内容", "问题", "说明", "如何修改", "English"]
-    ws.append(header)
+    append_row(ws, header)
     for col in range(1, len(header) + 1):
         c = ws.cell(row=ws.max_row, column=col)
         c.font, c.fill = bold, HEADER_FILL
     if not report.issues:
-        ws.append(["", "", "", "", "无", "未发现问题", "无需修改", "no problems found"])
+        append_row(ws, ["", "", "", "", "无", "未发现问题", "无需修改", "no problems found"])
     for n, i in enumerate(report.issues, start=1):
-        ws.append(
+        append_row(
+            ws,
             [
                 n,
                 i.sheet or "（整个文件）",
@@ -312,7 +329,7 @@ def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksh
                 _clean(i.message_zh),
                 FIX_ZH.get(i.reason_code, "请核对后重新报送。"),
                 _clean(i.message_en),
-            ]
+            ],
         )
     for col, width in zip("ABCDEFGH", (14, 16, 8, 16, 22, 60, 40, 60), strict=True):
         ws.column_dimensions[col].width = width

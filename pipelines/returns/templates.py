@@ -11,7 +11,9 @@ Layout (the contract in notes/formats.md, read by `pipelines.returns.parse`):
   frequency, generated_at, header_row, code_column, value_column).
 
 Plain functions, no Dagster import. Workbooks are written with xlsxwriter, whose archives carry
-fixed member timestamps, so the same inputs (and the same `generated_at`) give the same bytes.
+fixed member timestamps, so the same inputs (and the same `generated_at`) give the same bytes. Every
+text is a string cell, never a formula or a link (`pipelines.safe_output.XLSXWRITER_OPTIONS`, also
+for the merged title rows, which xlsxwriter writes with its generic `write`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import xlsxwriter
 from pipelines.catalog.model import Catalog, Indicator, Requirement
 from pipelines.profile import CountyProfile, OrgUnit
 from pipelines.reporting_calendar import Period, due_date, parse_period
+from pipelines.safe_output import XLSXWRITER_OPTIONS
 
 TEMPLATE_VERSION = "wuchuang-return/1"
 SHEET = "填报表"
@@ -203,7 +206,7 @@ def render_workbook(
     values = values or {}
     remarks = remarks or {}
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, **XLSXWRITER_OPTIONS})
     wb.set_properties(
         {
             "title": f"{profile.name_zh}“五创联动”指标报表",

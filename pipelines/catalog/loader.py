@@ -27,6 +27,7 @@ from pipelines.catalog.model import (
     REFERENCES,
     ROLLUPS,
     SERIES_REFERENCES,
+    SOURCES,
     TRENDS,
     VARIANT_DIMENSIONS,
     Campaign,
@@ -37,6 +38,8 @@ from pipelines.catalog.model import (
     Requirement,
     Threshold,
     UnitOfMeasure,
+    plain_name_key,
+    stripped_name_key,
 )
 
 
@@ -106,6 +109,7 @@ def load_catalog(directory: Path) -> Catalog:
     requirements = _load_requirements(directory, campaigns, indicators, units, out)
     series = _load_series(directory, indicators, out)
     _check_relative_references(requirements, series, out)
+    _check_lookalikes(indicators, requirements, out)
     if out.problems:
         raise CatalogError(out.problems)
     return Catalog(units, campaigns, indicators, requirements, tuple(series))
@@ -220,6 +224,15 @@ def _load_indicators(
             )
         if not d.get("name_zh"):
             out.add(file, entry, "name_zh", "缺少中文名称", "Chinese name is missing")
+        sources = d.get("sources", "multi")
+        if sources not in SOURCES:
+            out.add(
+                file,
+                entry,
+                "sources",
+                f"未知填报来源策略“{sources}”（应为 multi 或 single）",
+                f"unknown sources policy '{sources}' (expected multi or single)",
+            )
         indicators[code] = Indicator(
             code,
             d.get("name_zh", ""),
@@ -229,6 +242,8 @@ def _load_indicators(
             d.get("rollup", ""),
             d.get("value_type", "number"),
             tuple(d.get("aliases") or ()),
+            _names_list(file, entry, "not_confused_with", d.get("not_confused_with"), out),
+            str(sources),
         )
     return indicators
 
@@ -472,3 +487,60 @@ def _check_relative_references(
                 f"参照序列 {t.reference} 缺少指标 {r.indicator} 的数据",
                 f"reference series {t.reference} has no data for indicator {r.indicator}",
             )
+
+
+def _names_list(file: str, entry: str, fld: str, value: Any, out: _Collector) -> tuple[str, ...]:
+    """A list of non-empty, distinct name strings; each problem reported, bad items dropped."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        out.add(file, entry, fld, "应为名称列表", "must be a list of names")
+        return ()
+    names: list[str] = []
+    seen: set[str] = set()
+    for item in value:
+        if not isinstance(item, str) or not plain_name_key(item):
+            out.add(
+                file, entry, fld, f"名称“{item}”无效（应为非空文字）", f"invalid name '{item}' (needs text)"
+            )
+            continue
+        key = plain_name_key(item)
+        if key in seen:
+            out.add(file, entry, fld, f"名称“{item}”重复", f"duplicate name '{item}'")
+            continue
+        seen.add(key)
+        names.append(item.strip())
+    return tuple(names)
+
+
+def _check_lookalikes(
+    indicators: dict[str, Indicator], requirements: dict[str, Requirement], out: _Collector
+) -> None:
+    """A `not_confused_with` name must not be a name of the same indicator: its name_zh, an alias or
+    a requirement's name, compared as the matcher compares them (also without brackets)."""
+    file = "indicators.yaml"
+    own: dict[str, dict[str, str]] = {}
+    for ind in indicators.values():
+        own[ind.code] = {}
+        for n in ind.names:
+            for k in (plain_name_key(n), stripped_name_key(n)):
+                own[ind.code].setdefault(k, f"名称/别名“{n}”|name or alias '{n}'")
+    for req in requirements.values():
+        if req.indicator in own and req.name_zh:
+            for k in (plain_name_key(req.name_zh), stripped_name_key(req.name_zh)):
+                own[req.indicator].setdefault(
+                    k, f"要求 {req.code} 的名称“{req.name_zh}”|requirement {req.code}'s name"
+                )
+    for ind in indicators.values():
+        for n in ind.not_confused_with:
+            for k in (plain_name_key(n), stripped_name_key(n)):
+                if k in own[ind.code]:
+                    zh, en = own[ind.code][k].split("|")
+                    out.add(
+                        file,
+                        ind.code,
+                        "not_confused_with",
+                        f"“{n}”与本指标的{zh}相同：一个名称不能既是本指标又“不是”本指标",
+                        f"'{n}' equals this indicator's {en}: a name cannot both be and not be this indicator",
+                    )
+                    break

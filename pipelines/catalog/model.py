@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 COMPARISONS = (">=", ">", "<=", "<", "==", "between", "qualitative")
@@ -18,6 +20,29 @@ REFERENCES = SERIES_REFERENCES + HISTORY_REFERENCES
 CONDITIONS = ("declining_3y", "increasing_3y")
 TRENDS = ("declining", "increasing")
 VARIANT_DIMENSIONS = ("terrain", "region", "development", "rainfall", "seat")
+# Who may report an indicator (issue 11, item 6). `multi`: a value from a unit other than the
+# responsible one is kept as a secondary source (triangulation); `single`: only the responsible unit
+# (and units listed in a requirement's also_reported_by) may report it, anything else is refused.
+SOURCES = ("multi", "single")
+
+_BRACKETED = re.compile(r"[(\[{【〔<《][^)\]}】〕>》]*[)\]}】〕>》]")
+_KEEP = set("%‰≤≥<>=+/.")
+
+
+def plain_name_key(text: str) -> str:
+    """A name compared as the indicator matcher compares it: NFKC, case-folded, without whitespace
+    and punctuation (keeping %, ‰, ≤, ≥, <, >, =, +, /, .)."""
+    s = unicodedata.normalize("NFKC", text or "").casefold()
+    return "".join(ch for ch in s if ch in _KEEP or unicodedata.category(ch)[0] not in "PZC")
+
+
+def stripped_name_key(text: str) -> str:
+    """`plain_name_key` of the name with its bracketed parts removed ("绿地率(%)" → "绿地率")."""
+    s = unicodedata.normalize("NFKC", text or "")
+    prev = None
+    while prev != s:
+        prev, s = s, _BRACKETED.sub("", s)
+    return plain_name_key(s)
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,14 @@ class Indicator:
     rollup: str
     value_type: str  # number | text
     aliases: tuple[str, ...] = ()
+    # Names of *different* quantities that look alike and must never be matched to this indicator
+    # (建成区绿地率 is not 建成区绿化覆盖率). See indicators.yaml for the definitions behind each.
+    not_confused_with: tuple[str, ...] = ()
+    sources: str = "multi"  # multi | single, see SOURCES
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name_zh, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -163,6 +196,32 @@ class Catalog:
 
     def requirements_for_indicator(self, indicator: str) -> list[Requirement]:
         return [r for r in self.requirements.values() if r.indicator == indicator]
+
+    def indicator_names(self) -> dict[str, set[str]]:
+        """Every name an indicator is known by (name_zh, aliases, requirement names) → codes."""
+        names: dict[str, set[str]] = {}
+        for ind in self.indicators.values():
+            for n in ind.names:
+                names.setdefault(n, set()).add(ind.code)
+        for req in self.requirements.values():
+            if req.indicator in self.indicators and req.name_zh:
+                names.setdefault(req.name_zh, set()).add(req.indicator)
+        return names
+
+    def lookalikes(self) -> dict[str, tuple[str, ...]]:
+        """Every `not_confused_with` name → the indicators it must never be matched to."""
+        out: dict[str, set[str]] = {}
+        for ind in self.indicators.values():
+            for n in ind.not_confused_with:
+                out.setdefault(n, set()).add(ind.code)
+        return {n: tuple(sorted(codes)) for n, codes in out.items()}
+
+    def known_non_catalog_quantities(self) -> dict[str, tuple[str, ...]]:
+        """Look-alike names that are no catalog indicator's name: quantities the county may report
+        (林木绿化率, 污水处理率 …) that the catalog knows it does not assess. Name → the indicators
+        they resemble."""
+        catalog_keys = {k for n in self.indicator_names() for k in (plain_name_key(n), stripped_name_key(n))}
+        return {n: codes for n, codes in self.lookalikes().items() if plain_name_key(n) not in catalog_keys}
 
     def reference_value(self, reference: str, indicator: str, year: int) -> float | None:
         for s in self.reference_series:

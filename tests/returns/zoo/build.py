@@ -121,8 +121,9 @@ def read_number(shown: object) -> float:
 
 
 def _towns() -> list[tuple[str, str]]:
+    """Towns that send returns (the profile marks the others `reports: false`), in profile order."""
     prof = yaml.safe_load(PROFILE.read_text(encoding="utf-8"))
-    return [(t["code"], t["name_zh"]) for t in prof["towns"]]
+    return [(t["code"], t["name_zh"]) for t in prof["towns"] if t.get("reports", True)]
 
 
 TOWNS = _towns()

@@ -27,6 +27,11 @@ REASONS = {
     ),
     "unsupported_format": ("不支持的文件格式", "unsupported file format"),
     "macro_enabled": ("含宏的工作簿不予接收", "macro-enabled workbooks are refused"),
+    "encrypted_file": (
+        "文件已加密，请取消密码后重新报送",
+        "the workbook is password-protected; send it without a password",
+    ),
+    "old_format": ("旧版 Excel 格式，请另存为 .xlsx 后重新报送", "old Excel format; re-save as .xlsx"),
     "file_too_large": (
         "文件过大或结构异常（疑似压缩炸弹），未予读取",
         "the file is too large or abnormally structured (possible zip bomb) and was not read",

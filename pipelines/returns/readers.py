@@ -1,14 +1,26 @@
 """Read a return file into sheets of cell grids, once, with guards against hangs and bombs.
 
-- xlsx / xls / ods: python-calamine (fast, reads hidden sheets and their visibility, merged ranges
-  for xlsx/xls). openpyxl is used only as a fallback when calamine cannot open an archive that
-  passed the sanity checks.
-- csv: bytes decoded as UTF-8 (with or without BOM) when that is valid, else by charset-normalizer
-  (GBK/GB18030 and others); the delimiter is sniffed among , ; tab |.
-- The format comes from the file's magic bytes (the extension only breaks ties): a zip with
-  `[Content_Types].xml` is OOXML, a zip with an OpenDocument `mimetype` is ODS, an OLE2 file is xls.
+The format comes from the file's CONTENT (`sniff_format`), never from its extension alone. The
+upload gate (`pipelines.uploads`) calls the same sniffer and the same reader (`read_bytes`), so the
+gate accepts a file exactly when the reader can read it.
+
+- xlsx / xlsm / xlsb / xls / ods: python-calamine (fast, reads hidden sheets and their visibility,
+  merged ranges for xlsx/xls). openpyxl is used only as a fallback when calamine cannot open an
+  OOXML archive that passed the sanity checks.
+- HTML tables saved as .xls (CNKI / government portal exports, Excel "web page" files): parsed with
+  lxml; the charset comes from the `<meta charset>` / `http-equiv` tag, else charset-normalizer;
+  colspan/rowspan become merged ranges; every table that holds no other table is one sheet.
+- CSV / TSV text, whatever the extension (.csv, or text saved as .xls/.xlsx): UTF-8 (with or
+  without BOM), UTF-16 LE/BE (with BOM, or without when the byte pattern is clear), else
+  charset-normalizer (GBK/GB18030 and others); the delimiter is sniffed among , ; tab |.
+- Refused by content, each with its reason code: encrypted workbooks (`encrypted_file`: OOXML
+  EncryptedPackage in a compound file, an .xls with a FILEPASS record, an ODS whose manifest holds
+  encryption data), Excel 2/3/4 and other legacy spreadsheets (`old_format`), macros and active
+  content (`macro_enabled`: vbaProject, XLM macro sheets in xlsx and xls, ActiveX, OLE objects and
+  embeddings, DDE external links), another document type renamed (`unsupported_format`, naming
+  the real type: Word, PowerPoint, PDF, image…), a workbook without any cell in a visible sheet
+  (`empty_file`), and truly damaged files (`corrupt_archive`).
 - Before opening a zip: size limit, member count, total uncompressed size and compression ratio.
-  A workbook carrying `vbaProject.bin` (.xlsm) is refused as macro-enabled.
 - Sheets are bounded: at most `MAX_CELLS` cells per sheet are materialised, so a sparse sheet with a
   cell at XFD1048576 cannot exhaust memory.
 
@@ -19,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import struct
 import zipfile
 from dataclasses import dataclass, field
@@ -31,10 +44,14 @@ MAX_COMPRESSION_RATIO = 200.0  # per member, for members larger than RATIO_MIN_B
 RATIO_MIN_BYTES = 1024 * 1024
 MAX_CELLS = 2_000_000  # per sheet
 MAX_COLUMNS = 1_000
+MAX_PART_BYTES = 16 * 1024 * 1024  # a structural part (content types, relationships) read in full
+MAX_TABLES = 500  # HTML tables turned into sheets
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".et")
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
 
 
 class ReadError(Exception):
@@ -70,33 +87,155 @@ class Sheet:
                 return row[c]
         return ""
 
+    def has_cells(self) -> bool:
+        return any(v not in ("", None) for row in self.rows for v in row)
+
 
 @dataclass
 class Book:
     path: Path
-    file_format: str  # xlsx | xlsm | xls | ods | csv
+    file_format: str  # xlsx | xlsm | xlsb | xls | ods | csv | html
     sheets: list[Sheet]
-    encoding: str | None = None  # csv only
-    reader: str = "calamine"  # calamine | openpyxl | csv
+    encoding: str | None = None  # csv and html only
+    reader: str = "calamine"  # calamine | openpyxl | csv | html
     mtime: float | None = None  # the file's modification time (received time), from the one stat
 
     def sheet(self, name: str) -> Sheet | None:
         return next((s for s in self.sheets if s.name == name), None)
 
 
-def sniff_format(path: Path, head: bytes) -> str:
-    """xlsx | xlsm | ods | xls | csv | zip | unknown from the first bytes and the extension."""
-    ext = path.suffix.lower().lstrip(".")
-    if head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC):
-        return "zip"  # resolved after looking inside
-    if head.startswith(_OLE_MAGIC):
-        return "xls"
-    if ext in ("csv", "txt", "tsv"):
-        return "csv"
-    if ext in ("xlsx", "xlsm", "xls", "ods"):
-        # Claims to be a workbook but has no workbook signature: a truncated or foreign file.
-        return "broken"
-    return "unknown"
+# --------------------------------------------------------------------------------------------
+# Sniffing: what the bytes really are
+
+
+@dataclass(frozen=True)
+class Sniff:
+    """What a file's bytes really are.
+
+    `format` is the reader route (xlsx | xlsm | xlsb | xls | ods | csv | html) when the file can be
+    read; otherwise `reason` is a REASONS code (encrypted_file, old_format, macro_enabled,
+    unsupported_format, corrupt_archive, file_too_large, empty_file) and `detail` says why, in
+    Chinese then English. `container` is zip | cfb | text | raw; `real_type` names the content
+    (zh, en), e.g. ("Word 文档", "a Word document").
+    """
+
+    format: str | None
+    reason: str | None = None
+    detail: str = ""
+    container: str = "raw"
+    real_type: tuple[str, str] = ("", "")
+    encoding: str | None = None  # text formats: the encoding to decode with (None: detect)
+    biff: int | None = None  # xls: BIFF version (5 or 8)
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def _refuse(reason: str, zh: str, en: str, container: str = "raw", real: tuple[str, str] = ("", "")) -> Sniff:
+    return Sniff(None, reason, f"{zh} / {en}", container, real)
+
+
+def _not_a_spreadsheet(real: tuple[str, str], container: str = "raw") -> Sniff:
+    zh, en = real
+    return _refuse(
+        "unsupported_format", f"这是{zh}，不是表格", f"this is {en}, not a spreadsheet", container, real
+    )
+
+
+WORD = ("Word 文档", "a Word document")
+POWERPOINT = ("PowerPoint 演示文稿", "a PowerPoint presentation")
+ENCRYPTED = (
+    "文件已加密，请取消密码后重新报送",
+    "the workbook is password-protected; send it without a password",
+)
+
+# Strong signatures of non-spreadsheet files (checked only on binary content or at offset 0).
+_MAGICS: tuple[tuple[bytes, tuple[str, str]], ...] = (
+    (b"%PDF-", ("PDF 文件", "a PDF file")),
+    (b"\x89PNG\r\n\x1a\n", ("图片（PNG）", "an image (PNG)")),
+    (b"\xff\xd8\xff", ("图片（JPEG）", "an image (JPEG)")),
+    (b"GIF87a", ("图片（GIF）", "an image (GIF)")),
+    (b"GIF89a", ("图片（GIF）", "an image (GIF)")),
+    (b"II*\x00", ("图片（TIFF）", "an image (TIFF)")),
+    (b"MM\x00*", ("图片（TIFF）", "an image (TIFF)")),
+    (b"{\\rtf", ("Word 文档（RTF）", "a Word document (RTF)")),
+    (b"\x7fELF", ("程序文件", "an executable program")),
+    (b"\x1f\x8b", ("压缩文件（gzip）", "a compressed file (gzip)")),
+    (b"7z\xbc\xaf\x27\x1c", ("压缩包（7z）", "an archive (7z)")),
+    (b"Rar!\x1a\x07", ("压缩包（RAR）", "an archive (RAR)")),
+)
+_WEAK_MAGICS: tuple[tuple[bytes, tuple[str, str]], ...] = (  # only when the content is binary
+    (b"MZ", ("程序文件", "an executable program")),
+    (b"BM", ("图片（BMP）", "an image (BMP)")),
+)
+# Lotus 1-2-3 and Quattro: BOF record 0x0000 of length 2 with the file version.
+_LOTUS = (b"\x00\x00\x02\x00\x04\x04", b"\x00\x00\x02\x00\x05\x04", b"\x00\x00\x02\x00\x06\x04",
+          b"\x00\x00\x1a\x00")  # fmt: skip
+
+
+def sniff_format(data: bytes, name: str = "") -> Sniff:
+    """What `data` (a whole file) really is, judged by content; `name` only decides whether
+    workbook content may stand under a text extension (.csv) and whether text under a workbook
+    extension must look like a table. Never raises (a damaged file is `corrupt_archive`)."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"sniff_format expects bytes, not {type(data).__name__}")
+    data = bytes(data) if not isinstance(data, bytes) else data
+    ext = Path(name).suffix.lower() if name else ""
+    if not data:
+        return _refuse("empty_file", "文件为空", "the file is empty")
+    try:
+        if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+            sniff = _sniff_zip(data)
+        elif data.startswith(_OLE_MAGIC):
+            sniff = _sniff_cfb(data)
+        else:
+            sniff = _sniff_flat(data, ext)
+    except ReadError as exc:
+        return Sniff(None, exc.reason, exc.detail)
+    if sniff.ok and sniff.format not in ("csv", "html") and ext in TEXT_EXTENSIONS:
+        return _refuse(
+            "unsupported_format",
+            f"这是 Excel 工作簿（{sniff.format}），扩展名却是 {ext}，请使用正确的扩展名",
+            f"this is an Excel workbook ({sniff.format}) named {ext}; use the right extension",
+            sniff.container,
+            ("Excel 工作簿", "an Excel workbook"),
+        )
+    return sniff
+
+
+# ---- zip containers: OOXML, OpenDocument, plain zip
+
+
+# Parts and declarations that carry macros or active content, searched in lower case.
+_MACRO_PART_PREFIXES = (
+    ("xl/macrosheets/", ("Excel 4.0 宏表", "an Excel 4.0 macro sheet")),
+    ("xl/dialogsheets/", ("Excel 5.0 对话框表", "an Excel 5.0 dialog sheet")),
+    ("xl/activex/", ("ActiveX 控件", "an ActiveX control")),
+    ("xl/embeddings/", ("嵌入的 OLE 对象", "an embedded OLE object")),
+    ("basic/", ("宏（Basic）", "Basic macros")),
+    ("scripts/", ("脚本", "scripts")),
+)
+_MACRO_DECLARATIONS = (
+    (b"macroenabled", ("启用宏的内容类型", "a macro-enabled content type")),
+    (b"vbaproject", ("VBA 宏工程", "a VBA project")),
+    (b"macrosheet", ("Excel 4.0 宏表", "an Excel 4.0 macro sheet")),
+    (b"activex", ("ActiveX 控件", "an ActiveX control")),
+    (b"oleobject", ("嵌入的 OLE 对象", "an embedded OLE object")),
+    (b"relationships/package", ("嵌入的文档", "an embedded document")),
+)
+_EXTERNAL_LINK_ACTIVE = (
+    (b"ddelink", ("DDE 外部链接", "a DDE external link")),
+    (b"olelink", ("OLE 外部链接", "an OLE external link")),
+)
+
+
+def _members(data: bytes) -> tuple[list[tuple[str, int, int]], zipfile.ZipFile | None]:
+    fast = _central_directory(data)
+    if fast is not None:
+        return fast, None
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    return [(i.filename, i.compress_size, i.file_size) for i in zf.infolist()], zf
 
 
 def _central_directory(data: bytes) -> list[tuple[str, int, int]] | None:
@@ -132,27 +271,24 @@ def _central_directory(data: bytes) -> list[tuple[str, int, int]] | None:
     return out
 
 
-def _members(data: bytes) -> tuple[list[tuple[str, int, int]], zipfile.ZipFile | None]:
-    fast = _central_directory(data)
-    if fast is not None:
-        return fast, None
-    zf = zipfile.ZipFile(io.BytesIO(data))
-    return [(i.filename, i.compress_size, i.file_size) for i in zf.infolist()], zf
+def _read_part(zf: zipfile.ZipFile, name: str, limit: int = MAX_PART_BYTES) -> bytes:
+    """A member's bytes, read in full but never more than `limit` (a bomb stops there)."""
+    with zf.open(name) as fh:
+        blob = fh.read(limit + 1)
+    if len(blob) > limit:
+        raise ReadError("file_too_large", f"member {name} larger than {limit} bytes uncompressed")
+    return blob
 
 
-def check_zip(path: Path, data: bytes | None = None) -> str:
-    """Sanity checks on a zip container (the file's bytes); returns xlsx | xlsm | ods. Raises ReadError."""
-    data = path.read_bytes() if data is None else data
+def _sniff_zip(data: bytes) -> Sniff:
     zf: zipfile.ZipFile | None = None
     try:
         members, zf = _members(data)
         if len(members) > MAX_ZIP_MEMBERS:
             raise ReadError("file_too_large", f"{len(members)} zip members (limit {MAX_ZIP_MEMBERS})")
         total = 0
-        names = set()
         for name, comp, uncomp in members:
             total += uncomp
-            names.add(name)
             if uncomp > RATIO_MIN_BYTES:
                 ratio = uncomp / max(comp, 1)
                 if ratio > MAX_COMPRESSION_RATIO:
@@ -162,27 +298,302 @@ def check_zip(path: Path, data: bytes | None = None) -> str:
                     )
         if total > MAX_UNCOMPRESSED_BYTES:
             raise ReadError("file_too_large", f"{total} bytes uncompressed (limit {MAX_UNCOMPRESSED_BYTES})")
-        if any(n.lower().endswith("vbaproject.bin") for n in names):
-            raise ReadError("macro_enabled", "vbaProject.bin present")
-        if "mimetype" in names:
-            if b"opendocument.spreadsheet" in data[:256]:  # ODF stores "mimetype" first, uncompressed
-                return "ods"
-            if zf is None:
-                zf = zipfile.ZipFile(io.BytesIO(data))
-            mime = zf.read("mimetype")[:100]
-            if b"opendocument.spreadsheet" in mime:
-                return "ods"
-            raise ReadError("unsupported_format", f"OpenDocument type {mime.decode('ascii', 'replace')}")
-        if "[Content_Types].xml" in names:
-            if not any(n.startswith("xl/") for n in names):
-                raise ReadError("unsupported_format", "OOXML package without a workbook (docx/pptx?)")
-            return "xlsm" if path.suffix.lower() == ".xlsm" else "xlsx"
-        raise ReadError("unsupported_format", "zip archive that is not a workbook")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, struct.error, KeyError) as exc:
-        raise ReadError("corrupt_archive", f"{type(exc).__name__}: {exc}") from exc
+        if zf is None:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+        return _classify_zip(zf)
+    except ReadError as exc:
+        return Sniff(None, exc.reason, exc.detail, "zip")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, struct.error, KeyError,
+            EOFError, OSError, ValueError, RuntimeError) as exc:  # fmt: skip
+        # zlib.error is an Exception subclass not listed above; RuntimeError: encrypted member
+        return _refuse(
+            "corrupt_archive", "压缩包损坏或不完整", f"damaged archive: {type(exc).__name__}", "zip"
+        )
+    except Exception as exc:  # zlib.error and other inflate failures
+        return _refuse(
+            "corrupt_archive", "压缩包损坏或不完整", f"damaged archive: {type(exc).__name__}", "zip"
+        )
     finally:
         if zf is not None:
             zf.close()
+
+
+def _macro_finding(what: tuple[str, str], where: str) -> Sniff:
+    zh, en = what
+    return _refuse("macro_enabled", f"含{zh}（{where}）", f"contains {en} ({where})", "zip")
+
+
+def _classify_zip(zf: zipfile.ZipFile) -> Sniff:
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    lower = {i.filename.lower(): i.filename for i in infos}
+    # Encryption first: an encrypted ODS cannot be inspected further.
+    if "mimetype" in lower:
+        manifest = lower.get("meta-inf/manifest.xml")
+        if manifest and b"encryption-data" in _read_part(zf, manifest).lower():
+            return _refuse("encrypted_file", *ENCRYPTED, "zip", ("加密的 ODS 表格", "an encrypted ODS"))
+    if any(i.flag_bits & 0x1 for i in infos):
+        return _refuse("encrypted_file", *ENCRYPTED, "zip", ("加密的压缩包", "an encrypted zip"))
+    # Macros and active content: every part name, every declaring part read in full.
+    for low, real in lower.items():
+        if low.endswith("vbaproject.bin") or low.endswith("vbaprojectsignature.bin"):
+            return _macro_finding(("VBA 宏工程", "a VBA project"), real)
+        for prefix, what in _MACRO_PART_PREFIXES:
+            if low.startswith(prefix) or f"/{prefix}" in low:
+                return _macro_finding(what, real)
+        if "/activex/" in low:
+            return _macro_finding(("ActiveX 控件", "an ActiveX control"), real)
+    for low, real in lower.items():
+        if low == "[content_types].xml" or low.endswith(".rels"):
+            # xlsb's workbook part always has this type, macros or not (a VBA project is found above)
+            part = _read_part(zf, real).lower().replace(b"sheet.binary.macroenabled.main", b"")
+            for marker, what in _MACRO_DECLARATIONS:
+                if marker in part:
+                    return _macro_finding(what, real)
+        elif "externallink" in low and low.endswith(".xml"):
+            part = _read_part(zf, real).lower()
+            for marker, what in _EXTERNAL_LINK_ACTIVE:
+                if marker in part:
+                    return _macro_finding(what, real)
+    # Any part that is itself a compound file (an OLE object or a VBA project under another name).
+    for info in infos:
+        if info.file_size >= 8:
+            with zf.open(info) as fh:
+                if fh.read(8) == _OLE_MAGIC:
+                    return _macro_finding(("嵌入的 OLE 对象", "an embedded OLE object"), info.filename)
+    # What kind of document it is.
+    if "mimetype" in lower:
+        mime = _read_part(zf, lower["mimetype"], 200).decode("ascii", "replace").strip()
+        if mime == "application/vnd.oasis.opendocument.spreadsheet":
+            return Sniff("ods", container="zip", real_type=("ODS 表格", "an ODS spreadsheet"))
+        if "opendocument.text" in mime:
+            return _not_a_spreadsheet(("文字文档（ODT）", "a text document (ODT)"), "zip")
+        if "opendocument.presentation" in mime:
+            return _not_a_spreadsheet(("演示文稿（ODP）", "a presentation (ODP)"), "zip")
+        return _not_a_spreadsheet(
+            (f"OpenDocument 文件（{mime[:60]}）", f"an OpenDocument file ({mime[:60]})"), "zip"
+        )
+    if "[content_types].xml" in lower:
+        if "xl/workbook.bin" in lower:
+            return Sniff(
+                "xlsb", container="zip", real_type=("Excel 二进制工作簿（xlsb）", "a binary workbook (xlsb)")
+            )
+        if "xl/workbook.xml" in lower or any(n.startswith("xl/") for n in lower):
+            return Sniff("xlsx", container="zip", real_type=("Excel 工作簿", "an Excel workbook"))
+        if any(n.startswith("word/") for n in lower):
+            return _not_a_spreadsheet(WORD, "zip")
+        if any(n.startswith("ppt/") for n in lower):
+            return _not_a_spreadsheet(POWERPOINT, "zip")
+        return _not_a_spreadsheet(
+            ("Office 文档（不含工作簿）", "an Office package without a workbook"), "zip"
+        )
+    if any(n.endswith((".htm", ".html")) for n in lower):
+        return _not_a_spreadsheet(("压缩包（内含网页）", "a zip archive holding web pages"), "zip")
+    return _not_a_spreadsheet(("压缩包（zip）", "a zip archive"), "zip")
+
+
+# ---- compound files (CFB / OLE2): xls, encrypted OOXML, Word/PowerPoint 97-2003
+
+_BIFF_BOF = 0x0809
+_BIFF_EOF = 0x000A
+_BIFF_FILEPASS = 0x002F
+_BIFF_BOUNDSHEET = 0x0085
+_SHEET_TYPES = {1: ("Excel 4.0 宏表", "an Excel 4.0 macro sheet"), 6: ("VBA 模块表", "a VBA module sheet")}
+_VBA_ENTRIES = {"_vba_project_cur", "_vba_project", "vba", "macros"}
+
+
+def _sniff_cfb(data: bytes) -> Sniff:
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except Exception as exc:  # olefile raises OSError and assorted errors on damaged files
+        return _refuse(
+            "corrupt_archive", "复合文档损坏或不完整", f"damaged compound file: {type(exc).__name__}", "cfb"
+        )
+    try:
+        entries = ole.listdir(streams=True, storages=True)
+        top = {e[0].lower(): e[0] for e in entries if len(e) == 1}
+        names = {part.lower() for e in entries for part in e}
+        if {"encryptioninfo", "encryptedpackage"} & set(top) or "\x06dataspaces" in top:
+            return _refuse(
+                "encrypted_file", *ENCRYPTED, "cfb", ("加密的 Excel 工作簿", "an encrypted workbook")
+            )
+        found = _VBA_ENTRIES & names
+        if found:
+            return _refuse(
+                "macro_enabled", "含 VBA 宏工程", f"contains a VBA project ({sorted(found)[0]})", "cfb"
+            )
+        if any(n.startswith("mbd") and len(n) == 11 for n in top):  # MBD0000A1B2: embedded OLE objects
+            return _refuse("macro_enabled", "含嵌入的 OLE 对象", "contains an embedded OLE object", "cfb")
+        stream = top.get("workbook") or top.get("book")
+        if stream is None:
+            if "worddocument" in top:
+                return _not_a_spreadsheet(("Word 97-2003 文档", "a Word 97-2003 document"), "cfb")
+            if "powerpoint document" in top:
+                return _not_a_spreadsheet(
+                    ("PowerPoint 97-2003 演示文稿", "a PowerPoint 97-2003 presentation"), "cfb"
+                )
+            if any(n.startswith("__substg1.0_") for n in top):
+                return _not_a_spreadsheet(("Outlook 邮件", "an Outlook message"), "cfb")
+            return _not_a_spreadsheet(
+                ("OLE 复合文档（不含工作簿）", "a compound file without a workbook"), "cfb"
+            )
+        wb = ole.openstream(stream).read()
+    except Exception as exc:
+        return _refuse(
+            "corrupt_archive", "复合文档损坏或不完整", f"damaged compound file: {type(exc).__name__}", "cfb"
+        )
+    finally:
+        ole.close()
+    return _sniff_biff_globals(wb)
+
+
+def _sniff_biff_globals(wb: bytes) -> Sniff:
+    """Walk the workbook-globals records of a BIFF5/8 stream: FILEPASS means encrypted, a
+    BOUNDSHEET of type macro sheet means XLM macros."""
+    if len(wb) < 8:
+        return _refuse("corrupt_archive", "工作簿数据流为空", "empty workbook stream", "cfb")
+    rid, size = struct.unpack_from("<HH", wb, 0)
+    if rid != _BIFF_BOF or size < 4:
+        if rid in (0x0009, 0x0209, 0x0409):
+            return _old_format("Excel 2.x–4.0（BIFF2–4）", "Excel 2.x-4.0 (BIFF2-4)", "cfb")
+        return _refuse("corrupt_archive", "工作簿数据流损坏", "damaged workbook stream", "cfb")
+    version = struct.unpack_from("<H", wb, 4)[0]
+    biff = 8 if version == 0x0600 else 5 if version == 0x0500 else None
+    if biff is None:
+        return _old_format(f"Excel BIFF 版本 0x{version:04x}", f"Excel BIFF version 0x{version:04x}", "cfb")
+    pos = 4 + size
+    end = len(wb)
+    while pos + 4 <= end:
+        rid, size = struct.unpack_from("<HH", wb, pos)
+        body = pos + 4
+        if rid == _BIFF_EOF:
+            break
+        if rid == _BIFF_FILEPASS:
+            return _refuse(
+                "encrypted_file", *ENCRYPTED, "cfb", ("加密的 Excel 工作簿", "an encrypted workbook")
+            )
+        if rid == _BIFF_BOUNDSHEET and size >= 6 and body + 6 <= end:
+            typ = wb[body + 5]
+            if typ in _SHEET_TYPES:
+                zh, en = _SHEET_TYPES[typ]
+                return _refuse("macro_enabled", f"含{zh}", f"contains {en}", "cfb")
+        pos = body + size
+    return Sniff(
+        "xls", container="cfb", real_type=("Excel 97-2003 工作簿", "an Excel 97-2003 workbook"), biff=biff
+    )
+
+
+def _old_format(zh: str, en: str, container: str = "raw") -> Sniff:
+    return _refuse(
+        "old_format",
+        f"旧版 Excel 格式（{zh}），请另存为 .xlsx 后重新报送",
+        f"old Excel format ({en}); re-save as .xlsx",
+        container,
+        (zh, en),
+    )
+
+
+# ---- flat files: legacy binaries, HTML, text
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """utf-16-le / utf-16-be when BOM-less UTF-16 is clear from the byte pattern, else None."""
+    n = len(head) - len(head) % 2
+    if n < 16:
+        return None
+    half = n // 2
+    even_zero, odd_zero = head[0:n:2].count(0), head[1:n:2].count(0)
+    if odd_zero >= 0.15 * half and even_zero <= 0.01 * half:
+        enc = "utf-16-le"
+    elif even_zero >= 0.15 * half and odd_zero <= 0.01 * half:
+        enc = "utf-16-be"
+    else:
+        return None
+    text = head[:n].decode(enc, "replace")
+    if any((ord(ch) < 32 and ch not in "\t\r\n") or ch == "\ufffd" for ch in text[:-1]):
+        return None
+    return enc
+
+
+def _text_head(data: bytes) -> tuple[str | None, str]:
+    """(encoding hint, a decoded head for classification) — or (None, "") for binary content."""
+    head = data[:65536]
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", head[3:].decode("utf-8", "replace")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        enc = "utf-16-le" if head.startswith(b"\xff\xfe") else "utf-16-be"
+        return "utf-16", head[2 : len(head) - len(head) % 2].decode(enc, "replace")
+    enc = _utf16_without_bom(head)
+    if enc:
+        return enc, head[: len(head) - len(head) % 2].decode(enc, "replace")
+    if b"\x00" in head[:8192]:
+        return None, ""
+    return "", head.decode("latin-1")  # markers and delimiters are ASCII; the reader decodes properly
+
+
+_HTML_STARTS = ("<!doctype html", "<html", "<table", "<head", "<meta", "<body", "<title", "<style", "<div")
+
+
+def _sniff_flat(data: bytes, ext: str) -> Sniff:
+    for magic, real in _MAGICS:
+        if data.startswith(magic):
+            return _not_a_spreadsheet(real)
+    if data[:6] in _LOTUS[:3] or data[:4] == _LOTUS[3]:
+        return _old_format("Lotus 1-2-3", "Lotus 1-2-3")
+    if len(data) >= 8:
+        rid, size = struct.unpack_from("<HH", data, 0)
+        if rid in (0x0009, 0x0209, 0x0409, 0x0809) and 4 <= size <= 20:
+            names = {0x0009: "2.x", 0x0209: "3.0", 0x0409: "4.0", 0x0809: "4.0–5.0"}
+            return _old_format(f"Excel {names[rid]}（BIFF）", f"Excel {names[rid]} (BIFF)")
+    hint, head = _text_head(data)
+    if hint is None:
+        for magic, real in _WEAK_MAGICS:
+            if data.startswith(magic):
+                return _not_a_spreadsheet(real)
+        return _not_a_spreadsheet(("二进制文件", "a binary file"))
+    low = head.lstrip("\ufeff \t\r\n").lower()
+    if low.startswith("<?xml"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in low[:8192] or "excel.sheet" in low[:1024]:
+            return _old_format("Excel 2003 XML 表格", "Excel 2003 XML spreadsheet")
+        if "<html" not in low[:8192]:
+            return _not_a_spreadsheet(("XML 文件", "an XML file"))
+        low = low[low.index("<html") :]
+    if low.startswith(_HTML_STARTS) or (low.startswith("<!--") and "<html" in low[:8192]):
+        if hint in ("", "utf-8-sig"):
+            has_table = re.search(rb"<table", data, re.IGNORECASE) is not None
+        else:
+            has_table = "<table" in _decode_all(data, hint).lower()
+        if not has_table:
+            return _not_a_spreadsheet(("网页（HTML），其中没有表格", "a web page (HTML) without a table"))
+        return Sniff(
+            "html", container="text", real_type=("网页表格（HTML）", "an HTML table"), encoding=hint or None
+        )
+    if low.startswith(("mime-version:", "from:")) and "multipart/related" in low[:4096]:
+        return _not_a_spreadsheet(("单个文件网页（MHT）", "a single-file web page (MHT)"))
+    if low.startswith("id;p"):
+        return _old_format("SYLK 符号链接文件", "SYLK")
+    if ext in WORKBOOK_EXTENSIONS and not _looks_tabular(low):
+        return _refuse(
+            "corrupt_archive", "没有工作簿签名，文件损坏或不是表格", "no workbook signature", "raw"
+        )
+    return Sniff("csv", container="text", real_type=("CSV 文本表格", "CSV text"), encoding=hint or None)
+
+
+def _decode_all(data: bytes, hint: str) -> str:
+    enc = "utf-16" if hint == "utf-16" else hint
+    return data.decode(enc, "replace")
+
+
+def _looks_tabular(text: str) -> bool:
+    """Text under a workbook extension counts as CSV only if it looks like a table: at least two
+    non-empty lines and a delimiter in one of the first twenty."""
+    lines = [ln for ln in text.splitlines()[:40] if ln.strip()][:20]
+    return len(lines) >= 2 and any(d in ln for ln in lines for d in (",", "\t", ";", "|"))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
 
 
 def read_book(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Book:
@@ -201,15 +612,37 @@ def read_book(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Book:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError("corrupt_archive", f"cannot read: {exc}") from exc
-    kind = sniff_format(path, data[:8])
-    if kind == "zip":
-        kind = check_zip(path, data)
-    if kind == "broken":
-        raise ReadError("corrupt_archive", "no workbook signature")
-    if kind == "unknown":
-        raise ReadError("unsupported_format", path.suffix or "no extension")
-    book = _read_csv(path, data) if kind == "csv" else _read_calamine(path, kind, data)
+    book = read_bytes(data, path.name, path=path)
     book.mtime = st.st_mtime
+    return book
+
+
+def read_bytes(data: bytes, name: str, path: Path | None = None, sniff: Sniff | None = None) -> Book:
+    """Read a whole file's bytes (named `name`) into a `Book`; the reader behind `read_book` and the
+    upload gate. Raises `ReadError`; `TypeError` when `data` is not bytes."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(
+            f"需要字节数据（以二进制方式打开文件）/ expected bytes (open the file in binary mode), "
+            f"got {type(data).__name__}"
+        )
+    data = bytes(data) if not isinstance(data, bytes) else data
+    path = path if path is not None else Path(name or "upload")
+    if not data:
+        raise ReadError("empty_file")
+    sniff = sniff if sniff is not None else sniff_format(data, name)
+    if not sniff.ok:
+        raise ReadError(sniff.reason or "unsupported_format", sniff.detail)
+    kind = sniff.format or "unknown"
+    if kind == "csv":
+        book = _read_csv(path, data, sniff.encoding)
+    elif kind == "html":
+        book = _read_html(path, data, sniff.encoding)
+    else:
+        if kind == "xlsx" and path.suffix.lower() == ".xlsm":
+            kind = "xlsm"
+        book = _read_calamine(path, kind, data, sniff)
+    if not any(s.is_visible and s.has_cells() for s in book.sheets):
+        raise ReadError("empty_file", "没有可见工作表含有单元格 / no cell in any visible sheet")
     return book
 
 
@@ -227,7 +660,7 @@ def _visibility(meta) -> str:
     return "hidden" if "hidden" in name else "visible"
 
 
-def _read_calamine(path: Path, kind: str, data: bytes) -> Book:
+def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = None) -> Book:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -235,7 +668,12 @@ def _read_calamine(path: Path, kind: str, data: bytes) -> Book:
     except BaseException as exc:  # calamine's own error types; a Rust panic is a BaseException
         _reraise_interrupts(exc)
         if kind in ("xlsx", "xlsm"):
-            return _read_openpyxl(path, kind, exc)
+            return _read_openpyxl(path, kind, data, exc)
+        if kind == "xls" and sniff is not None and sniff.biff == 5:
+            raise ReadError(
+                "old_format",
+                "旧版 Excel 格式（Excel 5.0/95），请另存为 .xlsx / old Excel format (Excel 5.0/95)",
+            ) from exc
         raise ReadError("corrupt_archive", f"{type(exc).__name__}: {exc}") from exc
     sheets: list[Sheet] = []
     try:
@@ -284,12 +722,12 @@ def _calamine_sheet(sh, name: str, visible: str) -> Sheet:
     return Sheet(name, data, visible, merged, truncated)
 
 
-def _read_openpyxl(path: Path, kind: str, cause: Exception) -> Book:
+def _read_openpyxl(path: Path, kind: str, data: bytes, cause: BaseException) -> Book:
     """Fallback for OOXML files calamine refuses (rare producers); still bounded by MAX_CELLS."""
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
         raise ReadError(
             "corrupt_archive",
@@ -318,22 +756,31 @@ def _read_openpyxl(path: Path, kind: str, cause: Exception) -> Book:
     return Book(path, kind, sheets, reader="openpyxl")
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """(text, encoding) of CSV bytes: UTF-8 (BOM or not) first, then charset-normalizer."""
+# ---- text
+
+
+def decode_text(data: bytes, hint: str | None = None) -> tuple[str, str]:
+    """(text, encoding) of text bytes: a BOM, the sniffer's hint (BOM-less UTF-16), UTF-8, then
+    charset-normalizer, then GB18030."""
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    if hint in ("utf-16-le", "utf-16-be"):
+        try:
+            return data[: len(data) - len(data) % 2].decode(hint), hint
         except UnicodeDecodeError:
             pass
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
@@ -344,13 +791,13 @@ def decode_text(data: bytes) -> tuple[str, str]:
             return data.decode(enc), enc
         except (UnicodeDecodeError, LookupError):
             continue
-    raise ReadError("unsupported_format", "text encoding not recognised")
+    raise ReadError("unsupported_format", "无法识别文本编码 / text encoding not recognised")
 
 
-def _read_csv(path: Path, data: bytes) -> Book:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReadError("unsupported_format", "binary data in a .csv file")
-    text, encoding = decode_text(data)
+def _read_csv(path: Path, data: bytes, hint: str | None = None) -> Book:
+    text, encoding = decode_text(data, hint)
+    if "\x00" in text[:8192]:
+        raise ReadError("unsupported_format", "文本中含二进制数据 / binary data in a text file")
     sample = text[:8192]
     delimiter = ","
     counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
@@ -369,3 +816,126 @@ def _read_csv(path: Path, data: bytes) -> Book:
     except csv.Error as exc:
         raise ReadError("corrupt_archive", f"csv: {exc}") from exc
     return Book(path, "csv", [Sheet(path.stem, rows)], encoding=encoding, reader="csv")
+
+
+# ---- HTML tables
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE
+)
+_SPACES = re.compile(r"[ \t\r\n\f]+")
+_GB_FAMILY = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "gb18030", "euc-cn", "cp936", "hz-gb-2312"}
+
+
+def html_charset(data: bytes) -> str | None:
+    """The charset a page declares in `<meta charset>` or `http-equiv` Content-Type (its first 4 KB)."""
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    name = m.group(1).decode("ascii", "replace").lower()
+    return "gb18030" if name in _GB_FAMILY else name  # GB18030 decodes everything GB2312/GBK pages hold
+
+
+def _decode_html(data: bytes, hint: str | None) -> tuple[str, str]:
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or hint in ("utf-16-le", "utf-16-be"):
+        return decode_text(data, hint)
+    declared = html_charset(data)
+    if declared:
+        try:
+            return data.decode(declared, "replace"), declared
+        except LookupError:
+            pass
+    return decode_text(data, hint)
+
+
+def _span(value: str | None, limit: int) -> int:
+    try:
+        n = int(str(value).strip() or 1)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(n, 1), limit)
+
+
+def _read_html(path: Path, data: bytes, hint: str | None) -> Book:
+    import lxml.html
+    from lxml import etree
+
+    text, encoding = _decode_html(data, hint)
+    text = text.lstrip("\ufeff")
+    if text.lstrip().lower().startswith("<?xml"):  # lxml refuses str input with an encoding declaration
+        text = text[text.index("?>") + 2 :]
+    try:
+        doc = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ReadError("corrupt_archive", f"HTML: {exc}") from exc
+    sheets: list[Sheet] = []
+    taken: set[str] = set()
+    for table in doc.iter("table"):
+        if table.find(".//table") is not None:
+            continue  # a layout table around data tables: its cells are the inner tables
+        if len(sheets) >= MAX_TABLES:
+            break
+        sheet = _html_table(table, len(sheets) + 1)
+        if not sheet.rows:
+            continue
+        base, n = sheet.name, 2
+        while sheet.name in taken:
+            sheet.name = f"{base} ({n})"
+            n += 1
+        taken.add(sheet.name)
+        sheets.append(sheet)
+    return Book(path, "html", sheets, encoding=encoding, reader="html")
+
+
+def _cell_text(el) -> str:
+    for br in el.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    return _SPACES.sub(" ", el.text_content()).strip(" ")
+
+
+def _html_table(table, index: int) -> Sheet:
+    caption = table.find("caption")
+    name = _cell_text(caption)[:31] if caption is not None else ""
+    trs = [tr for tr in table.iter("tr") if next(tr.iterancestors("table"), None) is table]
+    nrows = len(trs)
+    rows: list[list] = []
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    pending: dict[int, int] = {}  # column -> rows still covered by a rowspan from above (this row included)
+    cells = 0
+    truncated = False
+    for r, tr in enumerate(trs):
+        row: list = []
+        c = 0
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag.lower() not in ("td", "th"):
+                continue
+            while pending.get(c, 0) > 0:
+                c += 1
+            cs = _span(td.get("colspan"), 1000)  # the HTML limit; the sheet limit is checked below
+            rs_raw = td.get("rowspan")
+            rs = (
+                nrows - r if str(rs_raw).strip() == "0" else _span(rs_raw, max(nrows - r, 1))
+            )  # within the table
+            if c + cs > MAX_COLUMNS:
+                raise ReadError("file_too_large", f"table {index}: more than {MAX_COLUMNS} columns")
+            if len(row) < c:
+                row.extend([""] * (c - len(row)))
+            row.append(_cell_text(td))
+            if cs > 1:
+                row.extend([""] * (cs - 1))
+            for k in range(c, c + cs):
+                pending[k] = rs
+            if cs > 1 or rs > 1:
+                merged.append(((r, c), (r + rs - 1, c + cs - 1)))
+            c += cs
+        cells += max(len(row), 1)
+        if cells > MAX_CELLS:
+            truncated = True
+            break
+        while row and row[-1] == "":
+            row.pop()
+        rows.append(row)
+        pending = {k: v - 1 for k, v in pending.items() if v > 1}
+    while rows and not rows[-1]:
+        rows.pop()
+    return Sheet(name or f"表{index}", rows, "visible", merged, truncated)

@@ -229,3 +229,109 @@ def test_broken_yaml_names_the_file(catalog_copy):
     with pytest.raises(CatalogError) as err:
         load_catalog(catalog_copy)
     assert err.value.problems[0].file == "campaigns.yaml" and "YAML" in err.value.problems[0].message_en
+
+
+# --- who may report what, and look-alike indicators (issue 11, items 6 and 7) ----------------------
+
+
+def _indicator(data, code):
+    return next(d for d in data["indicators"] if d["code"] == code)
+
+
+def test_sources_policy_defaults_to_multi_and_single_is_rare_and_justified(catalog):
+    sources = {i.code: i.sources for i in catalog.indicators.values()}
+    assert set(sources.values()) == {"multi", "single"}
+    single = {c for c, s in sources.items() if s == "single"}
+    assert {"env_api_good_days_ratio", "hyg_aqi_good_days", "regional_noise"} <= single
+    assert len(single) * 4 < len(sources)  # most indicators accept secondary sources
+    assert sources["builtup_green_coverage"] == sources["forest_coverage"] == "multi"
+    text = (Path(__file__).parents[1] / "expectations/standards/indicators.yaml").read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if ln.strip().startswith("sources: single")]
+    assert len(lines) == len(single) and all("#" in ln for ln in lines)  # each with its reason
+
+
+def test_unknown_sources_policy_is_rejected(catalog_copy):
+    _edit(catalog_copy / "indicators.yaml", lambda d: d["indicators"][0].__setitem__("sources", "many"))
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    p = err.value.problems[0]
+    assert (p.file, p.entry, p.field) == ("indicators.yaml", "env_invest_share_gdp", "sources")
+    assert "many" in p.message_en and "填报来源" in p.message_zh
+
+
+def test_lookalikes_are_listed_for_the_known_pairs(catalog):
+    pairs = {(i.code, n) for i in catalog.indicators.values() for n in i.not_confused_with}
+    assert len(pairs) >= 20
+    must = {
+        ("builtup_green_coverage", "建成区绿地率"),
+        ("urban_sewage_treatment", "城市污水处理率"),
+        ("urban_sewage_treatment", "污水处理率"),
+        ("forest_coverage", "林木绿化率"),
+        ("forest_coverage", "林木覆盖率"),
+        ("garbage_harmless", "生活垃圾处理率"),
+        ("garbage_harmless", "生活垃圾收集率"),
+        ("env_api_good_days_ratio", "空气质量优良天数"),
+        ("park_green_per_capita", "公园绿地面积"),
+        ("drinking_source_compliance", "水功能区水质达标率"),
+    }
+    assert must <= pairs
+    assert "污水处理率" not in catalog.indicators["urban_sewage_treatment"].aliases
+    known = catalog.known_non_catalog_quantities()
+    assert known["林木绿化率"] == ("forest_coverage",)
+    assert "水功能区水质达标率" in known
+    assert "建成区绿地率" not in known  # a name of forest_builtup_green_space_rate_2007
+    assert "空气质量优良天数" not in known  # a name of hyg_aqi_good_days
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("绿化覆盖率", "name or alias"),  # an alias of the same indicator
+        ("建成区绿化覆盖率（%）", "name or alias"),  # its name, with a bracket
+        ("城市建成区绿化覆盖率", "name or alias"),  # equals an alias once brackets are dropped
+    ],
+)
+def test_a_lookalike_cannot_be_a_name_of_the_same_indicator(catalog_copy, name, words):
+    _edit(
+        catalog_copy / "indicators.yaml",
+        lambda d: _indicator(d, "builtup_green_coverage")["not_confused_with"].append(name),
+    )
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    p = err.value.problems[0]
+    assert (p.file, p.entry, p.field) == ("indicators.yaml", "builtup_green_coverage", "not_confused_with")
+    assert name in p.message_en and words in p.message_en and "不能既是" in p.message_zh
+
+
+def test_a_lookalike_cannot_be_a_requirement_name_of_the_same_indicator(catalog_copy):
+    def fn(data):
+        data["requirements"][0]["name_zh"] = "环保投资比重(县)"
+
+    _edit(catalog_copy / "requirements" / "env_model_city.yaml", fn)
+    _edit(
+        catalog_copy / "indicators.yaml",
+        lambda d: _indicator(d, "env_invest_share_gdp").__setitem__("not_confused_with", ["环保投资比重"]),
+    )
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    assert any(p.field == "not_confused_with" and "requirement" in p.message_en for p in err.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("林木绿化率", "list of names"),
+        (["林木绿化率", "林木绿化率"], "duplicate"),
+        ([""], "invalid"),
+        ([12], "invalid"),
+    ],
+)
+def test_malformed_lookalike_lists_are_rejected(catalog_copy, value, words):
+    _edit(
+        catalog_copy / "indicators.yaml",
+        lambda d: _indicator(d, "forest_coverage").__setitem__("not_confused_with", value),
+    )
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    p = err.value.problems[0]
+    assert (p.entry, p.field) == ("forest_coverage", "not_confused_with") and words in p.message_en

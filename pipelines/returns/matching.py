@@ -9,6 +9,12 @@ punctuation), then exact on the name with its bracketed parts removed, then fuzz
 `FUZZY_FLOOR` and beats the runner-up (a different indicator) by at least `AMBIGUITY_MARGIN`;
 otherwise the result is a rejection, `unknown_indicator` or `ambiguous_indicator`, naming the
 candidates. The matcher never guesses silently.
+
+Look-alikes (issue 11, item 7): the catalog lists per indicator the names of *different* quantities
+that must never match it (`Indicator.not_confused_with`: 建成区绿地率 is not 建成区绿化覆盖率). Exact
+catalog names and aliases still win; a name equal to a look-alike (also without brackets) is
+refused as `lookalike_indicator`, and so is a fuzzy match whose best look-alike scores within
+`AMBIGUITY_MARGIN` of the winner, so fuzzy matching never bridges two look-alikes.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from pipelines.catalog.model import Catalog
+from pipelines.catalog.model import Catalog, plain_name_key, stripped_name_key
 from pipelines.profile import CountyProfile, OrgUnit
 
 # A fuzzy indicator match must score at least this (rapidfuzz ratio, 0..100) ...
@@ -39,18 +45,14 @@ _KEEP = set("%‰≤≥<>=+/.")
 
 def name_key(text: str) -> str:
     """The comparison key of a name: NFKC, case-folded, no whitespace, brackets or punctuation
-    (symbols that carry meaning — %, ‰, ≤, ≥, <, >, =, +, /, . — are kept)."""
-    s = unicodedata.normalize("NFKC", text or "").casefold()
-    return "".join(ch for ch in s if ch in _KEEP or unicodedata.category(ch)[0] not in _PUNCT_CATEGORIES)
+    (symbols that carry meaning — %, ‰, ≤, ≥, <, >, =, +, /, . — are kept). The catalog loader
+    validates look-alikes with the same key (`catalog.model.plain_name_key`)."""
+    return plain_name_key(text)
 
 
 def stripped_key(text: str) -> str:
     """The key of a name with its bracketed parts removed ("建成区绿化覆盖率(%)" → "建成区绿化覆盖率")."""
-    s = unicodedata.normalize("NFKC", text or "")
-    prev = None
-    while prev != s:
-        prev, s = s, _BRACKETED.sub("", s)
-    return name_key(s)
+    return stripped_name_key(text)
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,30 @@ class IndicatorMatch:
     code: str | None
     method: str  # exact | exact_stripped | fuzzy | none
     score: float
-    reason: str | None = None  # unknown_indicator | ambiguous_indicator
+    reason: str | None = None  # unknown_indicator | ambiguous_indicator | lookalike_indicator
     candidates: tuple[tuple[str, float], ...] = ()  # (indicator code, score), best first
+    lookalike: str | None = None  # lookalike_indicator: the look-alike name the text is (or is near)
+    lookalike_of: tuple[str, ...] = ()  # lookalike_indicator: the indicators it must not be matched to
 
     @property
     def ok(self) -> bool:
         return self.code is not None
+
+    def lookalike_message(self, catalog: Catalog | None = None) -> tuple[str, str]:
+        """(zh, en) naming both quantities: "“建成区绿地率”不是“建成区绿化覆盖率”…"."""
+        targets = []
+        for code in self.lookalike_of:
+            label = catalog.indicators[code].name_zh if catalog and code in catalog.indicators else code
+            targets.append((label, code))
+        zh_t = "、".join(f"“{label}”[{code}]" for label, code in targets)
+        en_t = ", ".join(f"'{label}' [{code}]" for label, code in targets)
+        la = self.lookalike or self.name
+        same = name_key(la) in (name_key(self.name), stripped_key(self.name))
+        near_zh = "" if same else f"接近“{la}”，"
+        near_en = "" if same else f" is close to '{la}', which"
+        zh = f"“{self.name}”{near_zh}不是{zh_t}：两者是易混淆的不同统计量，不予匹配；请核实指标名称"
+        en = f"'{self.name}'{near_en} is not {en_t}: a different quantity that looks alike; not matched"
+        return zh, en
 
     def candidates_text(self, catalog: Catalog | None = None) -> str:
         parts = []
@@ -91,13 +111,7 @@ class IndicatorMatcher:
     _memo: dict[str, IndicatorMatch] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        names: dict[str, set[str]] = {}
-        for ind in self.catalog.indicators.values():
-            for n in (ind.name_zh, *ind.aliases):
-                names.setdefault(n, set()).add(ind.code)
-        for req in self.catalog.requirements.values():
-            if req.indicator in self.catalog.indicators and req.name_zh:
-                names.setdefault(req.name_zh, set()).add(req.indicator)
+        names = self.catalog.indicator_names()
         for n, codes in names.items():
             if k := name_key(n):
                 self._exact.setdefault(k, set()).update(codes)
@@ -110,6 +124,13 @@ class IndicatorMatcher:
         self._choices = list(keys)
         self._choice_codes = [frozenset(keys[k]) for k in self._choices]
         self._codes_folded = {c.casefold(): c for c in self.catalog.indicators}
+        # Look-alikes: key → (name, indicators it is not, indicators whose own name it is).
+        self._lookalikes: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {}
+        for n, owners in self.catalog.lookalikes().items():
+            for k in (name_key(n), stripped_key(n)):
+                if k and k not in self._lookalikes:
+                    self._lookalikes[k] = (n, frozenset(owners), frozenset(keys.get(k, ())))
+        self._la_choices = list(self._lookalikes)
 
     def match(self, name: str) -> IndicatorMatch:
         hit = self._memo.get(name)
@@ -136,11 +157,26 @@ class IndicatorMatcher:
                     return IndicatorMatch(name, next(iter(codes)), method, 100.0)
                 cands = tuple((c, 100.0) for c in sorted(codes))
                 return IndicatorMatch(name, None, method, 100.0, "ambiguous_indicator", cands)
+            la = self._lookalikes.get(k)
+            if la is not None:  # a known other quantity (its catalog twin, if any, matched above)
+                return self._refuse(name, method, 100.0, la[0], la[1])
         return self._fuzzy(name, key)
+
+    def _refuse(self, name: str, method: str, score: float, lookalike: str, owners) -> IndicatorMatch:
+        return IndicatorMatch(
+            name,
+            None,
+            method,
+            score,
+            "lookalike_indicator",
+            lookalike=lookalike,
+            lookalike_of=tuple(sorted(owners)),
+        )
 
     def _fuzzy(self, name: str, key: str) -> IndicatorMatch:
         best: dict[str, float] = {}
         queries = {key, stripped_key(name)} - {""}
+        la_best: dict[str, float] = {}  # look-alike key → best score
         for q in queries:
             for _choice, score, idx in process.extract(
                 q, self._choices, scorer=fuzz.ratio, limit=12, score_cutoff=CANDIDATE_FLOOR
@@ -148,13 +184,45 @@ class IndicatorMatcher:
                 for code in self._choice_codes[idx]:
                     if score > best.get(code, -1.0):
                         best[code] = score
+            if self._la_choices:
+                for choice, score, _idx in process.extract(
+                    q, self._la_choices, scorer=fuzz.ratio, limit=8, score_cutoff=CANDIDATE_FLOOR
+                ):
+                    la_best[choice] = max(score, la_best.get(choice, -1.0))
         ranked = tuple(sorted(best.items(), key=lambda kv: (-kv[1], kv[0])))
-        if not ranked or ranked[0][1] < self.floor:
-            top = ranked[0][1] if ranked else 0.0
+        top = ranked[0][1] if ranked else 0.0
+        if not ranked or top < self.floor:
+            # Nearest to a known other quantity rather than to any catalog name: say so.
+            la = self._nearest_lookalike(la_best, None, max(top, self.floor))
+            if la is not None:
+                return self._refuse(
+                    name, "fuzzy", la_best[la], self._lookalikes[la][0], self._lookalikes[la][1]
+                )
             return IndicatorMatch(name, None, "fuzzy", top, "unknown_indicator", ranked[:3])
+        winner = ranked[0][0]
+        # Never bridge look-alikes: a look-alike that is not the winner's own name and scores about
+        # as well as the winner makes the match unsafe.
+        la = self._nearest_lookalike(la_best, winner, top - self.margin)
+        if la is not None:
+            n, owners, own = self._lookalikes[la]
+            if not own or la_best[la] >= top:
+                return self._refuse(name, "fuzzy", la_best[la], n, owners)
+            return self._refuse(name, "fuzzy", la_best[la], n, owners | {winner})
         if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < self.margin:
             return IndicatorMatch(name, None, "fuzzy", ranked[0][1], "ambiguous_indicator", ranked[:3])
-        return IndicatorMatch(name, ranked[0][0], "fuzzy", ranked[0][1], None, ranked[:3])
+        return IndicatorMatch(name, winner, "fuzzy", ranked[0][1], None, ranked[:3])
+
+    def _nearest_lookalike(
+        self, la_best: dict[str, float], winner: str | None, at_least: float
+    ) -> str | None:
+        """The best-scoring look-alike key scoring at least `at_least` that is not a name of
+        `winner` itself; None when there is none."""
+        hits = [
+            (score, k)
+            for k, score in la_best.items()
+            if score >= at_least and (winner is None or winner not in self._lookalikes[k][2])
+        ]
+        return max(hits)[1] if hits else None
 
 
 # --- header columns ----------------------------------------------------------------------------

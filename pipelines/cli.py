@@ -15,7 +15,6 @@ English, never a traceback.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import os
 import sys
@@ -487,9 +486,10 @@ def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     else:
         columns, rows, truncated = _fallback_query(snapshot, query, args.max_rows)
     if args.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(["" if v is None else v for v in r] for r in rows)
+        from pipelines.safe_output import write_csv
+
+        # Formula-like text is quoted: the output is meant to be opened in a spreadsheet.
+        write_csv(rows, columns, sys.stdout, lineterminator="\n")
     else:
         _print_table(columns, rows)
         print(f"({len(rows)} 行 rows)")

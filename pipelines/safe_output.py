@@ -6,8 +6,8 @@ and so are these characters behind leading blanks (spaces, NBSP, ideographic spa
 characters), which some spreadsheets skip. Text from uploads, the catalog or the SQL console must come
 back as text (OWASP "CSV injection"):
 
-- CSV: such text is prefixed with a single quote (``'=1+1``); the csv module quotes the cell as
-  needed. A plain number written as text (``-5``, ``+1.5e3``, ``-12%``) is left alone: a spreadsheet
+- CSV: such text is prefixed with a single quote (``'=1+1``); line breaks become LF so that the csv
+  module quotes the cell (write with a line terminator holding LF: pandas' default, csv's ``\r\n``). A plain number written as text (``-5``, ``+1.5e3``, ``-12%``) is left alone: a spreadsheet
   reads it as a number, not a formula. Numbers (int, float, Decimal) are never touched.
 - xlsx: strings are written as string cells, never as formulas: openpyxl cells get ``data_type "s"``
   (and ``quotePrefix`` when the text looks like a formula, so editing the cell keeps it text);
@@ -57,10 +57,13 @@ def is_formula_like(text: str) -> bool:
 
 
 def csv_text(value):
-    """A CSV cell value: formula-like text gets a leading quote; everything else is unchanged."""
-    if isinstance(value, str) and is_formula_like(value):
-        return QUOTE + value
-    return value
+    """A CSV cell value: formula-like text gets a leading quote, and a bare CR becomes LF (the csv
+    module quotes a cell holding LF, but not one holding only CR, which spreadsheets read as a new
+    row: ``"x\r=1+1"`` would start a row with a formula). Everything else is unchanged."""
+    if not isinstance(value, str):
+        return value
+    text = value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+    return QUOTE + text if is_formula_like(value) else text
 
 
 def csv_row(values: Iterable) -> list:
@@ -192,8 +195,8 @@ def neutralize_workbook(wb, cached=None) -> int:
         changed += neutralize_formulas(ws, other)
         for name in [n for n, d in ws.defined_names.items() if _active(d.attr_text)]:
             del ws.defined_names[name]
-        for rng in list(ws.conditional_formatting):
-            rng.rules = [r for r in rng.rules if not any(_active(f) for f in (r.formula or ()))]
+        for rules in ws.conditional_formatting._cf_rules.values():  # the lists openpyxl writes
+            rules[:] = [r for r in rules if not any(_active(f) for f in (r.formula or ()))]
         dvs = ws.data_validations
         dvs.dataValidation = [
             dv for dv in dvs.dataValidation if not (_active(dv.formula1) or _active(dv.formula2))

@@ -38,6 +38,14 @@ REASONS = {
     ),
     "parse_error": ("读取文件时发生意外错误", "unexpected error while reading the file"),
     "no_header": ("找不到表头（指标名称、数值列）", "no header row found (indicator name and value columns)"),
+    "other_area": (
+        "表中是其他地区的数据，不作为本县数值入库",
+        "the table holds another area's data and is not loaded as this county's values",
+    ),
+    "ambiguous_layout": (
+        "表格版式不明确，可按多种方式读取；请使用报表模板或在“导入映射”中确认",
+        "the table layout is ambiguous (several readings); use the template or confirm it in Import mappings",
+    ),
     "unknown_unit": ("无法识别填报单位", "the reporting unit cannot be identified"),
     "wrong_folder": ("文件放在了其他单位的文件夹中", "the file is in another unit's folder"),
     "unknown_period": ("无法识别报告期", "the reporting period cannot be identified"),

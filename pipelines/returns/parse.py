@@ -33,6 +33,9 @@ from pathlib import Path
 
 from pipelines.catalog.model import Catalog
 from pipelines.reporting_calendar import CalendarError, Period, parse_period, periods_between
+from pipelines.returns.layouts import FAMILY_NAMES_ZH, read_sheet
+from pipelines.returns.layouts.base import Reading
+from pipelines.returns.layouts.table import Classifier
 from pipelines.returns.matching import (
     VALUE_RANK,
     HeaderMatch,
@@ -105,6 +108,9 @@ class _Resources:
     profiles: dict[str, object]
     org_codes: frozenset[str]
     assigned: frozenset[tuple[str, str]]  # (indicator, org code) pairs from the profiles' assignments
+    primary: dict[tuple[str, str], str]  # (county, indicator) → primary reporting org
+    places: object | None
+    classifier: Classifier
 
 
 _CACHE: dict[int, tuple[ParseContext, _Resources]] = {}
@@ -130,9 +136,11 @@ def resources(ctx: ParseContext) -> _Resources:
         for freq in ("monthly", "quarterly", "annual"):
             codes.update(p.code for p in periods_between(prof.first_period, prof.last_period, freq))
         expected[prof.code] = frozenset(codes)
+    places = _place_resolver(ctx.profiles)
+    indicators = IndicatorMatcher(cat)
     res = _Resources(
         catalog=cat,
-        indicators=IndicatorMatcher(cat),
+        indicators=indicators,
         headers=HeaderMatcher(),
         orgs=OrgMatcher(ctx.profiles),
         county_codes=frozenset(p.code for p in ctx.profiles),
@@ -140,13 +148,32 @@ def resources(ctx: ParseContext) -> _Resources:
         unit_keys=unit_keys,
         expected=expected,
         profiles={p.code: p for p in ctx.profiles},
-        org_codes=frozenset(u.code for p in ctx.profiles for u in (*p.departments, *p.towns)),
+        org_codes=frozenset(
+            u.code for p in ctx.profiles for u in p.org_units if u.level in ("department", "town")
+        ),
         assigned=frozenset((a.indicator, a.org_code) for p in ctx.profiles for a in p.assignments(cat)),
+        primary={
+            (p.code, a.indicator): a.org_code
+            for p in ctx.profiles
+            for a in p.assignments(cat)
+            if a.role == "primary"
+        },
+        places=places,
+        classifier=Classifier(indicators, places, {k.casefold(): v for k, v in unit_keys.items()}, cat),
     )
     if len(_CACHE) > 8:
         _CACHE.clear()
     _CACHE[id(ctx)] = (ctx, res)
     return res
+
+
+def _place_resolver(profiles):
+    """The place-name resolver, when the places module is available (None otherwise)."""
+    try:
+        from pipelines.returns.places import PlaceResolver
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return None
+    return PlaceResolver(profiles)
 
 
 # --- small helpers -----------------------------------------------------------------------------
@@ -277,6 +304,7 @@ class _Entry:
     norm: Norm
     unit_text: str | None
     sheet_key: str  # sheet name, to look up a per-sheet period
+    org: str | None = None  # a town's org code when the row or column names the town
 
 
 @dataclass
@@ -284,6 +312,11 @@ class _SheetInfo:
     sheet: Sheet
     header: _Header | None
     title: str = ""
+    reading: Reading | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return self.header is not None or (self.reading is not None and self.reading.family is not None)
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -315,6 +348,8 @@ class _Parser:
         self.sheet_periods: dict[str, tuple[str, str]] = {}  # sheet → (period, detected_by)
         self.sheet_years: dict[str, int | None] = {}
         self.is_csv = False
+        self.other_area: dict[str, list] = {}  # area name → records of another area (never loaded)
+        self.seat_values = 0  # 县城 values: another subject than the county, not loaded
 
     # -- orchestration --
 
@@ -335,9 +370,19 @@ class _Parser:
             self.out.layout = "template"
             infos = self._template_sheets(book, meta)
         else:
-            infos = self._generic_sheets(book)
-        data_infos = [i for i in infos if i.header is not None]
+            infos = self._layout_sheets(book, folder_county)
+        data_infos = [i for i in infos if i.has_data]
         if not data_infos:
+            ambiguous = [i for i in infos if i.reading is not None and i.reading.candidates]
+            if ambiguous:
+                fams = "、".join(FAMILY_NAMES_ZH.get(f, f) for f in ambiguous[0].reading.candidates)
+                self._file_problem(
+                    "ambiguous_layout",
+                    f"工作表“{ambiguous[0].sheet.name}”可按多种版式读取：{fams}",
+                    f"sheet '{ambiguous[0].sheet.name}' reads as several layouts: "
+                    + ", ".join(ambiguous[0].reading.candidates),
+                )
+                return
             self._file_problem("no_header")
             return
         if self.out.layout is None:
@@ -351,7 +396,12 @@ class _Parser:
             self.out.period_codes = sorted({p for p, _ in self.sheet_periods.values()})
             return
         for info in data_infos:
-            self._collect(info)
+            if info.reading is not None:
+                self._collect_reading(info, org)
+            else:
+                self._collect(info)
+        if self._other_area_only(org):
+            return
         self._finish(org, file_period, received)
 
     def _file_problem(self, code: str, detail: str = "", detail_en: str | None = None, **kw) -> None:
@@ -408,6 +458,17 @@ class _Parser:
             header = self._find_header(sheet)
             title = self._title_text(sheet, header)
             infos.append(_SheetInfo(sheet, header, title))
+        return infos
+
+    def _layout_sheets(self, book: Book, county: str | None) -> list[_SheetInfo]:
+        """Every visible sheet read by the layout recognisers (`pipelines.returns.layouts`)."""
+        infos = []
+        for sheet in book.sheets:
+            if not sheet.is_visible or sheet.name == META_SHEET:
+                continue
+            reading, _view = read_sheet(sheet, self.res.classifier, county)
+            title = reading.title
+            infos.append(_SheetInfo(sheet, None, title, reading))
         return infos
 
     def _title_text(self, sheet: Sheet, header: _Header | None) -> str:
@@ -580,12 +641,16 @@ class _Parser:
             name = info.sheet.name
             sheet_name = "" if self.is_csv else name
             sheet_year = find_year(info.title) or find_year(sheet_name) or file_year
-            kind = info.header.kind
+            kind = _kind(info)
             if meta_period:
                 chosen: tuple[str, str] | None = (meta_period, "template")
                 sheet_year = int(meta_period[:4])
             elif kind == "wide":
-                col_period = next((v.period for v in info.header.value_cols if v.period), None)
+                col_period = (
+                    next((v.period for v in info.header.value_cols if v.period), None)
+                    if info.header
+                    else next((r.period for r in info.reading.records if r.period), None)
+                )
                 chosen = _choose_period(
                     [
                         ("title", find_period(info.title)),
@@ -602,7 +667,7 @@ class _Parser:
                 decided.append(chosen[1])
             elif kind in ("months", "long"):
                 decided.append("column")
-                if kind == "months":
+                if kind == "months" and info.header is not None:
                     self._fill_months(info, sheet_year)
         if decided:
             wide = [p for p, by in self.sheet_periods.values()]
@@ -708,6 +773,161 @@ class _Parser:
                     _Entry(code, row_period or p, sname, a1(r, c), raw, n, hint or unit_text, sname)
                 )
 
+    def _collect_reading(self, info: _SheetInfo, org: str) -> None:
+        """Entries from a layout reading: the subject decides the org (a town row → the town; the
+        county, 合计 or no subject → the reporting unit); 县城 and other areas are not this county's
+        figures; bare months and quarters take the sheet's year."""
+        reading = info.reading
+        sname = info.sheet.name
+        county = org.split("-", 1)[0]
+        other_title = self._title_place(info, county)
+        no_year = False
+        for rec in reading.records:
+            place = rec.place
+            target = None
+            if place == "county_total":
+                place = None
+            if place is not None:
+                kind = getattr(place, "kind", None)
+                if kind == "county" and place.county_code == county:
+                    place = None
+                elif kind == "town" and place.county_code == county and place.org_code:
+                    target = place.org_code
+                elif kind == "seat" and place.county_code == county:
+                    self.seat_values += 1
+                    continue
+                else:
+                    self.other_area.setdefault(place.name, []).append(rec)
+                    continue
+            if place is None and target is None and other_title is not None:
+                self.other_area.setdefault(other_title.name, []).append(rec)
+                continue
+            n = normalize_cell(rec.raw)
+            if rec.indicator is None:
+                if not n.is_missing:
+                    self._unknown_record(rec, n)
+                continue
+            if rec.period_error is not None:
+                if not n.is_missing:
+                    praw = self._cell_text(info.sheet, rec.period_error)
+                    self.out.problems.append(
+                        problem(
+                            "unknown_period",
+                            self.file,
+                            "row",
+                            sheet=sname,
+                            cell=rec.period_error,
+                            raw=praw,
+                            indicator_code=rec.indicator,
+                            detail_zh=f"报告期“{praw}”无法识别",
+                            detail_en=f"period '{praw}' not recognised",
+                        )
+                    )
+                continue
+            period = rec.period
+            if period is None and (rec.month or rec.quarter):
+                year = self._sheet_year(sname)
+                if year is None:
+                    no_year = True
+                    continue
+                period = f"{year}-{rec.month:02d}" if rec.month else f"{year}-Q{rec.quarter}"
+            self.entries.append(
+                _Entry(rec.indicator, period, sname, rec.cell, rec.raw, n, rec.unit_text, sname, target)
+            )
+        if no_year:
+            self.out.problems.append(
+                problem(
+                    "unknown_period",
+                    self.file,
+                    "sheet",
+                    sheet=sname,
+                    detail_zh="月份或季度列缺少年份（标题、工作表名和文件名中都没有年份）",
+                    detail_en="months or quarters without a year (no year in title, sheet name or file name)",
+                )
+            )
+
+    @staticmethod
+    def _cell_text(sheet: Sheet, ref: str) -> str:
+        m = re.match(r"([A-Z]+)(\d+)$", ref)
+        if not m:
+            return ""
+        c = col_index(m.group(1))
+        return raw_text(sheet.cell(int(m.group(2)) - 1, c if c is not None else -1))
+
+    def _title_place(self, info: _SheetInfo, county: str):
+        """Another area the sheet's title (or, for CSV, the file name) is about, when it names no
+        place of this county: "巴中市2013年空气质量" is 巴中市's table, not 平昌县's."""
+        places = self.res.places
+        if places is None:
+            return None
+        text = " ".join(t for t in (info.title, "" if self.is_csv else info.sheet.name, self.path.stem) if t)
+        if not text:
+            return None
+        try:
+            hits = places.mentions(text, county)
+        except Exception:  # a resolver problem must not lose the file
+            return None
+        ours = [
+            h
+            for h in hits
+            if getattr(h, "county_code", None) == county and h.kind in ("county", "town", "seat")
+        ]
+        if ours:
+            return None
+        others = [
+            h for h in hits if h.kind == "other" or getattr(h, "county_code", None) not in (None, county)
+        ]
+        return others[0] if others else None
+
+    def _unknown_record(self, rec, n) -> None:
+        reason = rec.indicator_reason or "unknown_indicator"
+        name = rec.indicator_text
+        where = rec.indicator_cell or rec.cell
+        match = self.res.indicators.match(name) if name else None
+        cands = match.candidates_text(self.res.catalog) if match is not None else ""
+        if reason == "ambiguous_indicator":
+            dzh = f"{where}“{name}”可能是：{cands}；请使用标准指标名称"
+            den = f"{where} '{name}' could be: {cands}; use the catalog name"
+        elif reason == "lookalike_indicator":
+            dzh = f"{where}“{name}”与目录中的指标名称相近但不是同一指标" + (f"（{cands}）" if cands else "")
+            den = f"{where} '{name}' looks like a catalog indicator but is a different quantity" + (
+                f" ({cands})" if cands else ""
+            )
+            reason = "lookalike_indicator" if "lookalike_indicator" in REASONS else "unknown_indicator"
+        else:
+            reason = "unknown_indicator"
+            dzh = f"{where}“{name}”不在指标目录中" + (f"；最接近的：{cands}" if cands else "")
+            den = f"{where} '{name}' is not in the catalog" + (f"; closest: {cands}" if cands else "")
+        self.out.problems.append(
+            problem(
+                reason,
+                self.file,
+                "value",
+                sheet=rec.sheet,
+                cell=rec.cell,
+                raw=raw_text(rec.raw),
+                period_code=rec.period or self.sheet_periods.get(rec.sheet, (None, None))[0],
+                detail_zh=dzh,
+                detail_en=den,
+                org_code=self.out.org_code,
+            )
+        )
+
+    def _other_area_only(self, org: str) -> bool:
+        """A file whose values are all another area's: refused naming the area (never loaded as ours)."""
+        if not self.other_area or self.entries:
+            return False
+        county = org.split("-", 1)[0]
+        prof = self.res.profiles.get(county)
+        ours = prof.name_zh if prof is not None else county
+        names = "、".join(sorted(self.other_area)[:5])
+        self._file_problem(
+            "other_area",
+            f"表中是{names}的数据，不是{ours}的数据",
+            f"the data are of {names}, not of {getattr(prof, 'name_en', county)}",
+        )
+        return True
+
     def _sheet_year(self, sheet_name: str) -> int | None:
         return self.sheet_years.get(sheet_name) or find_year(self.path.stem)
 
@@ -758,14 +978,15 @@ class _Parser:
             ind = cat.indicators[e.indicator]
             n = e.norm
             rt = raw_text(e.raw)
+            e_org = e.org or org
             if n.kind == "missing":
                 missing += 1
                 continue
 
-            def bad(code: str, dzh: str, den: str, e=e, period=period, rt=rt, ind=ind) -> None:
+            def bad(code: str, dzh: str, den: str, e=e, period=period, rt=rt, ind=ind, e_org=e_org) -> None:
                 out.problems.append(
                     problem(
-                        code,
+                        code if code in REASONS else "not_a_number",
                         self.file,
                         "value",
                         sheet=e.sheet,
@@ -773,55 +994,82 @@ class _Parser:
                         raw=rt,
                         indicator_code=e.indicator,
                         period_code=period,
-                        org_code=org,
+                        org_code=e_org,
                         detail_zh=f"{ind.name_zh}：{dzh}",
                         detail_en=f"{ind.code}: {den}",
                     )
                 )
 
-            if (ind.code, org) not in assigned:
-                bad(
-                    "not_assigned",
-                    f"{self._org_name(org)}不负责填报该指标",
-                    f"{org} is not assigned this indicator",
-                )
-                continue
             if n.kind == "error":
-                bad("not_a_number", f"“{rt}”", f"'{rt}'")
+                reason = n.reason or "not_a_number"
+                if reason == "formula_error":
+                    bad(reason, f"“{rt}”是公式错误，不是数值", f"'{rt}' is a formula error, not a value")
+                elif reason == "range_value":
+                    bad(reason, f"“{rt}”是一个范围，不是确切数值", f"'{rt}' is a range, not an exact value")
+                else:
+                    bad("not_a_number", f"“{rt}”", f"'{rt}'")
                 continue
-            if ind.value_type == "text":
-                accepted.append(CellValue(ind.code, org, period, e.sheet, e.cell, rt, None, n.text, ind.unit))
-                continue
-            if n.kind != "number":
-                bad("not_a_number", f"“{rt}”不是数值", f"'{rt}' is not a number")
-                continue
-            value = n.value
-            written = self._written_unit(n.unit_hint or e.unit_text)
-            if written and written != ind.unit:
-                if written == "%" and ind.unit == "‰":
-                    value = value * 10
-                elif written == "‰" and ind.unit == "%":
-                    value = value / 10
-                elif ind.unit == "-":
-                    pass
+            qualifier = getattr(n, "qualifier", None)
+            if qualifier and ind.value_type != "text":
+                if qualifier == "approx":
+                    bad(
+                        "approximate_value",
+                        f"“{rt}”是近似值，未作为实际值入库，请填写确切数值",
+                        f"'{rt}' is approximate; not loaded as an exact value — send the exact figure",
+                    )
                 else:
                     bad(
-                        "wrong_unit",
-                        f"填写单位“{written}”，应为“{ind.unit}”",
-                        f"unit '{written}', expected '{ind.unit}'",
+                        "bounded_value",
+                        f"“{rt}”只给出了上限或下限，未作为实际值入库，请填写确切数值",
+                        f"'{rt}' gives only a bound; not loaded as an exact value — send the exact figure",
+                    )
+                continue
+            value = None
+            if ind.value_type != "text":
+                if n.kind != "number":
+                    bad("not_a_number", f"“{rt}”不是数值", f"'{rt}' is not a number")
+                    continue
+                value = n.value
+                written = self._written_unit(n.unit_hint or e.unit_text)
+                if written and written != ind.unit:
+                    if written == "%" and ind.unit == "‰":
+                        value = value * 10
+                    elif written == "‰" and ind.unit == "%":
+                        value = value / 10
+                    elif ind.unit == "-":
+                        pass
+                    else:
+                        bad(
+                            "wrong_unit",
+                            f"填写单位“{written}”，应为“{ind.unit}”",
+                            f"unit '{written}', expected '{ind.unit}'",
+                        )
+                        continue
+                lo, hi = self.res.unit_ranges.get(ind.unit, (None, None))
+                if (lo is not None and value < lo) or (hi is not None and value > hi):
+                    low = format_number(lo) if lo is not None else "-∞"
+                    high = format_number(hi) if hi is not None else "∞"
+                    bad(
+                        "out_of_range",
+                        f"{format_number(value)}{ind.unit} 不在 {low}～{high} 之内",
+                        f"{format_number(value)} {ind.unit} outside {low}..{high}",
                     )
                     continue
-            lo, hi = self.res.unit_ranges.get(ind.unit, (None, None))
-            if (lo is not None and value < lo) or (hi is not None and value > hi):
-                low = format_number(lo) if lo is not None else "-∞"
-                high = format_number(hi) if hi is not None else "∞"
+            if (ind.code, e_org) not in assigned and not self._may_report(ind, e_org, county):
+                primary = self.res.primary.get((county, ind.code))
+                pname = self._org_name(primary) if primary else "—"
                 bad(
-                    "out_of_range",
-                    f"{format_number(value)}{ind.unit} 不在 {low}～{high} 之内",
-                    f"{format_number(value)} {ind.unit} outside {low}..{high}",
+                    "not_assigned",
+                    f"该指标只由{pname}填报，{self._org_name(e_org)}的数值不予采用",
+                    f"only {primary or '-'} reports this indicator; {e_org}'s value is not used",
                 )
                 continue
-            accepted.append(CellValue(ind.code, org, period, e.sheet, e.cell, rt, value, None, ind.unit))
+            if ind.value_type == "text":
+                accepted.append(
+                    CellValue(ind.code, e_org, period, e.sheet, e.cell, rt, None, n.text, ind.unit)
+                )
+                continue
+            accepted.append(CellValue(ind.code, e_org, period, e.sheet, e.cell, rt, value, None, ind.unit))
         out.missing_count = missing
 
         if no_period:
@@ -860,6 +1108,14 @@ class _Parser:
                 f"no loadable values ({missing} empty cells)",
             )
 
+    def _may_report(self, ind, org: str, county: str) -> bool:
+        """A unit other than the assigned ones may report an indicator as a secondary source (used for
+        triangulation), unless the catalog marks the indicator single-source. A town reports its own
+        figures."""
+        if getattr(ind, "sources", "multi") == "single":
+            return False
+        return org in self.res.org_codes
+
     def _written_unit(self, text: str | None) -> str | None:
         if not text:
             return None
@@ -868,7 +1124,7 @@ class _Parser:
     def _conflicts(self, values: list[CellValue]) -> list[CellValue]:
         groups: dict[tuple[str, str], list[CellValue]] = {}
         for v in values:
-            groups.setdefault((v.indicator_code, v.period_code), []).append(v)
+            groups.setdefault((v.indicator_code, v.org_code, v.period_code), []).append(v)
         keep: list[CellValue] = []
         dropped: set[int] = set()
         for vs in groups.values():
@@ -969,7 +1225,29 @@ def _choose_period(cands: list[tuple[str, str | None]]) -> tuple[str, str] | Non
     return p, by
 
 
+def _kind(info: _SheetInfo) -> str:
+    """How a sheet's periods are given: wide (one period for the sheet), long (each value has its
+    own), months (bare months or quarters needing the sheet's year)."""
+    if info.reading is None:
+        return info.header.kind
+    recs = [r for r in info.reading.records if r.raw != "" and r.raw is not None]
+    if recs and all(r.period for r in recs):
+        return "wide" if len({r.period for r in recs}) == 1 and info.reading.family == "long" else "long"
+    if not recs or any(
+        r.period is None and r.month is None and r.quarter is None and r.period_error is None for r in recs
+    ):
+        return "wide"
+    return "months"
+
+
 def _layout(book: Book, infos: list[_SheetInfo]) -> str:
+    readings = [i.reading for i in infos if i.reading is not None and i.reading.family]
+    if readings:
+        fams = [r.family for r in readings]
+        periodic = all(_kind(i) == "wide" and find_period(i.sheet.name, 2000) for i in infos)
+        if periodic and book.file_format != "csv":
+            return "sheet_per_period"
+        return max(set(fams), key=fams.count)
     if book.file_format == "csv":
         return "csv"
     kinds = [i.header.kind for i in infos]

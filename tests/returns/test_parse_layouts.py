@@ -122,7 +122,7 @@ def test_wide_layout_clean_cells_with_lineage(ctx):
     path = _xlsx(_folder(ctx, "sthjj") / "环境质量月报.xlsx", {"Sheet1": _wide_rows()}, {"Sheet1": ["A1:F1"]})
     r = parse_file(path, ctx)
     assert not r.rejected, r.problems
-    assert (r.layout, r.file_format) == ("wide", "xlsx")
+    assert (r.layout, r.file_format) == ("long", "xlsx")
     assert (r.org_code, r.org_detected_by) == ("511923-sthjj", "title")
     assert (r.period_codes, r.period_detected_by) == (["2012-03"], "title")
     vals = _values(r)
@@ -137,7 +137,9 @@ def test_wide_layout_clean_cells_with_lineage(ctx):
     assert raw.raw_text == "８５．３" and raw.unit == "%" and raw.org_code == "511923-sthjj"
     assert r.missing_count == 1  # 工业固体废物处置利用率 "—": no value, no problem
     assert "industrial_solid_waste_use" not in {v.indicator_code for v in r.values}
-    assert len(r.values) == 5  # subtotal, blank, heading and footer rows are not indicators
+    # 森林覆盖率 is the forestry bureau's, reported here too: kept as a secondary source (triangulation)
+    assert vals[("forest_coverage", "2012-03")] == (65.0, "Sheet1", "E19")
+    assert len(r.values) == 6  # subtotal, blank, heading and footer rows are not indicators
 
 
 def test_wide_layout_dirty_cells_are_rejected_one_by_one(ctx, catalog):
@@ -151,7 +153,6 @@ def test_wide_layout_dirty_cells_are_rejected_one_by_one(ctx, catalog):
             "ambiguous_indicator",
             "not_a_number",
             "out_of_range",
-            "not_assigned",
         ]
     )
     neg = next(p for p in r.problems if p.cell == "E11")
@@ -169,8 +170,18 @@ def test_wide_layout_dirty_cells_are_rejected_one_by_one(ctx, catalog):
     assert "civ_regular_exercise_ratio" in amb.message_zh and "hyg_regular_exercise_ratio" in amb.message_zh
     nan = _problem(r, "not_a_number")
     assert (nan.cell, nan.raw_text, nan.indicator_code) == ("E16", "abc", "industrial_compliance")
+
+
+def test_single_source_indicator_from_another_unit_is_not_used(ctx, catalog):
+    """婴儿死亡率 is single-source in the catalog (the health bureau's vital statistics): a value sent
+    by the environment bureau is quarantined as not assigned, naming the unit that reports it."""
+    assert catalog.indicators["hyg_infant_mortality"].sources == "single"
+    rows = [[TITLE], ["指标名称", "本月数"], ["婴儿死亡率", "5.1"], ["森林覆盖率", "65"]]
+    r = parse_file(_xlsx(_folder(ctx, "sthjj") / "环境质量月报.xlsx", {"Sheet1": rows}), ctx)
     other = _problem(r, "not_assigned")
-    assert (other.cell, other.indicator_code, other.org_code) == ("E19", "forest_coverage", "511923-sthjj")
+    assert (other.cell, other.indicator_code, other.org_code) == ("B3", "hyg_infant_mortality", "511923-sthjj")
+    assert "卫生" in other.message_zh or "卫健" in other.message_zh
+    assert [v.indicator_code for v in r.values] == ["forest_coverage"]  # multi-source: kept as secondary
 
 
 def test_problem_messages_name_file_sheet_cell_and_reason_in_chinese_then_english(ctx):
@@ -292,7 +303,7 @@ def test_long_layout_one_row_per_indicator_and_period(ctx):
         _xlsx(_folder(ctx, "wjw") / "长表.xlsx", {"数据": rows}, received=dt.date(2013, 2, 1)), ctx
     )
     assert not r.rejected
-    assert (r.layout, r.org_code, r.period_detected_by) == ("long", "511923-wjw", "column")
+    assert (r.layout, r.org_code, r.period_detected_by) == ("periods_as_rows", "511923-wjw", "column")
     vals = _values(r)
     assert vals[("hyg_notifiable_disease_incidence", "2012-03")] == (120.5, "数据", "C3")
     assert vals[("hyg_notifiable_disease_incidence", "2012-04")] == (130.0, "数据", "C4")
@@ -319,7 +330,7 @@ def test_multi_sheet_one_sheet_per_month(ctx):
     sheets["说明"] = [["本表由县环保局填报"]]
     r = parse_file(_xlsx(_folder(ctx, "sthjj") / "月报汇总.xlsx", sheets), ctx)
     assert not r.problems, r.problems
-    assert (r.layout, r.period_detected_by) == ("multi_sheet", "sheet")
+    assert (r.layout, r.period_detected_by) == ("sheet_per_period", "sheet")
     assert r.period_codes == ["2012-01", "2012-02", "2012-03"]
     vals = _values(r)
     assert vals[("drinking_source_compliance", "2012-01")] == (90.0, "2012年1月", "B3")
@@ -333,7 +344,7 @@ def test_a_single_sheet_named_by_its_month_is_multi_sheet(ctx):
         ["集中式饮用水水源地水质达标率", 99],
     ]
     r = parse_file(_xlsx(_folder(ctx, "slj") / "各月指标月报.xlsx", {"12月": rows}), ctx)
-    assert not r.problems and r.layout == "multi_sheet"
+    assert not r.problems and r.layout == "sheet_per_period"
     assert _values(r) == {("drinking_source_compliance", "2011-12"): (99.0, "12月", "B3")}
 
 
@@ -345,7 +356,7 @@ def test_months_as_columns_with_the_year_in_the_title(ctx):
         _xlsx(_folder(ctx, "sthjj") / "逐月.xlsx", {"S": rows}, received=dt.date(2014, 1, 20)), ctx
     )
     assert not r.problems, r.problems
-    assert (r.layout, r.period_detected_by) == ("months_as_columns", "column")
+    assert (r.layout, r.period_detected_by) == ("periods_as_columns", "column")
     assert _values(r) == {
         ("drinking_source_compliance", "2013-01"): (100.0, "S", "B3"),
         ("drinking_source_compliance", "2013-03"): (95.0, "S", "D3"),
@@ -369,7 +380,7 @@ def test_csv_in_gbk_and_utf8_bom_with_period_in_the_file_name(ctx, encoding):
     path.write_bytes(text.encode(encoding))
     r = parse_file(_received(path), ctx)
     assert not r.problems, r.problems
-    assert (r.layout, r.file_format) == ("csv", "csv")
+    assert (r.layout, r.file_format) == ("long", "csv")
     assert (r.org_detected_by, r.period_detected_by) == ("folder", "filename")
     vals = _values(r)
     assert vals[("drinking_source_compliance", "2012-03")] == (98.5, "2012年3月", "B2")
@@ -498,7 +509,7 @@ def test_template_without_its_meta_sheet_is_read_as_a_wide_return(ctx):
     path = _xlsx(_folder(ctx, "sthjj") / "填报.xlsx", {"填报表": _template_rows(["９８．５", 36, "达标"])})
     r = parse_file(path, ctx)
     assert not r.problems, r.problems
-    assert (r.layout, r.template_version) == ("wide", None)
+    assert (r.layout, r.template_version) == ("long", None)
     assert (r.org_code, r.org_detected_by, r.period_codes, r.period_detected_by) == (
         "511923-sthjj",
         "title",
@@ -521,7 +532,7 @@ def test_hidden_sheets_other_than_meta_are_not_read_as_data(ctx):
     path = _folder(ctx, "sthjj") / "a.xlsx"
     wb.save(path)
     r = parse_file(_received(path), ctx)
-    assert not r.problems and r.layout == "wide"
+    assert not r.problems and r.layout == "long"
     assert _values(r) == {("drinking_source_compliance", "2012-03"): (99.0, "本月", "B3")}
 
 

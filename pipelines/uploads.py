@@ -2,38 +2,54 @@
 
 `save_upload(data, file_name, county, unit, raw_dir)` checks, in order:
 
+- the data is bytes (or a binary stream): a `str` is a `TypeError` with a clear message;
+- the file name: NFKC-normalised and validated with `re.fullmatch` as a whole: no folders (`/`,
+  `\\`, `..`), not absolute, no drive prefix or alternate data stream (no `:` at all), no control
+  characters, no Unicode line/paragraph separators (U+2028, U+2029, U+0085), no HTML
+  metacharacters (`<>"`) nor the other characters Windows forbids (`|?*`), not a Windows reserved
+  device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9, with any extension), not hidden, not too long,
+  and an allowed extension (.xlsx .xls .ods .csv);
+- the folder codes (county, unit): short ASCII codes matched in full (a trailing newline fails);
 - size: not empty, at most `MAX_UPLOAD_BYTES`;
-- the file name: NFKC-normalised, no folders (`/`, `\\`, `..`), not absolute, no control
-  characters, not hidden, not too long, and an allowed extension (.xlsx .xls .ods .csv);
-- the folder codes (county, unit): short ASCII codes only, so they cannot climb out of `raw_dir`;
-- the content matches the extension (xlsx/ods are zip archives, xls an OLE2 compound file, CSV is
-  not a binary container);
-- archives (xlsx/ods): at most `MAX_ZIP_MEMBERS` members; every member is actually decompressed
-  (streamed, never trusting the sizes the archive declares) and refused beyond
-  `MAX_UNCOMPRESSED_BYTES` in total or a compression ratio above `MAX_RATIO`: a zip bomb stops
-  after reading at most that much;
-- macros: `.xlsm` refused by extension; an xlsx holding `vbaProject.bin` or a macro-enabled content
-  type, an ods with Basic/script members, an xls with a VBA storage are refused.
+- archives: at most `MAX_ZIP_MEMBERS` members; every member is actually decompressed (streamed,
+  never trusting the sizes the archive declares) and refused beyond `MAX_UNCOMPRESSED_BYTES` in
+  total or a compression ratio above `MAX_RATIO`: a zip bomb stops after reading at most that much;
+- the content, by the reader itself: `readers.sniff_format` judges what the bytes really are and
+  `readers.read_bytes` reads them, exactly as the ingest will, so the gate accepts a file exactly
+  when the reader reads it. HTML tables and CSV text saved as .xls/.xlsx, UTF-16 CSV and xlsb
+  content are accepted (the reader reads them); a workbook named .csv, docx/pdf/images renamed,
+  encrypted workbooks, Excel 2/3/4 files, empty workbooks and damaged files are refused; macros
+  and active content are found over the whole archive (every part name, content types and
+  relationships read in full, case-insensitively: vbaProject, macro sheets, ActiveX, OLE objects
+  and embeddings, DDE links) and in .xls compound files (VBA storages in the CFB directory, XLM
+  macro sheets in the BOUNDSHEET records) — never by searching cell text for a keyword.
 
-It then lands the file atomically in `raw_dir/<county>/<unit>/`: written to a hidden temp file in
-that folder (which the sensor and the loader ignore), fsynced, then hard-linked to its final name,
-which fails instead of overwriting, so an existing file is never replaced: a suffix " (2)",
-" (3)"… is added. Every refusal is an `UploadRefused` with a reason code and a message in Chinese
-and English.
+It then lands the file atomically in `raw_dir/<county>/<unit>/`. The folders are validated before
+anything is created (an existing component that is a symlink must resolve inside `raw_dir`; a
+missing one is created one level at a time, never with `parents=True` outside `raw_dir`), and the
+file is written through a directory descriptor checked to be that folder: to a hidden temp file
+(which the sensor and the loader ignore), fsynced, then hard-linked to its final name, which fails
+instead of overwriting, so an existing file is never replaced: a suffix " (2)", " (3)"… is added.
+Every refusal is an `UploadRefused` with a reason code and a message in Chinese and English.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import re
+import stat
 import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from pipelines.returns import readers
+from pipelines.returns.model import REASONS as READ_REASONS
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
@@ -42,11 +58,14 @@ MAX_RATIO = 200
 MAX_NAME_BYTES = 200
 ALLOWED_EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
 MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlsb", ".xlam", ".ots", ".xla")
-CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+CODE_RE = re.compile(r"[0-9A-Za-z_-]{1,32}")  # always used with fullmatch
+# A whole file name: no path separators, drive or stream colons, Windows-forbidden or HTML
+# metacharacters, control characters (C0, DEL, C1 incl. U+0085) or line/paragraph separators.
+NAME_RE = re.compile(r"[^/\\:*?\"<>|\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+RESERVED_RE = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]|CONIN\$|CONOUT\$|CLOCK\$)", re.IGNORECASE)
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-VBA_MARKERS = ("_VBA_PROJECT".encode("utf-16-le"), b"_VBA_PROJECT", "VBA".encode("utf-16-le") + b"\x00\x00")
 
 REASONS = {
     "empty_upload": ("文件为空", "the file is empty"),
@@ -61,6 +80,18 @@ REASONS = {
     ),
     "corrupt_archive": ("文件损坏或不完整", "the file is corrupt or truncated"),
     "macro_enabled": ("含宏的工作簿不予接收", "macro-enabled workbooks are refused"),
+    "encrypted_file": READ_REASONS["encrypted_file"],
+    "old_format": READ_REASONS["old_format"],
+}
+
+# The reader's reason for refusing a file -> the gate's reason code.
+_FROM_READER = {
+    "empty_file": "empty_upload",
+    "corrupt_archive": "corrupt_archive",
+    "unsupported_format": "content_mismatch",
+    "macro_enabled": "macro_enabled",
+    "encrypted_file": "encrypted_file",
+    "old_format": "old_format",
 }
 
 
@@ -82,20 +113,35 @@ class SavedUpload:
     rel_path: str  # relative to the raw folder, POSIX
     size: int
     sha256: str
+    file_format: str = ""  # what the reader read it as: xlsx | xls | xlsb | ods | csv | html
 
 
 def safe_file_name(name: str) -> str:
     """The normalised name, or UploadRefused. Never strips folders silently: a name with one is refused."""
-    shown = (name or "")[:80]
-    if not name or not name.strip():
+    if not isinstance(name, str):
+        raise UploadRefused("bad_name", "?", "文件名必须是文本 / the name must be text")
+    shown = name[:80]
+    if not name.strip():
         raise UploadRefused("bad_name", shown or "?", "空文件名 / empty name")
     norm = unicodedata.normalize("NFKC", name).strip()
     if "/" in norm or "\\" in norm or norm in {".", ".."} or norm.startswith("..") or os.path.isabs(norm):
         raise UploadRefused("bad_name", shown, "不得包含路径 / must not contain a path")
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in norm):
-        raise UploadRefused("bad_name", shown, "含控制字符 / contains control characters")
+    if ":" in norm:
+        raise UploadRefused(
+            "bad_name", shown, "不得含冒号（盘符或数据流）/ no colon (drive prefix or data stream)"
+        )
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"} for ch in norm):
+        raise UploadRefused(
+            "bad_name", shown, "含控制字符或换行符 / contains control or line-break characters"
+        )
+    if not NAME_RE.fullmatch(norm):
+        raise UploadRefused("bad_name", shown, '不得含 <>"|?* 等字符 / must not contain <>"|?* and the like')
     if norm.startswith((".", "~")):
         raise UploadRefused("bad_name", shown, "不得以 . 或 ~ 开头 / must not start with . or ~")
+    if norm.endswith((".", " ")):
+        raise UploadRefused("bad_name", shown, "不得以点或空格结尾 / must not end with a dot or space")
+    if RESERVED_RE.fullmatch(norm.split(".", 1)[0].rstrip(" ")):
+        raise UploadRefused("bad_name", shown, "Windows 保留名称 / a Windows reserved device name")
     if len(norm.encode("utf-8")) > MAX_NAME_BYTES:
         raise UploadRefused("bad_name", shown, f"过长 / longer than {MAX_NAME_BYTES} bytes")
     ext = Path(norm).suffix.lower()
@@ -111,13 +157,33 @@ def safe_file_name(name: str) -> str:
 
 
 def _check_code(code: str, what: str) -> str:
-    if not isinstance(code, str) or not CODE_RE.match(code):
-        raise UploadRefused("bad_folder", str(code)[:40], what)
+    if not isinstance(code, str) or not CODE_RE.fullmatch(code):
+        raise UploadRefused("bad_folder", repr(code)[:40], what)
     return code
 
 
 def _read_limited(data: bytes | BinaryIO, name: str, max_bytes: int) -> bytes:
-    blob = bytes(data) if isinstance(data, bytes | bytearray | memoryview) else data.read(max_bytes + 1)
+    if isinstance(data, str):
+        raise TypeError(
+            "save_upload 需要字节数据或二进制流，而不是文本（str）；请以 'rb' 方式打开文件 / "
+            "save_upload needs bytes or a binary stream, not str; open the file with 'rb'"
+        )
+    if isinstance(data, bytes | bytearray | memoryview):
+        blob = bytes(data)
+    elif hasattr(data, "read"):
+        blob = data.read(max_bytes + 1)
+        if isinstance(blob, str):
+            raise TypeError(
+                "save_upload 需要二进制流，而不是文本流 / save_upload needs a binary stream, not a text stream"
+            )
+        if not isinstance(blob, bytes | bytearray | memoryview):
+            raise TypeError(f"the stream's read() returned {type(blob).__name__}, not bytes")
+        blob = bytes(blob)
+    else:
+        raise TypeError(
+            f"save_upload 需要字节数据或二进制流 / save_upload needs bytes or a binary stream, "
+            f"not {type(data).__name__}"
+        )
     if len(blob) > max_bytes:
         raise UploadRefused("too_large", name, f"上限 / limit {max_bytes // (1024 * 1024)} MB")
     if not blob:
@@ -125,7 +191,9 @@ def _read_limited(data: bytes | BinaryIO, name: str, max_bytes: int) -> bytes:
     return blob
 
 
-def _check_zip(blob: bytes, name: str, ext: str) -> None:
+def _check_zip(blob: bytes, name: str) -> None:
+    """Member count and a streamed, real decompression of every member (the declared sizes are
+    not trusted): an archive bomb stops after at most `MAX_UNCOMPRESSED_BYTES`."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(blob))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -134,20 +202,11 @@ def _check_zip(blob: bytes, name: str, ext: str) -> None:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
             raise UploadRefused("archive_bomb", name, f"{len(infos)} 个成员 / members > {MAX_ZIP_MEMBERS}")
-        names = {i.filename.lower() for i in infos}
-        if ext == ".xlsx":
-            if any(n.endswith("vbaproject.bin") for n in names):
-                raise UploadRefused("macro_enabled", name, "vbaProject.bin")
-            if "[content_types].xml" not in names:
-                raise UploadRefused("content_mismatch", name, "不是 Excel 工作簿 / not an Excel workbook")
-        if ext == ".ods":
-            if any(n.startswith(("basic/", "scripts/")) for n in names):
-                raise UploadRefused("macro_enabled", name, "Basic/Scripts")
-            if "content.xml" not in names:
-                raise UploadRefused("content_mismatch", name, "不是 ODS 表格 / not an ODS spreadsheet")
         total = 0
         for info in infos:
             member = 0
+            if info.flag_bits & 0x1:  # an encrypted member cannot be inflated: the reader refuses it
+                continue
             try:
                 with zf.open(info) as fh:
                     while chunk := fh.read(1 << 16):
@@ -163,32 +222,39 @@ def _check_zip(blob: bytes, name: str, ext: str) -> None:
                             raise UploadRefused(
                                 "archive_bomb", name, f"{info.filename}: 压缩比 / ratio > {MAX_RATIO}"
                             )
-                        if (
-                            ext == ".xlsx"
-                            and info.filename == "[Content_Types].xml"
-                            and b"macroEnabled" in chunk
-                        ):
-                            raise UploadRefused("macro_enabled", name, "macroEnabled content type")
             except UploadRefused:
                 raise
             except Exception as exc:  # BadZipFile, zlib.error, EOFError…: any failure to inflate
                 raise UploadRefused("corrupt_archive", name, type(exc).__name__) from None
 
 
-def check_content(blob: bytes, name: str) -> None:
-    """Refuse content that does not match its extension, archive bombs and macros."""
-    ext = Path(name).suffix.lower()
-    if ext in (".xlsx", ".ods"):
-        if not blob.startswith(ZIP_MAGIC):
-            raise UploadRefused("content_mismatch", name, "不是压缩包格式 / not a zip container")
-        _check_zip(blob, name, ext)
-    elif ext == ".xls":
-        if not blob.startswith(OLE_MAGIC):
-            raise UploadRefused("content_mismatch", name, "不是 Excel 97-2003 文件 / not an OLE2 file")
-        if any(marker in blob for marker in VBA_MARKERS):
-            raise UploadRefused("macro_enabled", name, "VBA")
-    elif ext == ".csv" and (blob.startswith((ZIP_MAGIC, OLE_MAGIC)) or b"\x00" in blob[:4096]):
-        raise UploadRefused("content_mismatch", name, "二进制内容 / binary content")
+def check_content(blob: bytes, name: str) -> str:
+    """Refuse archive bombs, then anything the reader would not read (by the reader itself).
+    Returns the format the reader read the file as."""
+    if not isinstance(blob, bytes | bytearray | memoryview):
+        raise TypeError(f"check_content needs bytes, not {type(blob).__name__}")
+    blob = bytes(blob)
+    if blob.startswith((ZIP_MAGIC, b"PK\x05\x06")):
+        _check_zip(blob, name)
+    sniff = readers.sniff_format(blob, name)
+    try:
+        book = readers.read_bytes(blob, name, sniff=sniff)
+    except readers.ReadError as exc:
+        if exc.reason == "file_too_large":
+            code = "archive_bomb" if sniff.container == "zip" else "too_large"
+        else:
+            code = _FROM_READER.get(exc.reason, "corrupt_archive")
+        raise UploadRefused(code, name, _detail(exc)) from None
+    except Exception as exc:  # the reader is bounded and never meant to raise anything else
+        raise UploadRefused("corrupt_archive", name, type(exc).__name__) from None
+    return book.file_format
+
+
+def _detail(exc: readers.ReadError) -> str:
+    if " / " in exc.detail:  # already "中文 / English"
+        return exc.detail[:300]
+    zh, en = READ_REASONS.get(exc.reason, ("", ""))
+    return f"{zh} / {en}" + (f": {exc.detail[:200]}" if exc.detail else "")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -206,6 +272,40 @@ def _candidates(name: str):
         yield f"{stem} ({i}){ext}"
 
 
+def _outside(county: str, unit: str) -> UploadRefused:
+    return UploadRefused("bad_folder", f"{county}/{unit}", "目录指向接收目录之外 / folder leads outside raw")
+
+
+def unit_folder(raw_dir: Path, county: str, unit: str) -> Path:
+    """`raw_dir/<county>/<unit>`, validated before anything is created: codes matched in full, an
+    existing component (even a dangling symlink) must resolve to a directory inside `raw_dir`, and a
+    missing one is created one level at a time inside an already validated folder."""
+    _check_code(county, "县代码 / county code")
+    _check_code(unit, "单位代码 / unit code")
+    raw = Path(raw_dir)
+    raw.mkdir(parents=True, exist_ok=True)  # the configured drop folder itself
+    raw = raw.resolve(strict=True)
+    folder = raw
+    for part in (county, unit):
+        nxt = folder / part
+        for _ in range(3):  # a concurrent mkdir: look again
+            if os.path.lexists(nxt):
+                real = nxt.resolve(strict=False)
+                if not real.is_relative_to(raw) or not real.is_dir():
+                    raise _outside(county, unit)
+                folder = real
+                break
+            try:
+                os.mkdir(nxt, 0o755)
+                folder = nxt
+                break
+            except FileExistsError:
+                continue
+        else:  # pragma: no cover - a folder appearing and vanishing in a loop
+            raise _outside(county, unit)
+    return folder
+
+
 def save_upload(
     data: bytes | BinaryIO,
     file_name: str,
@@ -219,36 +319,49 @@ def save_upload(
     _check_code(county, "县代码 / county code")
     _check_code(unit, "单位代码 / unit code")
     blob = _read_limited(data, name, max_bytes)
-    check_content(blob, name)
+    file_format = check_content(blob, name)
 
-    raw_dir = Path(raw_dir).resolve()
-    folder = raw_dir / county / unit
-    folder.mkdir(parents=True, exist_ok=True)
-    if not folder.resolve().is_relative_to(raw_dir):  # a symlinked folder pointing elsewhere
-        raise UploadRefused(
-            "bad_folder", f"{county}/{unit}", "目录指向接收目录之外 / folder leads outside raw"
-        )
-    tmp = folder / f".upload-{uuid.uuid4().hex}.tmp"
+    raw = Path(raw_dir)
+    folder = unit_folder(raw, county, unit)
+    raw = raw.resolve(strict=True)
+    dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        with open(tmp, "xb") as fh:
-            fh.write(blob)
-            fh.flush()
-            os.fsync(fh.fileno())
-        for candidate in _candidates(name):
-            final = folder / candidate
-            try:
-                os.link(tmp, final)  # atomic, and fails rather than replace an existing file
-                break
-            except FileExistsError:
-                continue
-        else:  # pragma: no cover - ten thousand uploads of one name
-            raise UploadRefused("bad_name", name, "同名文件过多 / too many files with this name")
+        # The descriptor pins the folder: it must still be the validated one, inside raw.
+        real = Path(os.path.realpath(folder))
+        st = os.fstat(dfd)
+        if not real.is_relative_to(raw) or (st.st_dev, st.st_ino) != (
+            os.stat(real).st_dev,
+            os.stat(real).st_ino,
+        ):
+            raise _outside(county, unit)
+        if not stat.S_ISDIR(st.st_mode):
+            raise _outside(county, unit)
+        tmp = f".upload-{uuid.uuid4().hex}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dfd)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+                fh.flush()
+                os.fsync(fh.fileno())
+            for candidate in _candidates(name):
+                try:  # atomic, and fails rather than replace an existing file
+                    os.link(tmp, candidate, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=False)
+                    break
+                except FileExistsError:
+                    continue
+            else:  # pragma: no cover - ten thousand uploads of one name
+                raise UploadRefused("bad_name", name, "同名文件过多 / too many files with this name")
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp, dir_fd=dfd)
+        os.fsync(dfd)
     finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(folder)
+        os.close(dfd)
+    final = real / candidate
     return SavedUpload(
         path=final,
-        rel_path=final.relative_to(raw_dir).as_posix(),
+        rel_path=final.relative_to(raw).as_posix(),
         size=len(blob),
         sha256=hashlib.sha256(blob).hexdigest(),
+        file_format=file_format,
     )

@@ -271,7 +271,7 @@ def _central_directory(data: bytes) -> list[tuple[str, int, int]] | None:
     return out
 
 
-def _read_part(zf: zipfile.ZipFile, name: str, limit: int = MAX_PART_BYTES) -> bytes:
+def _read_part(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, limit: int = MAX_PART_BYTES) -> bytes:
     """A member's bytes, read in full but never more than `limit` (a bomb stops there)."""
     with zf.open(name) as fh:
         blob = fh.read(limit + 1)
@@ -328,13 +328,18 @@ def _classify_zip(zf: zipfile.ZipFile) -> Sniff:
     lower = {i.filename.lower(): i.filename for i in infos}
     # Encryption first: an encrypted ODS cannot be inspected further.
     if "mimetype" in lower:
-        manifest = lower.get("meta-inf/manifest.xml")
-        if manifest and b"encryption-data" in _read_part(zf, manifest).lower():
-            return _refuse("encrypted_file", *ENCRYPTED, "zip", ("加密的 ODS 表格", "an encrypted ODS"))
+        for info in infos:
+            if (
+                info.filename.lower() == "meta-inf/manifest.xml"
+                and b"encryption-data" in _read_part(zf, info).lower()
+            ):
+                return _refuse("encrypted_file", *ENCRYPTED, "zip", ("加密的 ODS 表格", "an encrypted ODS"))
     if any(i.flag_bits & 0x1 for i in infos):
         return _refuse("encrypted_file", *ENCRYPTED, "zip", ("加密的压缩包", "an encrypted zip"))
-    # Macros and active content: every part name, every declaring part read in full.
-    for low, real in lower.items():
+    # Macros and active content: every part name, every declaring part read in full (members are
+    # walked as listed: two names differing only in case are both looked at).
+    parts = [(i.filename.lower().replace("\\", "/"), i.filename, i) for i in infos]
+    for low, real, _info in parts:
         if low.endswith("vbaproject.bin") or low.endswith("vbaprojectsignature.bin"):
             return _macro_finding(("VBA 宏工程", "a VBA project"), real)
         for prefix, what in _MACRO_PART_PREFIXES:
@@ -342,24 +347,23 @@ def _classify_zip(zf: zipfile.ZipFile) -> Sniff:
                 return _macro_finding(what, real)
         if "/activex/" in low:
             return _macro_finding(("ActiveX 控件", "an ActiveX control"), real)
-    for low, real in lower.items():
+    for low, real, info in parts:  # by ZipInfo: a duplicated name cannot hide its first copy
         if low == "[content_types].xml" or low.endswith(".rels"):
             # xlsb's workbook part always has this type, macros or not (a VBA project is found above)
-            part = _read_part(zf, real).lower().replace(b"sheet.binary.macroenabled.main", b"")
+            part = _read_part(zf, info).lower().replace(b"sheet.binary.macroenabled.main", b"")
             for marker, what in _MACRO_DECLARATIONS:
                 if marker in part:
                     return _macro_finding(what, real)
         elif "externallink" in low and low.endswith(".xml"):
-            part = _read_part(zf, real).lower()
+            part = _read_part(zf, info).lower()
             for marker, what in _EXTERNAL_LINK_ACTIVE:
                 if marker in part:
                     return _macro_finding(what, real)
     # Any part that is itself a compound file (an OLE object or a VBA project under another name).
     for info in infos:
-        if info.file_size >= 8:
-            with zf.open(info) as fh:
-                if fh.read(8) == _OLE_MAGIC:
-                    return _macro_finding(("嵌入的 OLE 对象", "an embedded OLE object"), info.filename)
+        with zf.open(info) as fh:
+            if fh.read(8) == _OLE_MAGIC:
+                return _macro_finding(("嵌入的 OLE 对象", "an embedded OLE object"), info.filename)
     # What kind of document it is.
     if "mimetype" in lower:
         mime = _read_part(zf, lower["mimetype"], 200).decode("ascii", "replace").strip()

@@ -9,6 +9,7 @@ import pytest
 
 from pipelines import uploads
 from pipelines.uploads import UploadRefused, save_upload
+from tests.returns.test_formats import biff8_stream, cfb_bytes
 
 
 def xlsx_bytes() -> bytes:
@@ -191,8 +192,11 @@ def test_ods_with_basic_macros_is_refused(raw):
 
 
 def test_xls_with_a_vba_storage_is_refused(raw):
-    data = uploads.OLE_MAGIC + b"\0" * 512 + "_VBA_PROJECT".encode("utf-16-le") + b"\0" * 512
+    """The VBA storage is found in the compound file's directory (not by searching the bytes)."""
+    data = cfb_bytes({"Workbook": biff8_stream(), "_VBA_PROJECT_CUR/VBA/dir": b"\x01" * 64})
     assert refused(raw, data, "old.xls").reason_code == "macro_enabled"
+    clean = cfb_bytes({"Workbook": biff8_stream()})
+    assert uploads.readers.sniff_format(clean, "old.xls").ok  # the same file without the storage
 
 
 def test_plain_xls_is_accepted(raw):

@@ -323,6 +323,30 @@ def _macro_finding(what: tuple[str, str], where: str) -> Sniff:
     return _refuse("macro_enabled", f"含{zh}（{where}）", f"contains {en} ({where})", "zip")
 
 
+def _applicable_content_types(xml: bytes, extensions: set[str]) -> bytes:
+    """The content types that apply to this package: every Override (whether or not its part is
+    present), and a Default only when a part has its extension (producers register defaults such
+    as "bin" → oleObject without using them). The whole text when it cannot be parsed."""
+    from lxml import etree
+
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        root = etree.fromstring(xml, parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return xml
+    out = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag.rsplit("}", 1)[-1].lower()
+        ctype = el.get("ContentType") or el.get("contenttype") or ""
+        if tag == "override" or (tag == "default" and (el.get("Extension") or "").lower() in extensions):
+            out.append(ctype)
+        elif tag not in ("types", "default"):
+            out.append(etree.tostring(el)[:2000].decode("utf-8", "replace"))  # unknown: keep, to be safe
+    return "\n".join(out).encode("utf-8")
+
+
 def _classify_zip(zf: zipfile.ZipFile) -> Sniff:
     infos = [i for i in zf.infolist() if not i.is_dir()]
     lower = {i.filename.lower(): i.filename for i in infos}
@@ -349,8 +373,13 @@ def _classify_zip(zf: zipfile.ZipFile) -> Sniff:
             return _macro_finding(("ActiveX 控件", "an ActiveX control"), real)
     for low, real, info in parts:  # by ZipInfo: a duplicated name cannot hide its first copy
         if low == "[content_types].xml" or low.endswith(".rels"):
+            part = _read_part(zf, info)
+            if low == "[content_types].xml":
+                part = _applicable_content_types(
+                    part, {n.rsplit(".", 1)[-1] for n, _r, _i in parts if "." in n}
+                )
             # xlsb's workbook part always has this type, macros or not (a VBA project is found above)
-            part = _read_part(zf, info).lower().replace(b"sheet.binary.macroenabled.main", b"")
+            part = part.lower().replace(b"sheet.binary.macroenabled.main", b"")
             for marker, what in _MACRO_DECLARATIONS:
                 if marker in part:
                     return _macro_finding(what, real)
@@ -573,8 +602,15 @@ def _sniff_flat(data: bytes, ext: str) -> Sniff:
         return Sniff(
             "html", container="text", real_type=("网页表格（HTML）", "an HTML table"), encoding=hint or None
         )
-    if low.startswith(("mime-version:", "from:")) and "multipart/related" in low[:4096]:
-        return _not_a_spreadsheet(("单个文件网页（MHT）", "a single-file web page (MHT)"))
+    if low.startswith(("mime-version:", "from:", "content-type:")) and "multipart/related" in low[:4096]:
+        page = mht_html(data)  # Excel's "single file web page" (.mht saved as .xls)
+        if page is None or re.search(rb"<table", page, re.IGNORECASE) is None:
+            return _not_a_spreadsheet(
+                ("单个文件网页（MHT），其中没有表格", "a single-file web page (MHT) without a table")
+            )
+        return Sniff(
+            "html", container="mht", real_type=("单个文件网页（MHT）", "a single-file web page (MHT)")
+        )
     if low.startswith("id;p"):
         return _old_format("SYLK 符号链接文件", "SYLK")
     if ext in WORKBOOK_EXTENSIONS and not _looks_tabular(low):
@@ -582,6 +618,27 @@ def _sniff_flat(data: bytes, ext: str) -> Sniff:
             "corrupt_archive", "没有工作簿签名，文件损坏或不是表格", "no workbook signature", "raw"
         )
     return Sniff("csv", container="text", real_type=("CSV 文本表格", "CSV text"), encoding=hint or None)
+
+
+def mht_html(data: bytes) -> bytes | None:
+    """The first text/html part of a MIME web archive (.mht), as bytes carrying a meta charset."""
+    import email
+    import email.policy
+
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        for part in msg.walk():
+            if part.get_content_type() == "text/html":
+                body = part.get_payload(decode=True)
+                if not isinstance(body, bytes):
+                    return None
+                charset = part.get_content_charset()
+                if charset and html_charset(body) is None:
+                    body = f'<meta charset="{charset}">'.encode("ascii", "replace") + body
+                return body
+    except Exception:  # a damaged archive: no page
+        return None
+    return None
 
 
 def _decode_all(data: bytes, hint: str) -> str:
@@ -640,7 +697,8 @@ def read_bytes(data: bytes, name: str, path: Path | None = None, sniff: Sniff | 
     if kind == "csv":
         book = _read_csv(path, data, sniff.encoding)
     elif kind == "html":
-        book = _read_html(path, data, sniff.encoding)
+        page = mht_html(data) if sniff.container == "mht" else data
+        book = _read_html(path, page or b"", sniff.encoding)
     else:
         if kind == "xlsx" and path.suffix.lower() == ".xlsm":
             kind = "xlsm"

@@ -584,3 +584,24 @@ def test_every_corpus_file_passes_the_gate_and_is_read_in_its_real_format(tmp_pa
         name = path.name.replace("(", "").replace(")", "")
         saved = save_upload(data, name, "511923", "tjj", tmp_path / "raw")
         assert saved.file_format == expected and saved.path.read_bytes() == data
+
+
+def mht_bytes(html: str, charset: str = "gb2312") -> bytes:
+    """Excel's "single file web page": a MIME archive whose first part is the HTML table."""
+    import base64
+
+    body = base64.encodebytes(html.encode("gbk")).decode("ascii")
+    return (
+        "MIME-Version: 1.0\r\nX-Document-Type: Workbook\r\n"
+        'Content-Type: multipart/related; boundary="----=_NextPart_01"\r\n\r\n'
+        "------=_NextPart_01\r\nContent-Location: file:///C:/x/sheet.htm\r\n"
+        f'Content-Transfer-Encoding: base64\r\nContent-Type: text/html; charset="{charset}"\r\n\r\n'
+        f"{body}\r\n------=_NextPart_01--\r\n"
+    ).encode("ascii")
+
+
+def test_single_file_web_page_saved_as_xls_is_read():
+    html = "<html><body><table><tr><td>指标名称</td><td>数值</td></tr><tr><td>森林覆盖率</td><td>65.2</td></tr></table></body></html>"
+    book = read_bytes(mht_bytes(html), "导出.xls")
+    assert book.file_format == "html" and book.sheets[0].rows[1] == ["森林覆盖率", "65.2"]
+    assert _reason(mht_bytes("<html><body><p>说明</p></body></html>"), "x.xls") == "unsupported_format"

@@ -416,3 +416,13 @@ def test_a_clean_duplicate_cannot_hide_a_macro_declaration(raw):
 def test_windows_separators_in_part_names_do_not_hide_macro_sheets(raw):
     data = zip_bytes({"xl\\macrosheets\\sheet1.xml": "<x/>"}, base=_base())
     assert refuse(raw, data, "w.xlsx").reason_code == "macro_enabled"
+
+
+def test_an_unused_default_content_type_is_not_a_macro_but_a_used_one_is(raw):
+    unused = (
+        '<Default Extension="bin" ContentType="application/vnd.openxmlformats-officedocument.oleObject"/>'
+    )
+    ct = _content_types(unused)
+    accept(raw, zip_bytes({"[Content_Types].xml": ct}, base=_base()), "unused-default.xlsx").unlink()
+    used = zip_bytes({"[Content_Types].xml": ct, "xl/printerSettings/x.bin": b"\x00" * 64}, base=_base())
+    assert refuse(raw, used, "used-default.xlsx").reason_code == "macro_enabled"

@@ -14,23 +14,74 @@ It must be impossible to change data or to read anything outside the warehouse f
    read_text, read_blob, glob, sniff_csv, *_scan ...), ``query()``/``query_table()`` (SQL in a
    string) and settings/secrets readers are refused, as is a string literal used as a table;
 5. results are capped (``fetchmany``) and a watchdog thread interrupts a query that runs too long.
+
+Every query runs in its own worker process (`dashboards.console_worker`), never on the pages' kept
+connection: the worker has an OS memory limit (``RLIMIT_AS``) besides DuckDB's ``memory_limit`` and
+``threads``, and is killed when the time limit is reached, whatever it is doing. Before a worker is
+started, the text is refused if it is not valid Unicode (lone surrogates from undecodable bytes) or
+larger than ``MAX_QUERY_BYTES``. The statement check is linear in the length of the query. Limits
+asked for by a caller are clamped to the configured maxima (`configured_limits`). Absolute paths in
+results and error texts are replaced by a placeholder (`hide_paths`), and the functions and system
+views that reveal the file system or the settings are refused.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported lazily: the console worker process does not need it
+    import pandas as pd
 
 DEFAULT_ROW_CAP = 5000
 DEFAULT_TIMEOUT_S = 10.0
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "1GB"  # the pages' kept connections (dashboards.data) use the same limit
+
+# Console limits: defaults are also the maxima a caller may ask for. An operator may lower or raise
+# the maxima with WUCHUANG_CONSOLE_MEMORY_MB / _TIMEOUT_S / _ROW_CAP; a caller never goes above them.
+CONSOLE_MEMORY_MB = 1024  # whole worker process (RLIMIT_AS); DuckDB gets what is left after Python
+CONSOLE_THREADS = 2
+MAX_TIMEOUT_S = 60.0
+MAX_ROW_CAP = 50_000
+MAX_QUERY_BYTES = 100_000  # checked before anything parses the text
+MAX_RESULT_BYTES = 64 * 1024 * 1024  # serialized result handed back by the worker
+MAX_WORKERS = 2  # console worker processes running at once in one server process
+MIN_MEMORY_MB = 256
+
+
+@dataclass(frozen=True)
+class ConsoleLimits:
+    memory_mb: int = CONSOLE_MEMORY_MB
+    timeout_s: float = MAX_TIMEOUT_S
+    row_cap: int = MAX_ROW_CAP
+    threads: int = CONSOLE_THREADS
+
+
+def _env_number(name: str, default: float, low: float, high: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return min(max(value, low), high) if value == value else default
+
+
+def configured_limits() -> ConsoleLimits:
+    """The maxima in force (environment overrides, themselves bounded)."""
+    return ConsoleLimits(
+        memory_mb=int(_env_number("WUCHUANG_CONSOLE_MEMORY_MB", CONSOLE_MEMORY_MB, MIN_MEMORY_MB, 65536)),
+        timeout_s=_env_number("WUCHUANG_CONSOLE_TIMEOUT_S", MAX_TIMEOUT_S, 0.1, 3600),
+        row_cap=int(_env_number("WUCHUANG_CONSOLE_ROW_CAP", MAX_ROW_CAP, 1, 1_000_000)),
+    )
+
 
 # Applied in this order; lock_configuration last. Each (setting, SQL literal, expected value).
 HARDENING: tuple[tuple[str, str, str], ...] = (
@@ -86,7 +137,39 @@ BLOCKED_FUNCTIONS = frozenset(
         "duckdb_secrets",
         "which_secret",
         "getenv",
+        # the file system: database paths, extension and temp folders, logs
+        "duckdb_databases",
+        "pragma_database_list",
+        "pragma_database_size",
+        "duckdb_extensions",
+        "duckdb_extension_repositories",
+        "duckdb_temporary_files",
+        "duckdb_external_file_cache",
+        "duckdb_logs",
+        "duckdb_log_contexts",
+        "pg_settings",
+        # SQL or host objects behind a value: serialized plans, Python/Arrow objects by address
+        "json_execute_serialized_sql",
+        "pandas_scan",
+        "arrow_scan",
+        "arrow_scan_dumb",
+        "python_arrow_scan",
+        "python_map_function",
+        # state changes and output files
+        "checkpoint",
+        "force_checkpoint",
+        "enable_logging",
+        "disable_logging",
+        "truncate_duckdb_logs",
+        "enable_profiling",
+        "disable_profiling",
+        "add_grammar_extension",
+        "remove_grammar_extension",
     }
+)
+# System views refused wherever their name appears (they also work without parentheses).
+BLOCKED_RELATIONS = frozenset(
+    {"duckdb_databases", "pragma_database_list", "pg_settings", "duckdb_logs", "duckdb_settings"}
 )
 
 ALLOWED_TYPES = frozenset({duckdb.StatementType.SELECT})
@@ -100,6 +183,9 @@ class GuardError(ValueError):
         self.code = code
         self.zh = zh
         self.en = en
+        # Set when a worker ran: its wall time (s) and peak resident memory (MB).
+        self.elapsed_s: float | None = None
+        self.peak_rss_mb: float | None = None
 
 
 class QueryTimeout(GuardError):
@@ -114,6 +200,7 @@ class QueryResult:
     elapsed_s: float
     statement: str
     columns: list[str] = field(default_factory=list)
+    peak_rss_mb: float | None = None  # the worker process's peak resident memory
 
 
 _TYPE_MESSAGES = {
@@ -164,52 +251,178 @@ def _tokens(sql: str) -> list[tuple[str, str]]:
     return out
 
 
+def _blocked(name: str) -> GuardError:
+    return GuardError(
+        "blocked_function",
+        f"不允许调用 {name}()：查询台不能读取文件、其他数据库、系统设置或服务器路径",
+        f"{name}() is refused: the console cannot read files, other databases, settings or server paths",
+    )
+
+
+# Keywords that end a FROM list at their parenthesis depth; FROM and JOIN start one.
+_FROM_ENDS = frozenset(
+    {
+        "select",
+        "where",
+        "group",
+        "having",
+        "order",
+        "limit",
+        "offset",
+        "qualify",
+        "window",
+        "union",
+        "except",
+        "intersect",
+        "values",
+        "set",
+        "returning",
+        "pivot",
+        "unpivot",
+        "using",
+    }
+)
+
+
+def _file_as_table() -> GuardError:
+    return GuardError(
+        "file_as_table",
+        "不允许把字符串当作表（读取文件）",
+        "a string used as a table (reading a file) is refused",
+    )
+
+
 def _check_tokens(sql: str) -> None:
+    """One pass over the tokens (linear in the query's length): blocked functions and system views,
+    and a string literal (or a quoted name that looks like a file) used as a table in a FROM list."""
     toks = [t for t in _tokens(sql) if t[1] != "comment"]
+    in_from = [False]  # per open parenthesis depth: inside a FROM list?
     for i, (text, kind) in enumerate(toks):
         nxt = toks[i + 1][0] if i + 1 < len(toks) else ""
-        if kind in ("identifier", "keyword") and nxt.startswith("("):
+        prev = toks[i - 1][0].lower() if i else ""
+        if kind in ("identifier", "keyword"):
             name = text.strip('"').lower()
-            if name in BLOCKED_FUNCTIONS or name.startswith("read_") or name.endswith("_scan"):
-                raise GuardError(
-                    "blocked_function",
-                    f"不允许调用 {name}()：查询台不能读取文件、其他数据库或系统设置",
-                    f"{name}() is refused: the console cannot read files, other databases or settings",
-                )
-        if kind == "string_const" and i > 0 and toks[i - 1][0].lower() in ("from", "join", ","):
-            prev_kw = toks[i - 1][0].lower()
-            if prev_kw in ("from", "join") or _in_from_clause(toks, i):
-                raise GuardError(
-                    "file_as_table",
-                    "不允许把字符串当作表（读取文件）",
-                    "a string used as a table (reading a file) is refused",
-                )
+            if name in BLOCKED_RELATIONS:
+                raise _blocked(name)
+            if nxt.startswith("(") and (
+                name in BLOCKED_FUNCTIONS or name.startswith("read_") or name.endswith("_scan")
+            ):
+                raise _blocked(name)
+            quoted_file = text.startswith('"') and any(ch in name for ch in "/\\.")
+            if quoted_file and in_from[-1] and prev in ("from", "join", ","):
+                raise _file_as_table()
+        if kind == "string_const" and (prev in ("from", "join") or (prev == "," and in_from[-1])):
+            raise _file_as_table()
+        if kind == "keyword":
+            word = text.lower()
+            if word in ("from", "join"):
+                in_from[-1] = True
+            elif word in _FROM_ENDS:
+                in_from[-1] = False
+        elif kind == "operator":
+            for ch in text:
+                if ch == "(":
+                    in_from.append(False)
+                elif ch == ")" and len(in_from) > 1:
+                    in_from.pop()
 
 
-def _in_from_clause(toks: list[tuple[str, str]], i: int) -> bool:
-    """True if token i sits in a FROM list (after FROM, before WHERE/GROUP/…) at the same depth."""
-    depth = 0
-    for j in range(i - 1, -1, -1):
-        text = toks[j][0].lower()
-        if text.startswith(")"):
-            depth += 1
-        elif text.startswith("("):
-            if depth == 0:
-                return False
-            depth -= 1
-        elif depth == 0 and toks[j][1] == "keyword":
-            return text in ("from", "join")
-    return False
+def check_text(sql: object, max_bytes: int = MAX_QUERY_BYTES) -> str:
+    """Refuse what must not reach any parser: not text, undecodable bytes (lone surrogates), NUL,
+    or more than `max_bytes` bytes of UTF-8. Cheap: runs before a worker is started."""
+    if isinstance(sql, bytes | bytearray):
+        try:
+            sql = bytes(sql).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _encoding_error() from None
+    if not isinstance(sql, str):
+        raise GuardError("empty", "请输入一条查询语句", "enter a query")
+    if len(sql) > max_bytes:  # a character is at least one byte: no need to encode to know
+        raise _too_long(max_bytes)
+    try:
+        size = len(sql.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise _encoding_error() from None
+    if size > max_bytes:
+        raise _too_long(max_bytes)
+    if "\x00" in sql:
+        raise GuardError(
+            "encoding", "查询中含有空字符（NUL），已拒绝", "the query contains a NUL character; refused"
+        )
+    return sql
+
+
+def _encoding_error() -> GuardError:
+    return GuardError(
+        "encoding",
+        "查询文本不是有效的 UTF-8 编码（可能含有无法识别的字节），请检查后重新输入",
+        "the query is not valid UTF-8 text (undecodable bytes); check it and type it again",
+    )
+
+
+def _too_long(max_bytes: int) -> GuardError:
+    return GuardError(
+        "too_long",
+        f"查询过长（上限 {max_bytes:,} 字节），请缩短查询，例如用表连接代替很长的 IN 列表",
+        f"the query is too long (limit {max_bytes:,} bytes); shorten it, e.g. join a table instead of a long IN list",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Hiding server paths
+
+PATH_PLACEHOLDER = "<路径/path>"
+# An absolute POSIX path of two or more parts, or a Windows drive path; not part of a URL or word.
+_ABS_PATH = re.compile(
+    r"(?<![\w/.:~%-])/(?:[^\s/'\"`<>|,;()\[\]{}]+/)+[^\s/'\"`<>|,;()\[\]{}]*"
+    r"|\b[A-Za-z]:\\[^\s'\"`<>|,;()]*"
+)
+
+
+def known_paths(*extra: Path | str | None) -> list[str]:
+    """Folders whose names reveal the server (home, working folder, temp, Python, the project and
+    the given paths with their parents), longest first."""
+    import sys
+    import tempfile
+
+    out: set[str] = set()
+    candidates = [
+        Path.home(),
+        Path.cwd(),
+        Path(tempfile.gettempdir()),
+        Path(sys.prefix),
+        Path(__file__).parents[1],
+    ]
+    for p in [*candidates, *(Path(e) for e in extra if e)]:
+        with contextlib.suppress(OSError, RuntimeError):
+            for q in (p, p.resolve()):
+                for part in (q, *q.parents):
+                    if len(part.parts) > 1:
+                        out.add(str(part))
+    return sorted(out, key=len, reverse=True)
+
+
+def hide_paths(text: str, known: list[str] | None = None) -> str:
+    """`text` with every absolute path (the known ones first, then anything shaped like one)
+    replaced by a placeholder."""
+    if not isinstance(text, str) or ("/" not in text and ":\\" not in text):
+        return text
+    for k in known or ():
+        if k in text:
+            text = text.replace(k, PATH_PLACEHOLDER)
+    return _ABS_PATH.sub(PATH_PLACEHOLDER, text)
 
 
 def check_statement(conn: duckdb.DuckDBPyConnection, sql: str) -> str:
     """Return the single accepted statement's text, or raise GuardError (zh + en)."""
+    sql = check_text(sql)
     if not sql or not sql.strip().strip(";").strip():
         raise GuardError("empty", "请输入一条查询语句", "enter a query")
     try:
         statements = conn.extract_statements(sql)
     except duckdb.Error as e:
-        raise GuardError("syntax", f"SQL 语法错误：{e}", f"SQL syntax error: {e}") from None
+        msg = hide_paths(str(e))
+        raise GuardError("syntax", f"SQL 语法错误：{msg}", f"SQL syntax error: {msg}") from None
     if len(statements) != 1:
         raise GuardError(
             "multiple_statements",
@@ -224,7 +437,8 @@ def check_statement(conn: duckdb.DuckDBPyConnection, sql: str) -> str:
         try:
             inner_statements = conn.extract_statements(inner)
         except duckdb.Error as e:
-            raise GuardError("syntax", f"SQL 语法错误：{e}", f"SQL syntax error: {e}") from None
+            msg = hide_paths(str(e))
+            raise GuardError("syntax", f"SQL 语法错误：{msg}", f"SQL syntax error: {msg}") from None
         if len(inner_statements) != 1 or inner_statements[0].type not in ALLOWED_TYPES:
             raise _refuse_type(inner_statements[0].type.name if inner_statements else "EXPLAIN")
     elif kind not in ALLOWED_TYPES:
@@ -243,19 +457,32 @@ def _explained(text: str) -> str:
     return ""
 
 
-def harden(conn: duckdb.DuckDBPyConnection) -> None:
-    """Apply HARDENING; if the configuration is already locked, verify it is hardened instead."""
-    for name, literal, _expected in HARDENING:
+def _hardening(memory_limit: str = MEMORY_LIMIT, threads: int | None = None) -> list[tuple[str, str, str]]:
+    steps = [h for h in HARDENING if h[0] not in ("memory_limit", "lock_configuration")]
+    steps.append(("memory_limit", f"'{memory_limit}'", ""))
+    if threads:
+        steps.append(("threads", str(int(threads)), str(int(threads))))
+    steps.append(("lock_configuration", "true", "true"))
+    return steps
+
+
+def harden(
+    conn: duckdb.DuckDBPyConnection, memory_limit: str = MEMORY_LIMIT, threads: int | None = None
+) -> None:
+    """Apply HARDENING (with this memory limit and thread count); if the configuration is already
+    locked, verify it is hardened instead."""
+    steps = _hardening(memory_limit, threads)
+    for name, literal, _expected in steps:
         # Fails when an earlier console connection sharing this database instance already locked it.
         with contextlib.suppress(duckdb.InvalidInputException):
             conn.execute(f"SET {name} = {literal}")
     check = dict(
         conn.execute(
             "SELECT name, value FROM duckdb_settings() WHERE name IN ?",
-            [[h[0] for h in HARDENING]],
+            [[h[0] for h in steps]],
         ).fetchall()
     )
-    for name, _literal, expected in HARDENING:
+    for name, _literal, expected in steps:
         if expected and str(check.get(name, "")).lower() != expected:
             raise GuardError(
                 "not_hardened",
@@ -264,15 +491,49 @@ def harden(conn: duckdb.DuckDBPyConnection) -> None:
             )
 
 
-def connect_hardened(snapshot: Path) -> duckdb.DuckDBPyConnection:
+def connect_hardened(
+    snapshot: Path, memory_limit: str = MEMORY_LIMIT, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the published snapshot read-only and harden the connection."""
-    conn = duckdb.connect(str(snapshot), read_only=True)
+    config = {"threads": int(threads)} if threads else {}
+    conn = duckdb.connect(str(snapshot), read_only=True, config=config)
     try:
-        harden(conn)
+        harden(conn, memory_limit, threads)
     except Exception:
         conn.close()
         raise
     return conn
+
+
+def _positive(value, name: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not v > 0 or v == float("inf"):
+        raise GuardError(
+            "bad_limit",
+            f"查询限制 {name} 必须是正数：{value!r}",
+            f"the limit {name} must be a positive number: {value!r}",
+        )
+    return v
+
+
+def clamp_limits(
+    row_cap: int = DEFAULT_ROW_CAP,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_mb: float | None = None,
+    maxima: ConsoleLimits | None = None,
+) -> ConsoleLimits:
+    """The limits a query runs under: the caller's, never above the configured maxima."""
+    top = maxima or configured_limits()
+    mem = top.memory_mb if memory_mb is None else _positive(memory_mb, "memory_mb")
+    return ConsoleLimits(
+        memory_mb=int(max(MIN_MEMORY_MB, min(mem, top.memory_mb))),
+        timeout_s=min(_positive(timeout_s, "timeout_s"), top.timeout_s),
+        row_cap=int(max(1, min(_positive(row_cap, "row_cap"), top.row_cap))),
+        threads=max(1, min(top.threads, CONSOLE_THREADS)),
+    )
 
 
 def run_query(
@@ -280,48 +541,64 @@ def run_query(
     sql: str,
     row_cap: int = DEFAULT_ROW_CAP,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_mb: float | None = None,
 ) -> QueryResult:
-    """Check and run one read-only query on a fresh hardened connection; always closes it."""
-    conn = connect_hardened(snapshot)
+    """Check and run one read-only query in a console worker process (see module docstring).
+    Raises GuardError (zh + en) for every refusal, limit or failure."""
+    import pandas as pd
+
+    from dashboards import console_worker
+
+    sql = check_text(sql)
+    if not sql.strip().strip(";").strip():
+        raise GuardError("empty", "请输入一条查询语句", "enter a query")
+    limits = clamp_limits(row_cap, timeout_s, memory_mb)
+    out = console_worker.run(Path(snapshot), sql, limits)
+    frame = pd.DataFrame.from_records(out.rows, columns=_unique(out.columns))
+    return QueryResult(
+        frame, out.truncated, limits.row_cap, out.elapsed_s, out.statement, out.columns, out.peak_rss_mb
+    )
+
+
+def execute_checked(
+    conn: duckdb.DuckDBPyConnection, sql: str, row_cap: int, timeout_s: float, memory_mb: float | None = None
+) -> tuple[list[str], list[tuple], bool, float, str]:
+    """Check `sql` and run it on a hardened connection with a watchdog that interrupts it after
+    `timeout_s`; returns (columns, rows up to row_cap, truncated, elapsed s, statement). Runs inside
+    the console worker process."""
+    statement = check_statement(conn, sql)
+    timed_out, done = threading.Event(), threading.Event()
+
+    def _watchdog() -> None:
+        # Keep interrupting until the query returns: one interrupt can land before DuckDB
+        # starts executing (then it is a no-op), so a single call is not enough.
+        if done.wait(timeout_s):
+            return
+        timed_out.set()
+        while not done.is_set():
+            conn.interrupt()
+            done.wait(0.05)
+
+    watchdog = threading.Thread(target=_watchdog, name="sql-console-watchdog", daemon=True)
+    started = time.monotonic()
+    watchdog.start()
     try:
-        statement = check_statement(conn, sql)
-        timed_out, done = threading.Event(), threading.Event()
-
-        def _watchdog() -> None:
-            # Keep interrupting until the query returns: one interrupt can land before DuckDB
-            # starts executing (then it is a no-op), so a single call is not enough.
-            if done.wait(timeout_s):
-                return
-            timed_out.set()
-            while not done.is_set():
-                conn.interrupt()
-                done.wait(0.05)
-
-        watchdog = threading.Thread(target=_watchdog, name="sql-console-watchdog", daemon=True)
-        started = time.monotonic()
-        watchdog.start()
-        try:
-            cur = conn.execute(statement)
-            rows = cur.fetchmany(row_cap + 1)
-            columns = [d[0] for d in (cur.description or [])]
-        except duckdb.InterruptException:
-            raise _timeout(timeout_s) from None
-        except duckdb.Error as e:
-            if timed_out.is_set():
-                raise _timeout(timeout_s) from None
-            raise _db_error(e) from None
-        finally:
-            done.set()
-            watchdog.join()
+        cur = conn.execute(statement)
+        rows = cur.fetchmany(row_cap + 1)
+        columns = [d[0] for d in (cur.description or [])]
+    except duckdb.InterruptException:
+        raise timeout_error(timeout_s) from None
+    except duckdb.Error as e:
         if timed_out.is_set():
-            raise _timeout(timeout_s)
-        elapsed = time.monotonic() - started
+            raise timeout_error(timeout_s) from None
+        raise db_error(e, memory_mb=memory_mb) from None
     finally:
-        conn.close()
-    truncated = len(rows) > row_cap
-    rows = rows[:row_cap]
-    frame = pd.DataFrame.from_records(rows, columns=_unique(columns))
-    return QueryResult(frame, truncated, row_cap, elapsed, statement, columns)
+        done.set()
+        watchdog.join()
+    if timed_out.is_set():
+        raise timeout_error(timeout_s)
+    elapsed = time.monotonic() - started
+    return columns, rows[:row_cap], len(rows) > row_cap, elapsed, statement
 
 
 def _unique(columns: list[str]) -> list[str]:
@@ -334,7 +611,7 @@ def _unique(columns: list[str]) -> list[str]:
     return out
 
 
-def _timeout(timeout_s: float) -> QueryTimeout:
+def timeout_error(timeout_s: float) -> QueryTimeout:
     return QueryTimeout(
         "timeout",
         f"查询超过 {timeout_s:g} 秒已被中止，请缩小范围或加 LIMIT",
@@ -342,21 +619,31 @@ def _timeout(timeout_s: float) -> QueryTimeout:
     )
 
 
-def _db_error(e: duckdb.Error) -> GuardError:
-    msg = str(e).splitlines()[0][:300]
-    if isinstance(e, duckdb.PermissionException):
+def memory_error(memory_mb: float | None = None) -> GuardError:
+    cap = f"{memory_mb:g} MB" if memory_mb else MEMORY_LIMIT
+    return GuardError(
+        "memory",
+        f"查询超出内存上限 {cap}，请缩小范围",
+        f"query exceeded the {cap} memory limit; narrow it",
+    )
+
+
+def db_error(e: BaseException, known: list[str] | None = None, memory_mb: float | None = None) -> GuardError:
+    msg = hide_paths(str(e).splitlines()[0][:300] if str(e) else type(e).__name__, known)
+    if isinstance(e, duckdb.PermissionException | PermissionError):
         return GuardError(
             "permission",
             f"查询台不能访问仓库以外的内容：{msg}",
             f"the console cannot access anything outside the warehouse: {msg}",
         )
-    if isinstance(e, duckdb.OutOfMemoryException):
-        return GuardError(
-            "memory",
-            f"查询超出内存上限 {MEMORY_LIMIT}，请缩小范围",
-            f"query exceeded the {MEMORY_LIMIT} memory limit; narrow it",
-        )
+    if isinstance(e, duckdb.OutOfMemoryException | MemoryError) or "could not allocate" in msg.lower():
+        return memory_error(memory_mb)
     return GuardError("query_error", f"查询出错：{msg}", f"query failed: {msg}")
+
+
+# Kept for callers of the previous names.
+_timeout = timeout_error
+_db_error = db_error
 
 
 def schema_columns(snapshot: Path) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 import threading
 import uuid
@@ -422,9 +423,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _print_table(columns: list[str], rows: list[tuple]) -> None:
-    def cell(v) -> str:
-        return "NULL" if v is None else str(v).replace("\n", " ")
+    def cell(v) -> str:  # control characters (line breaks, terminal escapes) shown as "?"
+        return "NULL" if v is None else _CONTROL.sub("?", str(v).replace("\n", " "))
 
     body = [[cell(v) for v in r] for r in rows]
 
@@ -436,7 +440,7 @@ def _print_table(columns: list[str], rows: list[tuple]) -> None:
     def line(values: list[str]) -> str:
         return " | ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True))
 
-    print(line(columns))
+    print(line([cell(c) for c in columns]))
     print("-+-".join("-" * w for w in widths))
     for r in body:
         print(line(r))
@@ -465,12 +469,38 @@ def _fallback_query(snapshot: Path, sql: str, max_rows: int) -> tuple[list[str],
         conn.close()
 
 
+_QUERY_READ_CAP = 1_000_000  # bytes read from stdin; the console's own (smaller) limit applies next
+
+
+def _read_query(arg: str) -> str:
+    """The query text from the argument or stdin (`-`), refused with a message if it is not UTF-8
+    (an argument with undecodable bytes arrives with lone surrogates)."""
+    if arg == "-":
+        data = sys.stdin.buffer.read(_QUERY_READ_CAP + 1)
+        if len(data) > _QUERY_READ_CAP:
+            raise CliError(
+                f"查询过长（超过 {_QUERY_READ_CAP:,} 字节） / the query is too long (over {_QUERY_READ_CAP:,} bytes)"
+            )
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            arg = data.decode("utf-8", errors="surrogateescape")
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CliError(
+            "查询文本不是有效的 UTF-8 编码（可能含有无法识别的字节），请检查后重新输入 / "
+            "the query is not valid UTF-8 text (undecodable bytes); check it and type it again"
+        ) from None
+    return arg
+
+
 def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
     try:
         snapshot = publish.latest_snapshot(settings.published_dir)
     except publish.NoSnapshotError as exc:
         raise CliError(str(exc), EXIT_FAILED) from None
-    query = sys.stdin.read() if args.query == "-" else args.query
+    query = _read_query(args.query)
     try:
         from dashboards import sql_guard
     except ImportError:

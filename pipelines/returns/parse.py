@@ -56,6 +56,7 @@ from pipelines.returns.normalize import (
     normalize_cell,
     period_from_cell,
 )
+from pipelines.returns.numfmt import cell_formats
 from pipelines.returns.readers import Book, ReadError, Sheet, read_book
 
 META_SHEET = "_meta"
@@ -349,7 +350,10 @@ class _Parser:
         self.sheet_years: dict[str, int | None] = {}
         self.is_csv = False
         self.other_area: dict[str, list] = {}  # area name → records of another area (never loaded)
-        self.seat_values = 0  # 县城 values: another subject than the county, not loaded
+        self.seat_values = 0
+        self.percent_cells: dict[
+            str, set[str]
+        ] = {}  # 县城 values: another subject than the county, not loaded
 
     # -- orchestration --
 
@@ -370,6 +374,7 @@ class _Parser:
             self.out.layout = "template"
             infos = self._template_sheets(book, meta)
         else:
+            self.percent_cells, self.error_cells = cell_formats(self.path, book.file_format)
             infos = self._layout_sheets(book, folder_county)
         data_infos = [i for i in infos if i.has_data]
         if not data_infos:
@@ -802,7 +807,12 @@ class _Parser:
             if place is None and target is None and other_title is not None:
                 self.other_area.setdefault(other_title.name, []).append(rec)
                 continue
-            n = normalize_cell(rec.raw)
+            raw = rec.raw
+            if raw == "" and rec.cell in self.error_cells.get(sname, {}):
+                raw = self.error_cells[sname][rec.cell]  # calamine reads a #DIV/0! cell as empty
+            if isinstance(raw, float) and rec.cell in self.percent_cells.get(sname, ()):
+                raw = format_number(round(raw * 100, 10)) + "%"  # shown as 85.2% in Excel, stored 0.852
+            n = normalize_cell(raw)
             if rec.indicator is None:
                 if not n.is_missing:
                     self._unknown_record(rec, n)
@@ -832,7 +842,7 @@ class _Parser:
                     continue
                 period = f"{year}-{rec.month:02d}" if rec.month else f"{year}-Q{rec.quarter}"
             self.entries.append(
-                _Entry(rec.indicator, period, sname, rec.cell, rec.raw, n, rec.unit_text, sname, target)
+                _Entry(rec.indicator, period, sname, rec.cell, raw, n, rec.unit_text, sname, target)
             )
         if no_year:
             self.out.problems.append(
@@ -888,6 +898,9 @@ class _Parser:
         if reason == "ambiguous_indicator":
             dzh = f"{where}“{name}”可能是：{cands}；请使用标准指标名称"
             den = f"{where} '{name}' could be: {cands}; use the catalog name"
+        elif reason == "lookalike_indicator" and match is not None and hasattr(match, "lookalike_message"):
+            lzh, len_ = match.lookalike_message(self.res.catalog)
+            dzh, den = f"{where}{lzh}", f"{where} {len_}"
         elif reason == "lookalike_indicator":
             dzh = f"{where}“{name}”与目录中的指标名称相近但不是同一指标" + (f"（{cands}）" if cands else "")
             den = f"{where} '{name}' looks like a catalog indicator but is a different quantity" + (
@@ -1030,7 +1043,15 @@ class _Parser:
                     bad("not_a_number", f"“{rt}”不是数值", f"'{rt}' is not a number")
                     continue
                 value = n.value
-                written = self._written_unit(n.unit_hint or e.unit_text)
+                cell_unit = getattr(n, "unit_text", None)
+                written = self._written_unit(n.unit_hint or cell_unit or e.unit_text)
+                if cell_unit and written is None and not n.unit_hint:
+                    bad(
+                        "wrong_unit",
+                        f"数值后写有单位“{cell_unit}”，无法确认与“{ind.unit}”一致",
+                        f"the value carries the unit '{cell_unit}', not confirmed to be '{ind.unit}'",
+                    )
+                    continue
                 if written and written != ind.unit:
                     if written == "%" and ind.unit == "‰":
                         value = value * 10

@@ -430,6 +430,8 @@ _BIFF_BOF = 0x0809
 _BIFF_EOF = 0x000A
 _BIFF_FILEPASS = 0x002F
 _BIFF_BOUNDSHEET = 0x0085
+_BIFF_SST = 0x00FC
+_BIFF_CONTINUE = 0x003C
 _SHEET_TYPES = {1: ("Excel 4.0 宏表", "an Excel 4.0 macro sheet"), 6: ("VBA 模块表", "a VBA module sheet")}
 _VBA_ENTRIES = {"_vba_project_cur", "_vba_project", "vba", "macros"}
 
@@ -506,6 +508,8 @@ def _sniff_biff_globals(wb: bytes) -> Sniff:
             return _refuse(
                 "encrypted_file", *ENCRYPTED, "cfb", ("加密的 Excel 工作簿", "an encrypted workbook")
             )
+        if rid == _BIFF_SST and biff == 8 and not _sst_is_sound(wb, pos):
+            return _refuse("corrupt_archive", "共享字符串表损坏", "damaged shared string table (SST)", "cfb")
         if rid == _BIFF_BOUNDSHEET and size >= 6 and body + 6 <= end:
             typ = wb[body + 5]
             if typ in _SHEET_TYPES:
@@ -515,6 +519,96 @@ def _sniff_biff_globals(wb: bytes) -> Sniff:
     return Sniff(
         "xls", container="cfb", real_type=("Excel 97-2003 工作簿", "an Excel 97-2003 workbook"), biff=biff
     )
+
+
+def _sst_is_sound(wb: bytes, pos: int) -> bool:
+    """Whether every string the SST record at `pos` (with its CONTINUE records) announces fits in
+    the bytes it has. Damaged length fields there make calamine try allocations of many gigabytes,
+    which abort the process instead of raising, so the file is refused before calamine sees it."""
+    chunks: list[bytes] = []
+    end = len(wb)
+    rid, size = struct.unpack_from("<HH", wb, pos)
+    while True:
+        if pos + 4 + size > end:
+            return False
+        chunks.append(wb[pos + 4 : pos + 4 + size])
+        pos += 4 + size
+        if pos + 4 > end:
+            break
+        rid, size = struct.unpack_from("<HH", wb, pos)
+        if rid != _BIFF_CONTINUE:
+            break
+    if len(chunks[0]) < 8:
+        return False
+    _total, unique = struct.unpack_from("<II", chunks[0], 0)
+    available = sum(len(c) for c in chunks)
+    if unique > available // 3 + 1:
+        return False
+    k, off = 0, 8  # chunk index, offset in it
+
+    def take(n: int) -> bytes | None:  # n bytes of structure (never split in practice)
+        nonlocal k, off
+        while k < len(chunks) and off >= len(chunks[k]):
+            k, off = k + 1, 0
+        if k >= len(chunks) or off + n > len(chunks[k]):
+            return None
+        out = chunks[k][off : off + n]
+        off += n
+        return out
+
+    def skip(n: int) -> bool:  # n bytes of formatting runs or extension data, may span chunks
+        nonlocal k, off
+        while n > 0:
+            if k >= len(chunks):
+                return False
+            room = len(chunks[k]) - off
+            step = min(room, n)
+            off += step
+            n -= step
+            if n > 0:
+                k, off = k + 1, 0
+        return True
+
+    for _ in range(unique):
+        head = take(3)
+        if head is None:
+            return False
+        cch, flags = struct.unpack("<HB", head)
+        if flags & 0xF2:  # reserved bits set: not a string header
+            return False
+        runs = ext = 0
+        if flags & 0x08:
+            raw = take(2)
+            if raw is None:
+                return False
+            runs = struct.unpack("<H", raw)[0]
+        if flags & 0x04:
+            raw = take(4)
+            if raw is None:
+                return False
+            ext = struct.unpack("<I", raw)[0]
+            if ext > available:
+                return False
+        wide = flags & 0x01
+        left = cch
+        while left > 0:  # characters; a CONTINUE restarts with its own 1-byte width flag
+            if k < len(chunks) and off >= len(chunks[k]):
+                k, off = k + 1, 0
+                if k >= len(chunks) or not chunks[k]:
+                    return False
+                wide = chunks[k][0] & 0x01
+                off = 1
+            if k >= len(chunks):
+                return False
+            width = 2 if wide else 1
+            n = min(left, (len(chunks[k]) - off) // width)
+            if n == 0:
+                return False
+            off += n * width
+            left -= n
+        if not skip(4 * runs + ext):
+            return False
+    return True
 
 
 def _old_format(zh: str, en: str, container: str = "raw") -> Sniff:
@@ -722,8 +816,97 @@ def _visibility(meta) -> str:
     return "hidden" if "hidden" in name else "visible"
 
 
+MAX_AREA = 10_000_000  # cells of a sheet's bounding box: calamine allocates it densely
+
+_XLSX_REF = re.compile(rb"""\sr=["']([A-Z]{0,3})([0-9]{1,7})["']""")
+_XLS_CELLS = {0x0203, 0x00FD, 0x027E, 0x0201, 0x0006, 0x0204, 0x0205, 0x00D6, 0x00BD, 0x00BE}
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _area_check(name: str, rows: tuple[int, int], cols: tuple[int, int]) -> None:
+    (r0, r1), (c0, c1) = rows, cols
+    if r1 < r0 or c1 < c0:
+        return
+    area = (r1 - r0 + 1) * (c1 - c0 + 1)
+    if area > MAX_AREA or c1 + 1 > MAX_COLUMNS * 20:
+        raise ReadError(
+            "file_too_large",
+            f"工作表 {name} 的单元格分布过广 / sheet {name} spans {r1 - r0 + 1} rows x {c1 - c0 + 1} columns "
+            f"(limit {MAX_AREA} cells)",
+        )
+
+
+def _check_extent(kind: str, data: bytes) -> None:
+    """Refuse a sheet whose cells span a huge bounding box (A1 and XFD1048576) BEFORE calamine
+    reads it: calamine materialises the whole box, and an allocation it cannot make aborts the
+    process (not an exception). xlsx: the r="…" references of every worksheet part, streamed;
+    xls: the row/column of every cell record."""
+    if kind in ("xlsx", "xlsm"):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                low = info.filename.lower().replace("\\", "/")
+                if not (low.startswith("xl/worksheets/") and low.endswith(".xml")):
+                    continue
+                rows, cols = [1 << 30, -1], [1 << 30, -1]
+                tail = b""
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        buf = tail + chunk
+                        found = _XLSX_REF.findall(buf)
+                        if found:
+                            letters, numbers = zip(*found, strict=True)
+                            nums = list(map(int, set(numbers)))
+                            rows[0], rows[1] = min(rows[0], min(nums) - 1), max(rows[1], max(nums) - 1)
+                            cs = [_col_number(a) - 1 for a in set(letters) if a]
+                            if cs:
+                                cols[0], cols[1] = min(cols[0], min(cs)), max(cols[1], max(cs))
+                        tail = buf[-24:]
+                if cols[1] < 0:
+                    cols = [0, 0]
+                _area_check(info.filename, (rows[0], rows[1]), (cols[0], cols[1]))
+    elif kind == "xls":
+        import olefile
+
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            top = {e[0].lower(): e[0] for e in ole.listdir() if len(e) == 1}
+            stream = top.get("workbook") or top.get("book")
+            wb = ole.openstream(stream).read() if stream else b""
+        pos, end, sheet = 0, len(wb), -1
+        rows, cols = [1 << 30, -1], [1 << 30, -1]
+        unpack = struct.unpack_from
+        while pos + 4 <= end:
+            rid, size = unpack("<HH", wb, pos)
+            if rid == _BIFF_BOF:
+                if sheet >= 0:
+                    _area_check(f"#{sheet}", (rows[0], rows[1]), (cols[0], cols[1]))
+                sheet += 1
+                rows, cols = [1 << 30, -1], [1 << 30, -1]
+            elif rid in _XLS_CELLS and size >= 4 and pos + 8 <= end:
+                r, c = unpack("<HH", wb, pos + 4)
+                c_last = c
+                if rid in (0x00BD, 0x00BE) and size >= 6 and pos + 4 + size <= end:
+                    c_last = unpack("<H", wb, pos + 4 + size - 2)[0]
+                rows[0], rows[1] = min(rows[0], r), max(rows[1], r)
+                cols[0], cols[1] = min(cols[0], c, c_last), max(cols[1], c, c_last)
+            pos += 4 + size
+        _area_check(f"#{sheet}", (rows[0], rows[1]), (cols[0], cols[1]))
+
+
 def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = None) -> Book:
     from python_calamine import CalamineWorkbook
+
+    try:
+        _check_extent(kind, data)
+    except ReadError:
+        raise
+    except Exception as exc:  # a damaged archive or compound file
+        raise ReadError("corrupt_archive", f"{type(exc).__name__}: {exc}") from exc
 
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))

@@ -5,8 +5,7 @@ Two groups of tests:
   indicators are ones this unit (or town) reports, periods lie in 2012-2016, mtimes follow them;
 - the parser against the zoo: no wrong value ever, and recall per family at least THRESHOLDS.
 
-THRESHOLDS start at what the committed parser achieved when the zoo was written (see README.md);
-the parser rewrite (issue 11) is expected to raise every family to >= 0.95.
+THRESHOLDS are the issue-11 acceptance floor: >= 0.95 per family, no wrong value.
 """
 
 from __future__ import annotations
@@ -23,26 +22,22 @@ import pytest
 from tests.returns.zoo.build import COUNTY, FAMILIES, TOWNS, ZooFile, build_zoo, period_end, read_number
 from tests.returns.zoo.score import parse_zoo, report, score
 
-# --- recall floors per family. LEAD: raise these as the parser improves (target >= 0.95). -------
-# Baseline measured on the committed parser (HEAD 3ab3cd9, before the issue-11 layout rewrite):
-#   long 29/37 = 0.78, periods_as_columns 80/106 = 0.75, periods_as_rows 0/95, sheet_per_period
-#   18/42 = 0.43, crosstab 0/62, panel 0/84, yearbook 12/27 = 0.44, place 0/2, format 2/6 = 0.33;
-#   total 141/461 = 0.31; 13 wrong; 4 of 6 files to refuse refused (2 of them for the wrong reason).
+# --- recall floors per family (issue 11: >= 0.95 of the values a person reads, 0 wrong). ---------
+# Baseline before the layout recognisers (HEAD 3ab3cd9): total 141/461 = 0.31, 13 wrong, 4 of 6
+# files to refuse refused. With pipelines/returns/layouts: 461/461, 0 wrong, 6 of 6 refused.
 THRESHOLDS = {
-    "long": 0.75,
-    "periods_as_columns": 0.70,
-    "periods_as_rows": 0.0,
-    "sheet_per_period": 0.40,
-    "crosstab": 0.0,
-    "panel": 0.0,
-    "yearbook": 0.40,
-    "place": 0.0,
-    "format": 0.30,
+    "long": 0.95,
+    "periods_as_columns": 0.95,
+    "periods_as_rows": 0.95,
+    "sheet_per_period": 0.95,
+    "crosstab": 0.95,
+    "panel": 0.95,
+    "yearbook": 0.95,
+    "place": 0.95,
+    "format": 0.95,
 }
-# Wrong values at the baseline; the goal (and test_zoo_loads_no_wrong_value) is 0. LEAD: lower it.
-MAX_WRONG = 13
-# Files that must be refused and were, at the baseline (of 6). LEAD: raise to 6.
-MIN_REFUSED_OK = 4
+MAX_WRONG = 0
+MIN_REFUSED_OK = 6
 
 
 @pytest.fixture(scope="session")
@@ -177,9 +172,6 @@ def test_the_zoo_is_deterministic(tmp_path):
 # --- the parser against the zoo ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="baseline parser loads 13 wrong values (issue 11); remove when it loads none", strict=False
-)
 def test_zoo_loads_no_wrong_value(zoo_score):
     assert not zoo_score.wrong, "\n".join(zoo_score.wrong)
 

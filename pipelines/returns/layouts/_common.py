@@ -16,7 +16,12 @@ def loadable(col: Column) -> bool:
         return False
     if col.role in ("value", "cumulative"):
         return True
-    return col.role is None and (col.has_period or col.place is not None or col.indicator is not None)
+    return col.role is None and (
+        col.has_period
+        or col.place is not None
+        or col.indicator is not None
+        or col.indicator_reason is not None
+    )
 
 
 def value_rank(col: Column) -> tuple[int, int, int]:

@@ -80,6 +80,7 @@ class RowInfo:
     unit: str = ""
     period: str | None = None
     month: int | None = None
+    quarter: int | None = None
     period_text: str = ""
     period_cell: str = ""
     place: object | None = None

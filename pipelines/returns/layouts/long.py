@@ -18,7 +18,9 @@ FAMILY = "long"
 def fit(view: TableView) -> Fit | None:
     if "name" not in view.stub or "period" in view.stub or "subject" in view.stub:
         return None
-    cols = [c for c in data_columns(view) if c.indicator is None and c.place is None]
+    cols = [
+        c for c in data_columns(view) if c.indicator is None and c.place is None and not c.indicator_reason
+    ]
     if not cols:
         return None
     periods = {(c.period, c.month, c.quarter) for c in cols if c.has_period}

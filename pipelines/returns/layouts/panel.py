@@ -19,6 +19,8 @@ def fit(view: TableView) -> Fit | None:
     if not cols:
         return None
     n = filled_count(
-        view, cols, lambda i: (i.place is not None or i.kind == "subtotal") and (i.period or i.month)
+        view,
+        cols,
+        lambda i: (i.place is not None or i.kind == "subtotal") and (i.period or i.month or i.quarter),
     )
     return Fit(FAMILY, "column", "row", "row", score=float(n), columns=cols)

@@ -17,7 +17,7 @@ FAMILY = "periods_as_columns"
 def fit(view: TableView) -> Fit | None:
     if "name" not in view.stub or "period" in view.stub or "subject" in view.stub:
         return None
-    cols = [c for c in data_columns(view) if c.has_period and c.indicator is None]
+    cols = [c for c in data_columns(view) if c.has_period and c.indicator is None and not c.indicator_reason]
     if any(c.place is not None and c.place.kind != "county" for c in cols):
         return None
     by_period: dict[tuple, list] = {}

@@ -15,7 +15,7 @@ FAMILY = "periods_as_rows"
 
 
 def _dated(info) -> bool:
-    return info.period is not None or info.month is not None
+    return info.period is not None or info.month is not None or info.quarter is not None
 
 
 def fit(view: TableView) -> Fit | None:
@@ -23,7 +23,11 @@ def fit(view: TableView) -> Fit | None:
         return None
     cols = data_columns(view)
     if "name" in view.stub:  # 指标 | 报告期 | 数值
-        values = [c for c in cols if c.indicator is None and c.place is None and not c.has_period]
+        values = [
+            c
+            for c in cols
+            if c.indicator is None and c.place is None and not c.has_period and not c.indicator_reason
+        ]
         if not values:
             return None
         best = min(values, key=value_rank)

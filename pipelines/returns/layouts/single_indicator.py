@@ -26,6 +26,8 @@ def fit(view: TableView) -> Fit | None:
         scols = [c.index for c in cols if c.place is not None]
         if not scols:
             return None
-        n = filled_count(view, scols, lambda i: i.period is not None or i.month is not None)
+        n = filled_count(
+            view, scols, lambda i: i.period is not None or i.month is not None or i.quarter is not None
+        )
         return Fit(FAMILY, "sheet", "column", "row", score=float(n), columns=scols)
     return None

@@ -501,6 +501,8 @@ class Classifier:
             return None, None, _CN_Q[m.group(1)], None
         if not any(ch.isdigit() for ch in t):
             return None
+        if len(t) == 4 and t.isdigit() and 1990 <= int(t) <= 2035:
+            return t, None, None, None
         p = find_period(t)
         if p is None:
             m = re.match(r"^(\d{1,2})月(?:份)?(.*)$", t)
@@ -659,6 +661,7 @@ class Analyser:
         # Lower header levels: sub-headers (本月|累计, 本年|上年), a 单位 row, a numbering row.
         last = anchor
         unit_row: dict[int, str] = {}
+        unit_rows: set[int] = set()
         for r in range(anchor + 1, min(len(rows), anchor + MAX_HEADER_LEVELS)):
             row = rows[r]
             cells = [(c, v) for c, v in enumerate(row) if v != "" and v is not None]
@@ -682,6 +685,7 @@ class Analyser:
                 for (c, _), lab in zip(cells, labs, strict=True):
                     if lab.unit:
                         unit_row[c] = lab.unit
+                unit_rows.add(r)
                 last = r
                 continue
             if (
@@ -699,6 +703,8 @@ class Analyser:
                 continue
             break
         hgrid = _filled(rows, merged, first, last, width)
+        for r in unit_rows:  # a 单位 row gives units, not labels
+            hgrid[r - first] = [""] * width
         # Forward-fill upper levels without merges (CSV, ODS): a year/place label over blank cells.
         for i in range(len(hgrid) - 1):
             row = hgrid[i]
@@ -905,11 +911,7 @@ class Analyser:
                     clean_text(raw) if not isinstance(raw, int | float) else format_number(float(raw))
                 )
                 info.period_cell = a1(r, per_c)
-                info.period, info.month = lab.period, lab.month
-                if lab.quarter and lab.period is None:
-                    info.period = None
-                    info.month = None
-                    info.period_text = info.period_text  # bare quarter without year: resolved later
+                info.period, info.month, info.quarter = lab.period, lab.month, lab.quarter
                 if lab.bad_period:
                     info.period = None
             if subj_c is not None and subj_c < len(row):
@@ -1005,8 +1007,8 @@ def emit(
             period, month, quarter = None, None, None
             period_error = None
             if fit.period_axis == "row":
-                period, month = info.period, info.month
-                if period is None and month is None:
+                period, month, quarter = info.period, info.month, info.quarter
+                if period is None and month is None and quarter is None:
                     if blank or not info.period_text:
                         continue
                     period_error = info.period_cell

@@ -1,0 +1,155 @@
+"""Percent-formatted and formula-error cells of an .xlsx workbook.
+
+A cell showing "85.2%" in Excel is stored as 0.852 with a percent number format; calamine returns the
+bare 0.852. Loading that as 0.852 % would be a wrong number, so the parser asks this module which
+cells carry a percent format and reads them as the percentage a person sees.
+
+Cheap when no percent format is used (only `xl/styles.xml` is read); otherwise each sheet's XML is
+streamed once (iterparse), bounded by the reader's size limits. Never raises: a workbook it cannot
+read gives no cells, and the parser falls back to the stored value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+from xml.etree.ElementTree import iterparse
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_BUILTIN_PERCENT = {9, 10}
+_QUOTED = re.compile(r'"[^"]*"|\\.')
+MAX_CELLS = 2_000_000
+
+
+def _is_percent_code(code: str) -> bool:
+    return "%" in _QUOTED.sub("", code)
+
+
+def _percent_styles(zf: zipfile.ZipFile) -> set[int]:
+    try:
+        data = zf.open(_member(zf, "xl/styles.xml"))
+    except KeyError:
+        return set()
+    custom: dict[int, str] = {}
+    xfs: list[int] = []
+    in_cellxfs = False
+    for event, el in iterparse(data, events=("start", "end")):
+        tag = el.tag.removeprefix(_NS_MAIN)
+        if event == "start":
+            if tag == "cellXfs":
+                in_cellxfs = True
+            continue
+        if tag == "numFmt":
+            with contextlib.suppress(ValueError):
+                custom[int(el.get("numFmtId", "-1"))] = el.get("formatCode", "")
+        elif tag == "xf" and in_cellxfs:
+            try:
+                xfs.append(int(el.get("numFmtId", "0")))
+            except ValueError:
+                xfs.append(0)
+        elif tag == "cellXfs":
+            in_cellxfs = False
+        el.clear()
+    return {
+        i
+        for i, fid in enumerate(xfs)
+        if fid in _BUILTIN_PERCENT or (fid in custom and _is_percent_code(custom[fid]))
+    }
+
+
+def _member(zf: zipfile.ZipFile, name: str) -> str:
+    """The archive member for a part name, case-insensitively (some writers vary the case)."""
+    names = {n.lower(): n for n in zf.namelist()}
+    hit = names.get(name.lower())
+    if hit is None:
+        raise KeyError(name)
+    return hit
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → part path, from workbook.xml and its relationships."""
+    rels: dict[str, str] = {}
+    with zf.open(_member(zf, "xl/_rels/workbook.xml.rels")) as fh:
+        for _ev, el in iterparse(fh):
+            if el.tag == f"{_NS_PKG_REL}Relationship":
+                target = el.get("Target", "")
+                path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+                rels[el.get("Id", "")] = path
+    out: dict[str, str] = {}
+    with zf.open(_member(zf, "xl/workbook.xml")) as fh:
+        for _ev, el in iterparse(fh):
+            if el.tag == f"{_NS_MAIN}sheet":
+                rid = el.get(f"{_NS_REL}id", "")
+                if rid in rels:
+                    out[el.get("name", "")] = rels[rid]
+    return out
+
+
+def cell_formats(path: Path, file_format: str) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """(percent cells, error cells) of an xlsx/xlsm workbook.
+
+    Percent cells: sheet name → A1 references of numeric cells with a percent number format.
+    Error cells: sheet name → {A1: error text} for formula-error cells (`t="e"`), which calamine
+    returns as empty strings (a #DIV/0! must be quarantined, not counted as an empty cell)."""
+    if file_format not in ("xlsx", "xlsm"):
+        return {}, {}
+    percent: dict[str, set[str]] = {}
+    errors: dict[str, dict[str, str]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            styles = _percent_styles(zf)
+            for name, part in _sheet_parts(zf).items():
+                try:
+                    info = zf.getinfo(_member(zf, part))
+                except KeyError:
+                    continue
+                if info.file_size > 400 * 1024 * 1024:
+                    continue
+                data = zf.read(info)
+                has_errors = b't="e"' in data
+                if not styles and not has_errors:
+                    continue
+                cells: set[str] = set()
+                errs: dict[str, str] = {}
+                seen = 0
+                current: tuple[str, str | None] | None = None
+                for ev, el in iterparse(io.BytesIO(data), events=("start", "end")):
+                    if el.tag != f"{_NS_MAIN}c":
+                        if (
+                            ev == "end"
+                            and el.tag == f"{_NS_MAIN}v"
+                            and current is not None
+                            and current[1] == "e"
+                        ):
+                            errs[current[0]] = el.text or "#ERROR"
+                        continue
+                    if ev == "start":
+                        current = (el.get("r", ""), el.get("t"))
+                        continue
+                    seen += 1
+                    s = el.get("s")
+                    if (
+                        styles
+                        and s is not None
+                        and s.isdigit()
+                        and int(s) in styles
+                        and el.get("t") in (None, "n")
+                    ):
+                        cells.add(el.get("r", ""))
+                    current = None
+                    el.clear()
+                    if seen > MAX_CELLS:
+                        break
+                if cells:
+                    percent[name] = cells
+                if errs:
+                    errors[name] = errs
+    except Exception:  # a workbook this cannot read: the parser keeps the stored values
+        return {}, {}
+    return percent, errors

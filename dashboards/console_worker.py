@@ -226,8 +226,9 @@ def _run_worker(g, snapshot, sql, limits, started, deadline, known) -> WorkerRes
             )
         )
     if not reply.get("ok"):
-        cls = g.QueryTimeout if reply.get("code") == "timeout" else g.GuardError
-        raise fail(cls(str(reply.get("code")), str(reply.get("zh")), str(reply.get("en"))))
+        if reply.get("code") == "timeout":  # stated with the caller's limit, not the worker's share
+            raise fail(g.timeout_error(limits.timeout_s))
+        raise fail(g.GuardError(str(reply.get("code")), str(reply.get("zh")), str(reply.get("en"))))
     return WorkerResult(
         list(reply["columns"]),
         [tuple(r) for r in reply["rows"]],

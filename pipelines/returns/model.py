@@ -38,6 +38,10 @@ REASONS = {
     ),
     "parse_error": ("读取文件时发生意外错误", "unexpected error while reading the file"),
     "no_header": ("找不到表头（指标名称、数值列）", "no header row found (indicator name and value columns)"),
+    "no_indicator": (
+        "表中没有指标目录中的指标",
+        "the table holds no indicator of the catalog",
+    ),
     "other_area": (
         "表中是其他地区的数据，不作为本县数值入库",
         "the table holds another area's data and is not loaded as this county's values",

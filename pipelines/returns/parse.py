@@ -351,6 +351,7 @@ class _Parser:
         self.is_csv = False
         self.other_area: dict[str, list] = {}  # area name → records of another area (never loaded)
         self.seat_values = 0
+        self.unknown_names: list[str] = []
         self.percent_cells: dict[
             str, set[str]
         ] = {}  # 县城 values: another subject than the county, not loaded
@@ -405,7 +406,7 @@ class _Parser:
                 self._collect_reading(info, org)
             else:
                 self._collect(info)
-        if self._other_area_only(org):
+        if self._other_area_only(org) or self._no_catalog_indicator():
             return
         self._finish(org, file_period, received)
 
@@ -870,11 +871,12 @@ class _Parser:
         places = self.res.places
         if places is None:
             return None
-        text = " ".join(t for t in (info.title, "" if self.is_csv else info.sheet.name, self.path.stem) if t)
-        if not text:
-            return None
+        texts = [*info.title.split(), "" if self.is_csv else info.sheet.name, self.path.stem]
+        hits = []
         try:
-            hits = places.mentions(text, county)
+            for text in texts:
+                if text:
+                    hits.extend(places.mentions(text, county))
         except Exception:  # a resolver problem must not lose the file
             return None
         ours = [
@@ -892,6 +894,7 @@ class _Parser:
     def _unknown_record(self, rec, n) -> None:
         reason = rec.indicator_reason or "unknown_indicator"
         name = rec.indicator_text
+        self.unknown_names.append(name)
         where = rec.indicator_cell or rec.cell
         match = self.res.indicators.match(name) if name else None
         cands = match.candidates_text(self.res.catalog) if match is not None else ""
@@ -925,6 +928,29 @@ class _Parser:
                 org_code=self.out.org_code,
             )
         )
+
+    def _no_catalog_indicator(self) -> bool:
+        """A file in which no name is a catalog indicator is refused once, naming the names, instead
+        of one problem per cell (a statistics export of GDP, a daily AQI log)."""
+        if self.entries or not self.unknown_names:
+            return False
+        if any(
+            p.reason_code not in ("unknown_indicator", "lookalike_indicator", "ambiguous_indicator")
+            for p in self.out.problems
+        ):
+            return False
+        names = list(dict.fromkeys(self.unknown_names))
+        shown = "、".join(f"“{n}”" for n in names[:5]) + (f" 等 {len(names)} 个" if len(names) > 5 else "")
+        shown_en = ", ".join(f"'{n}'" for n in names[:5]) + (
+            f" and {len(names) - 5} more" if len(names) > 5 else ""
+        )
+        self.out.problems.clear()
+        self._file_problem(
+            "no_indicator",
+            f"表中没有指标目录中的指标：{shown}",
+            f"no indicator of the catalog in the table: {shown_en}",
+        )
+        return True
 
     def _other_area_only(self, org: str) -> bool:
         """A file whose values are all another area's: refused naming the area (never loaded as ours)."""

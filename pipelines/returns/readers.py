@@ -818,7 +818,33 @@ def _visibility(meta) -> str:
 
 MAX_AREA = 10_000_000  # cells of a sheet's bounding box: calamine allocates it densely
 
-_XLSX_REF = re.compile(rb"""\sr=["']([A-Z]{0,3})([0-9]{1,7})["']""")
+_ROW_TAG = re.compile(rb"""<(?:\w+:)?row\b[^>]*?\sr=["']([0-9]{1,7})["']""")
+_REF_LETTERS = {n: re.compile(rb"""\sr=["']([A-Z]{%d})[0-9]""" % n) for n in (1, 2, 3)}
+
+
+def _xlsx_extent(buf: bytes, max_row: int, max_col: int) -> tuple[int, int]:
+    """Max 0-based row and column referenced in a chunk of worksheet XML, cheaply: rows from the
+    row tags, then only the cell references with more digits than those; columns from the longest
+    letter references present (only those are collected)."""
+    rows = _ROW_TAG.findall(buf)
+    if rows:
+        max_row = max(max_row, max(map(int, set(rows))) - 1)
+    digits = len(str(max_row + 1)) if max_row >= 0 else 0
+    longer = (
+        [] if digits >= 7 else re.findall(rb"""\sr=["'][A-Z]{0,3}([0-9]{%d,7})["']""" % (digits + 1), buf)
+    )
+    if longer:
+        max_row = max(max_row, max(map(int, set(longer))) - 1)
+    for n in (3, 2):
+        if _REF_LETTERS[n].search(buf):
+            max_col = max(max_col, max(_col_number(a) for a in set(_REF_LETTERS[n].findall(buf))) - 1)
+            break
+    else:
+        if _REF_LETTERS[1].search(buf):
+            max_col = max(max_col, 25)  # at most Z: not worth collecting
+    return max_row, max_col
+
+
 _XLS_CELLS = {0x0203, 0x00FD, 0x027E, 0x0201, 0x0006, 0x0204, 0x0205, 0x00D6, 0x00BD, 0x00BE}
 
 
@@ -853,23 +879,14 @@ def _check_extent(kind: str, data: bytes) -> None:
                 low = info.filename.lower().replace("\\", "/")
                 if not (low.startswith("xl/worksheets/") and low.endswith(".xml")):
                     continue
-                rows, cols = [1 << 30, -1], [1 << 30, -1]
+                max_row = max_col = -1
                 tail = b""
                 with zf.open(info) as fh:
-                    while chunk := fh.read(1 << 20):
+                    while chunk := fh.read(1 << 22):
                         buf = tail + chunk
-                        found = _XLSX_REF.findall(buf)
-                        if found:
-                            letters, numbers = zip(*found, strict=True)
-                            nums = list(map(int, set(numbers)))
-                            rows[0], rows[1] = min(rows[0], min(nums) - 1), max(rows[1], max(nums) - 1)
-                            cs = [_col_number(a) - 1 for a in set(letters) if a]
-                            if cs:
-                                cols[0], cols[1] = min(cols[0], min(cs)), max(cols[1], max(cs))
-                        tail = buf[-24:]
-                if cols[1] < 0:
-                    cols = [0, 0]
-                _area_check(info.filename, (rows[0], rows[1]), (cols[0], cols[1]))
+                        max_row, max_col = _xlsx_extent(buf, max_row, max_col)
+                        tail = buf[-40:]
+                _area_check(info.filename, (0, max_row), (0, max(max_col, 0)))
     elif kind == "xls":
         import olefile
 

@@ -818,31 +818,27 @@ def _visibility(meta) -> str:
 
 MAX_AREA = 10_000_000  # cells of a sheet's bounding box: calamine allocates it densely
 
-_ROW_TAG = re.compile(rb"""<(?:\w+:)?row\b[^>]*?\sr=["']([0-9]{1,7})["']""")
-_REF_LETTERS = {n: re.compile(rb"""\sr=["']([A-Z]{%d})[0-9]""" % n) for n in (1, 2, 3)}
+_NORMALISE = bytes.maketrans(b"\t\n\r'", b'   "')  # any attribute separator / quote -> ' ' / '"'
+_REF_DIGITS = {d: re.compile(rb' r="[A-Z]{0,3}([0-9]{%d})"' % d) for d in range(1, 8)}
+_REF_LETTERS = {n: re.compile(rb' r="([A-Z]{%d})[0-9]' % n) for n in (1, 2, 3)}
 
 
 def _xlsx_extent(buf: bytes, max_row: int, max_col: int) -> tuple[int, int]:
-    """Max 0-based row and column referenced in a chunk of worksheet XML, cheaply: rows from the
-    row tags, then only the cell references with more digits than those; columns from the longest
-    letter references present (only those are collected)."""
-    rows = _ROW_TAG.findall(buf)
-    if rows:
-        max_row = max(max_row, max(map(int, set(rows))) - 1)
-    digits = len(str(max_row + 1)) if max_row >= 0 else 0
-    longer = (
-        [] if digits >= 7 else re.findall(rb"""\sr=["'][A-Z]{0,3}([0-9]{%d,7})["']""" % (digits + 1), buf)
-    )
-    if longer:
-        max_row = max(max_row, max(map(int, set(longer))) - 1)
-    for n in (3, 2):
-        if _REF_LETTERS[n].search(buf):
-            max_col = max(max_col, max(_col_number(a) for a in set(_REF_LETTERS[n].findall(buf))) - 1)
-            break
-    else:
-        if _REF_LETTERS[1].search(buf):
-            max_col = max(max_col, 25)  # at most Z: not worth collecting
-    return max_row, max_col
+    """Upper bounds of the 0-based row and column referenced (r="…" of rows and cells) in a chunk
+    of worksheet XML. Cheap first: the longest digit and letter runs present bound the box (a few
+    fast literal searches); only when that bound is too large are the longest references
+    collected exactly."""
+    buf = buf.translate(_NORMALISE)
+    digits = next((d for d in range(7, 0, -1) if _REF_DIGITS[d].search(buf)), 0)
+    letters = next((n for n in (3, 2, 1) if _REF_LETTERS[n].search(buf)), 0)
+    if not digits:
+        return max_row, max_col
+    row_bound, col_bound = 10**digits - 2, (26, 702, 16384)[letters - 1] - 1 if letters else 0
+    if (max(max_row, row_bound) + 1) * (max(max_col, col_bound) + 1) > MAX_AREA:
+        row_bound = max(map(int, set(_REF_DIGITS[digits].findall(buf)))) - 1
+        if letters:
+            col_bound = max(_col_number(a) for a in set(_REF_LETTERS[letters].findall(buf))) - 1
+    return max(max_row, row_bound), max(max_col, col_bound)
 
 
 _XLS_CELLS = {0x0203, 0x00FD, 0x027E, 0x0201, 0x0006, 0x0204, 0x0205, 0x00D6, 0x00BD, 0x00BE}

@@ -605,3 +605,28 @@ def test_single_file_web_page_saved_as_xls_is_read():
     book = read_bytes(mht_bytes(html), "导出.xls")
     assert book.file_format == "html" and book.sheets[0].rows[1] == ["森林覆盖率", "65.2"]
     assert _reason(mht_bytes("<html><body><p>说明</p></body></html>"), "x.xls") == "unsupported_format"
+
+
+def test_cells_spanning_a_huge_box_are_refused_before_calamine_allocates_it():
+    """calamine materialises a sheet's whole bounding box; A1 + XFD1048576 would need ~500 GB and
+    abort the process (a Rust allocation failure is not an exception). Refused first."""
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "指标名称"
+    wb.active["XFD1048576"] = 1
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert _reason(buf.getvalue(), "far.xlsx") == "file_too_large"
+    # the same in an .xls: a LABELSST/NUMBER record at row 65535, column 65535
+    stream = bytearray(biff8_stream())
+    sheet_eof = len(stream) - 4
+    cell = biff_record(0x0203, struct.pack("<HHHd", 0xFFFF, 0xFFFF, 0, 1.0))
+    far = (
+        bytes(stream[:sheet_eof])
+        + biff_record(0x0203, struct.pack("<HHHd", 0, 0, 0, 1.0))
+        + cell
+        + bytes(stream[sheet_eof:])
+    )
+    assert _reason(cfb_bytes({"Workbook": far}), "far.xls") == "file_too_large"
+    # a separator other than a space, and single quotes, do not hide the reference
+    xml = b'<worksheet><sheetData><row r="1"><c r="A1" t="n"><v>1</v></c><c\nr=\'XFD9\' t="n"><v>2</v></c></row></sheetData></worksheet>'
+    assert readers._xlsx_extent(xml, -1, -1) == (8, 16383)

@@ -150,3 +150,5 @@ class ParseContext:
     profiles: tuple[CountyProfile, ...]
     raw_dir: Path
     today: dt.date
+    # learned layouts (`layouts/mapped.py`); None: $WUCHUANG_MAPPINGS_DIR or expectations/mappings
+    mappings_dir: Path | None = None

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from pipelines.catalog.model import Catalog
 from pipelines.reporting_calendar import CalendarError, Period, parse_period, periods_between
-from pipelines.returns.layouts import FAMILY_NAMES_ZH, read_sheet
+from pipelines.returns.layouts import FAMILY_NAMES_ZH, mapped, read_sheet
 from pipelines.returns.layouts.base import Reading
 from pipelines.returns.layouts.table import Classifier
 from pipelines.returns.matching import (
@@ -469,10 +469,16 @@ class _Parser:
     def _layout_sheets(self, book: Book, county: str | None) -> list[_SheetInfo]:
         """Every visible sheet read by the layout recognisers (`pipelines.returns.layouts`)."""
         infos = []
+        maps = mapped.mappings_for(self.ctx.mappings_dir)
         for sheet in book.sheets:
             if not sheet.is_visible or sheet.name == META_SHEET:
                 continue
-            reading, _view = read_sheet(sheet, self.res.classifier, county)
+            learned = mapped.lookup(sheet, maps, book.file_format != "csv")
+            if learned is not None:  # a layout the office mapped once (导入映射)
+                reading = mapped.read_mapped(sheet, learned, self.res.classifier, county)
+                self.out.layout = "mapped"
+            else:
+                reading, _view = read_sheet(sheet, self.res.classifier, county)
             title = reading.title
             infos.append(_SheetInfo(sheet, None, title, reading))
         return infos

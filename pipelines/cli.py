@@ -15,6 +15,7 @@ English, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import re
@@ -231,7 +232,9 @@ def _run_job(settings: Settings, after_ingest: bool = False, tags: dict | None =
     if not result.success:
         for ev in result.all_events:
             if ev.is_step_failure and ev.step_failure_data and ev.step_failure_data.error:
-                _err(f"✗ {ev.step_key}: {ev.step_failure_data.error.message.strip()[:2000]}")
+                _err(
+                    f"✗ {ev.step_key}: {_explain_failure(ev.step_failure_data.error.message.strip()[:2000])}"
+                )
     print(f"运行 / run {run_id}: {'成功 succeeded' if result.success else '失败 failed'}", flush=True)
     return result.success
 
@@ -261,8 +264,42 @@ def _raw_paths(settings: Settings, files: list[str]) -> list[Path]:
 # Commands
 
 
+@contextlib.contextmanager
+def _writing(settings: Settings, doing_zh: str, doing_en: str):
+    """Hold the warehouse's writer lock for the whole command (a second ingest or publish exits 3 at
+    once); system errors (disk full, no permission) become a message in Chinese and English."""
+    try:
+        with publish.writer_lock(settings.warehouse_path):
+            yield
+    except publish.WarehouseBusy as exc:
+        raise CliError(str(exc), EXIT_BUSY) from None
+    except publish.PublishError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from None
+    except OSError as exc:
+        raise CliError(str(publish.os_error(exc, doing_zh, doing_en)), EXIT_FAILED) from None
+
+
+def _explain_failure(message: str) -> str:
+    """A step's error text, with a Chinese/English line added for disk-full and permission errors."""
+    low = message.lower()
+    if any(k in low for k in ("no space left", "disk quota", "permission denied", "read-only file system")):
+        exc = OSError(message)
+        return f"{message}\n  → {publish.os_error(exc, '运行', 'the run')}"
+    return message
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    settings.ensure_dirs()
+    with _writing(settings, "入库", "ingesting"):
+        try:
+            settings.ensure_dirs()
+        except OSError as exc:
+            raise CliError(
+                str(publish.os_error(exc, "创建数据文件夹", "creating the data folders")), EXIT_FAILED
+            ) from None
+        return _ingest(args, settings)
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     _refuse_if_running(settings, args.force)
     _check_writer_free(settings)
     if not args.files and not args.period:
@@ -319,11 +356,26 @@ def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.warehouse_path.exists():  # nothing to lock or publish: say so plainly
+        raise CliError(
+            f"工作数据库不存在：{settings.warehouse_path.name}，请先运行 wuchuang ingest / "
+            f"the working database does not exist: {settings.warehouse_path.name}; run `wuchuang ingest` first",
+            EXIT_FAILED,
+        )
+    with _writing(settings, "发布", "publishing"):
+        return _publish(args, settings)
+
+
+def _publish(args: argparse.Namespace, settings: Settings) -> int:
     _refuse_if_running(settings, args.force)
     try:
         path = publish.publish(settings.warehouse_path, settings.published_dir, settings.keep_snapshots)
     except publish.PublishError as exc:
-        busy = "lock" in str(exc).lower() or "另一个" in str(exc)
+        busy = (
+            isinstance(exc, publish.WarehouseBusy)
+            or "另一个" in str(exc)
+            or ("lock" in str(exc).lower() and not isinstance(exc, publish.DiskFullError))
+        )
         raise CliError(str(exc), EXIT_BUSY if busy else EXIT_FAILED) from None
     manifest = publish.snapshot_manifest(settings.published_dir)
     rows = sum(manifest.get("tables", {}).values())

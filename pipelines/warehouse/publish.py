@@ -15,6 +15,14 @@ DuckDB allows one writer process or many readers, never both. The pipeline write
    folder: this rename is the moment readers switch;
 6. prune old snapshots beyond `keep`, never the one `CURRENT` names.
 
+Free space in the published folder is checked before the copy (the database's size plus a margin);
+disk-full and permission errors anywhere in publishing become a `PublishError` in Chinese and English
+(`os_error`), naming files, never absolute paths.
+
+One writer at a time: `writer_lock` holds an exclusive, non-blocking `flock` on `.writer.lock` in the
+warehouse folder for the whole of a `wuchuang ingest` or `wuchuang publish`; a second one gets
+`WarehouseBusy` (the CLI exits 3) at once, naming the process that holds it.
+
 Readers resolve `CURRENT` and open that file read-only, so they never see a half-written run and
 never hold a lock on the writer's file; a snapshot is never written after its rename. A crash
 (even `kill -9`) at any step leaves the previous snapshot and pointer intact; leftovers are swept
@@ -27,11 +35,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
 import re
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,6 +51,10 @@ import duckdb
 
 POINTER = "CURRENT"
 LOCK = ".publish.lock"
+WRITER_LOCK = ".writer.lock"
+# Free space required beyond the snapshot's own size (manifest, pointer, filesystem slack).
+FREE_SPACE_MARGIN = 16 * 1024 * 1024
+FREE_SPACE_FRACTION = 0.02
 TMP_PREFIX = ".tmp-"
 SNAPSHOT_RE = re.compile(r"^warehouse-\d{8}T\d{6}\d{6}Z-[0-9a-f]{8}\.duckdb$")
 
@@ -57,6 +71,90 @@ class NoSnapshotError(FileNotFoundError):
 
 class PublishError(RuntimeError):
     """Publishing failed; the previous snapshot stays current. Message in Chinese and English."""
+
+
+class WarehouseBusy(PublishError):
+    """Another process is writing the warehouse (it holds the writer lock)."""
+
+
+class DiskFullError(PublishError):
+    """Not enough free space (checked before copying, or reported by the system)."""
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def os_error(exc: BaseException, doing_zh: str, doing_en: str) -> PublishError:
+    """A clear Chinese/English error for a system error (disk full, no permission, other), naming
+    the file but not its absolute path."""
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    name = Path(getattr(exc, "filename", None) or "").name
+    where = f"（{name}）" if name else ""
+    where_en = f" ({name})" if name else ""
+    if code in _NO_SPACE or "no space left" in text or "disk quota" in text:
+        return DiskFullError(
+            f"{doing_zh}失败：磁盘空间不足{where}，请清理磁盘或减少保留的快照数后重试 / "
+            f"{doing_en} failed: the disk is full{where_en}; free some space or keep fewer snapshots, then retry"
+        )
+    if code in _NO_PERMISSION or "permission denied" in text or "read-only file system" in text:
+        return PublishError(
+            f"{doing_zh}失败：没有写入权限{where}，请检查文件夹的权限 / "
+            f"{doing_en} failed: no permission to write{where_en}; check the folder's permissions"
+        )
+    reason = getattr(exc, "strerror", None) or type(exc).__name__
+    return PublishError(f"{doing_zh}失败{where}：{reason} / {doing_en} failed{where_en}: {reason}")
+
+
+def check_free_space(folder: Path, needed: int) -> None:
+    """DiskFullError unless `folder`'s filesystem has `needed` bytes plus a margin free."""
+    want = int(needed + max(FREE_SPACE_MARGIN, needed * FREE_SPACE_FRACTION))
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError as exc:
+        raise os_error(exc, "检查磁盘空间", "checking free space") from None
+    if free < want:
+        mb = 1024 * 1024
+        raise DiskFullError(
+            f"磁盘空间不足：发布需要约 {want / mb:,.0f} MB，{folder.name} 所在磁盘只剩 {free / mb:,.0f} MB；"
+            "请清理磁盘或减少保留的快照数后重试 / "
+            f"not enough disk space: publishing needs about {want / mb:,.0f} MB, the disk holding "
+            f"{folder.name} has {free / mb:,.0f} MB free; free some space or keep fewer snapshots"
+        )
+
+
+@contextlib.contextmanager
+def writer_lock(warehouse_path: Path) -> Iterator[None]:
+    """Hold the warehouse's writer lock (non-blocking): WarehouseBusy if another process has it.
+    The lock dies with its process; the file records who holds it, for the message."""
+    folder = Path(warehouse_path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / WRITER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise os_error(exc, "获取写入锁", "taking the writer lock") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+            except OSError:
+                holder = ""
+            who = f"（{holder}）" if holder else ""
+            who_en = f" ({holder})" if holder else ""
+            raise WarehouseBusy(
+                f"数据仓库正被另一个进程写入{who}，请等待其结束后再试 / "
+                f"the warehouse is being written by another process{who_en}; wait for it to finish and try again"
+            ) from None
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:3]))
+            os.pwrite(fd, f"pid {os.getpid()}: {command}"[:200].encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def _fsync_dir(path: Path) -> None:
@@ -150,8 +248,12 @@ def _checkpoint_and_copy(warehouse_path: Path, dest: Path, timeout: float) -> tu
                 f"检查点后仍有未合并的日志文件 {wal.name} / a WAL file is left after CHECKPOINT: {wal.name}"
             )
         counts = table_counts(conn)
-        shutil.copyfile(warehouse_path, dest)
         size = warehouse_path.stat().st_size
+        check_free_space(dest.parent, size)
+        try:
+            shutil.copyfile(warehouse_path, dest)
+        except OSError as exc:
+            raise os_error(exc, "复制快照", "copying the snapshot") from None
     finally:
         conn.close()
     _fsync_file(dest)
@@ -198,6 +300,19 @@ def publish(warehouse_path: Path, published_dir: Path, keep: int = 3, lock_timeo
             f"工作数据库不存在：{warehouse_path}，请先运行 wuchuang ingest / "
             f"the working database does not exist: {warehouse_path}; run `wuchuang ingest` first"
         )
+    try:
+        return _publish(warehouse_path, published_dir, keep, lock_timeout)
+    except PublishError:
+        raise
+    except OSError as exc:
+        raise os_error(exc, "发布快照", "publishing") from None
+    except duckdb.IOException as exc:
+        if any(k in str(exc).lower() for k in ("no space left", "disk quota", "permission denied")):
+            raise os_error(exc, "发布快照", "publishing") from None
+        raise
+
+
+def _publish(warehouse_path: Path, published_dir: Path, keep: int, lock_timeout: float) -> Path:
     with publish_lock(published_dir, lock_timeout):
         sweep_leftovers(published_dir)
         token = uuid.uuid4().hex[:8]

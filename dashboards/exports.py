@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.safe_output import XLSXWRITER_OPTIONS, csv_frame, xml_text
+from pipelines.safe_output import XLSXWRITER_OPTIONS, csv_frame, neutralize_workbook, xml_text
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 # Preferred files, then any file whose name suggests a Simplified Chinese face. (path glob, TTC face index)
@@ -69,6 +69,31 @@ def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
     with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": XLSXWRITER_OPTIONS}) as w:
         out.to_excel(w, sheet_name=_sheet_name(sheet), index=False)
     return buf.getvalue()
+
+
+MAX_WORKBOOK_BYTES = 50 * 1024 * 1024
+
+
+def workbook_bytes(path: Path) -> bytes | None:
+    """A stored workbook (a feedback file) as served for download: re-saved with every formula cell
+    replaced by its cached value and outside links dropped, so a file written before formulas were
+    neutralised is safe too. None if the file cannot be read as a workbook."""
+    import openpyxl
+
+    try:
+        if path.stat().st_size > MAX_WORKBOOK_BYTES:
+            return None
+        wb = openpyxl.load_workbook(path, rich_text=False)
+        has_formulas = any(c.data_type == "f" for ws in wb.worksheets for c in ws._cells.values())
+        if not has_formulas and not wb._external_links:
+            return path.read_bytes()
+        cached = openpyxl.load_workbook(path, data_only=True, rich_text=False) if has_formulas else None
+        neutralize_workbook(wb, cached)
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+    except Exception:  # unreadable or not a workbook: nothing is served
+        return None
 
 
 def _xlsx_value(v):

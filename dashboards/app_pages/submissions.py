@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import charts, data, i18n, ui
+from dashboards import charts, data, exports, i18n, ui
 
 ui.header("page_submissions")
 
@@ -121,7 +121,7 @@ if ui.ready():
             else:
                 st.download_button(
                     ui.t("download_feedback"),
-                    target.read_bytes,
+                    lambda: exports.workbook_bytes(target) or b"",  # formulas neutralised when clicked
                     target.name,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     key="s_feedback_dl",

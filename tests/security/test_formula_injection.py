@@ -322,3 +322,19 @@ def test_briefing_markdown_shows_links_images_and_html_as_text():
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "![x](http://evil.example/p.png)" in html
     plain = markdown_it.MarkdownIt("commonmark").render("- ![x](http://evil.example/p.png)")
     assert "<img" in plain  # the check itself can fail
+
+
+def test_a_stored_feedback_file_is_served_without_formulas(tmp_path):
+    """A feedback workbook written before formulas were neutralised is cleaned when downloaded."""
+    old = tmp_path / "old_反馈.xlsx"
+    old.write_bytes(department_xlsx_with_formulas())
+    data = exports.workbook_bytes(old)
+    assert data and formula_cells(old.read_bytes())
+    assert_no_formulas(data)
+    assert openpyxl.load_workbook(io.BytesIO(data))["填报表"]["B2"].value == "点此核对"
+    clean = tmp_path / "clean.xlsx"
+    openpyxl.Workbook().save(clean)
+    assert exports.workbook_bytes(clean) == clean.read_bytes()  # nothing to clean: served as stored
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not a workbook")
+    assert exports.workbook_bytes(junk) is None

@@ -5,6 +5,7 @@
     wuchuang publish                                     publish the working database for readers
     wuchuang status                                      last run, last publish, pending files, rejects
     wuchuang sql "SELECT ..." [--csv]                    read-only query on the published snapshot
+    wuchuang mappings list|show|apply|reingest           import mappings (learned layouts)
 
 Reads use the latest published snapshot (never the pipeline's working file). Exit codes: 0 ok,
 1 the work failed, 2 a user error (bad argument, refused SQL, unknown file), 3 the warehouse is
@@ -628,6 +629,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rows", type=int, default=1000, help="最多返回行数 / row cap")
     p.add_argument("--timeout", type=float, default=30.0, help="超时秒数 / time limit in seconds")
     p.set_defaults(func=cmd_sql)
+
+    from pipelines import mappings_cli  # wuchuang mappings list|show|apply|reingest
+
+    mappings_cli.register(sub)
     return parser
 
 

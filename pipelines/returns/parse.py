@@ -62,6 +62,7 @@ from pipelines.returns.readers import Book, ReadError, Sheet, read_book
 META_SHEET = "_meta"
 HEADER_SCAN_ROWS = 40
 MAX_NAME_LENGTH = 200
+MAX_CELL_PROBLEMS = 200  # unknown-name cells kept per file when nothing else loads
 
 _FOOTER_PREFIXES = (
     "填报单位",
@@ -950,7 +951,8 @@ class _Parser:
         shown_en = ", ".join(f"'{n}'" for n in names[:5]) + (
             f" and {len(names) - 5} more" if len(names) > 5 else ""
         )
-        self.out.problems.clear()
+        if len(self.out.problems) > MAX_CELL_PROBLEMS:  # a statistics export: one reason, not thousands
+            self.out.problems.clear()
         self._file_problem(
             "no_indicator",
             f"表中没有指标目录中的指标：{shown}",

@@ -179,7 +179,11 @@ def test_single_source_indicator_from_another_unit_is_not_used(ctx, catalog):
     rows = [[TITLE], ["指标名称", "本月数"], ["婴儿死亡率", "5.1"], ["森林覆盖率", "65"]]
     r = parse_file(_xlsx(_folder(ctx, "sthjj") / "环境质量月报.xlsx", {"Sheet1": rows}), ctx)
     other = _problem(r, "not_assigned")
-    assert (other.cell, other.indicator_code, other.org_code) == ("B3", "hyg_infant_mortality", "511923-sthjj")
+    assert (other.cell, other.indicator_code, other.org_code) == (
+        "B3",
+        "hyg_infant_mortality",
+        "511923-sthjj",
+    )
     assert "卫生" in other.message_zh or "卫健" in other.message_zh
     assert [v.indicator_code for v in r.values] == ["forest_coverage"]  # multi-source: kept as secondary
 
@@ -632,7 +636,9 @@ def test_sheet_without_a_header_is_no_header(ctx):
 def test_only_unknown_names_leaves_no_values(ctx):
     rows = [[TITLE], ["指标名称", "本期数值"], ["本单位食堂满意度", 90]]
     r = parse_file(_xlsx(_folder(ctx, "sthjj") / "a.xlsx", {"S": rows}), ctx)
-    assert r.rejected and sorted(_reasons(r)) == ["no_values", "unknown_indicator"]
+    assert r.rejected and sorted(_reasons(r)) == ["no_indicator", "unknown_indicator"]
+    cell = next(p for p in r.problems if p.reason_code == "unknown_indicator")
+    assert (cell.sheet, cell.cell) == ("S", "B3") and "本单位食堂满意度" in cell.message_zh
 
 
 def test_parse_file_never_raises(ctx, monkeypatch):

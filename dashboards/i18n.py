@@ -30,6 +30,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "page_plan": ("进度", "Plan"),
     "page_sql": ("SQL 查询", "SQL console"),
     "page_briefing": ("简报", "Briefing"),
+    "page_mappings": ("导入映射", "Import mappings"),
     # common
     "no_snapshot": (
         "尚未发布数据快照，请先运行 make run",

@@ -33,6 +33,7 @@ PAGES = (
     ("page_plan", "app_pages/plan.py", "plan", ":material/event:"),
     ("page_sql", "app_pages/sql.py", "sql", ":material/terminal:"),
     ("page_briefing", "app_pages/briefing.py", "briefing", ":material/description:"),
+    ("page_mappings", "app_pages/mappings.py", "mappings", ":material/table_edit:"),
 )
 
 

@@ -355,7 +355,7 @@ _FOOTER_PREFIXES = (
     "分管领导",
     "主要领导",
 )
-_NOTE_PREFIX = re.compile(r"^(注|注释|附注|说明)\s*[0-9一二三四五六七八九十①-⑩*]*\s*[:：.、]?")
+_NOTE_PREFIX = re.compile(r"^(注|注释|附注|说明)\s*(?:[0-9一二三四五六七八九十①-⑩*]+\s*[:：.、)）]?|[:：])")
 _SUBTOTAL = re.compile(r"^(合\s*计|小\s*计|总\s*计|汇\s*总)$")
 _NUMBERING = frozenset({"甲", "乙", "丙", "丁", "戊", "a", "b", "c", "d", "A", "B", "C", "D", "栏次"})
 _NAME_PREFIX = re.compile(

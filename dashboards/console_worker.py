@@ -11,7 +11,7 @@ Parent side (`run`, called by `dashboards.sql_guard.run_query` in the Streamlit 
   process group), whatever it is doing; the worker interrupts DuckDB itself a little earlier so that
   the usual case ends with DuckDB's clean interrupt;
 - the reply is read with a byte cap (`sql_guard.MAX_RESULT_BYTES`) and decoded with a restricted
-  unpickler that builds plain values only; the worker's peak RSS (``wait4``) is reported.
+  unpickler that builds plain values only; the worker's peak RSS (its VmHWM, sampled) is reported.
 
 Worker side (`main`): before importing DuckDB it sets ``RLIMIT_AS`` to the memory cap (so the whole
 process, Python included, can never use more), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` 0 (no file writes)
@@ -192,6 +192,8 @@ def _run_worker(g, snapshot, sql, limits, started, deadline, known) -> WorkerRes
     if timed_out or too_big:
         _kill(proc)
     peak, killed = _reap(proc, None if (timed_out or too_big) else deadline)
+    if getattr(proc, "peak_rss_mb", None) is not None:
+        peak = proc.peak_rss_mb  # sampled VmHWM: the worker's own peak, not its parent's
     timed_out = timed_out or killed
     elapsed = time.monotonic() - started
 
@@ -248,9 +250,26 @@ def _result_too_large(g):
     )
 
 
+def _hwm_mb(pid: int) -> float | None:
+    """The worker's own peak RSS (VmHWM of its address space since exec), or None once it is gone.
+
+    wait4's ru_maxrss is not used for the figure: Linux carries the maximum RSS across exec, so a
+    worker started from a large process (the dashboard server, a test runner) would report its
+    parent's size."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def _exchange(proc: subprocess.Popen, request: bytes, deadline: float, max_bytes: int):
-    """Send the request, read stdout (capped) and stderr (tail) until EOF or the deadline.
-    Returns (stdout, stderr, timed_out, too_big)."""
+    """Send the request, read stdout (capped) and stderr (tail) until EOF or the deadline, sampling
+    the worker's peak RSS. Returns (stdout, stderr, timed_out, too_big); the peak is kept on
+    `proc.peak_rss_mb`."""
     try:
         proc.stdin.write(request)
         proc.stdin.close()
@@ -261,12 +280,20 @@ def _exchange(proc: subprocess.Popen, request: bytes, deadline: float, max_bytes
     sel.register(proc.stdout, selectors.EVENT_READ, "out")
     sel.register(proc.stderr, selectors.EVENT_READ, "err")
     open_streams = 2
+    proc.peak_rss_mb = None
+
+    def sample() -> None:
+        hwm = _hwm_mb(proc.pid)
+        if hwm is not None and (proc.peak_rss_mb is None or hwm > proc.peak_rss_mb):
+            proc.peak_rss_mb = hwm
+
     try:
         while open_streams:
+            sample()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return bytes(out), bytes(err), True, False
-            for key, _ in sel.select(timeout=min(remaining, 0.5)):
+            for key, _ in sel.select(timeout=min(remaining, 0.02)):
                 chunk = os.read(key.fileobj.fileno(), 1 << 16)
                 if not chunk:
                     sel.unregister(key.fileobj)

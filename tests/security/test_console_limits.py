@@ -356,3 +356,16 @@ def test_honest_queries_still_work_in_the_worker(snap):
     row = r.frame.iloc[0]
     assert str(row["d"]) == "2012-03-31" and row["l"] == [1, 2] and row["s"] == {"a": 1}
     assert r.peak_rss_mb and r.peak_rss_mb < sql_guard.CONSOLE_MEMORY_MB
+
+
+def test_the_peak_reported_is_the_workers_own_not_its_large_parents(snap):
+    """A worker started from a large process (the dashboard server, a test runner) reports its own
+    peak: Linux carries ru_maxrss across exec, so wait4's figure would be the parent's size."""
+    ballast = bytearray(700 * 1024 * 1024)
+    for i in range(0, len(ballast), 4096):  # touch every page: resident in this process
+        ballast[i] = 1
+    try:
+        r = sql_guard.run_query(snap, "SELECT 42 AS n", timeout_s=5.0, memory_mb=512)
+    finally:
+        del ballast
+    assert r.peak_rss_mb is not None and r.peak_rss_mb < 400, r.peak_rss_mb

@@ -37,6 +37,7 @@ ARTIFACTS = Path(os.environ.get("WUCHUANG_ARTIFACTS_DIR", PROJECT_ROOT / "tmp" /
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),  # one Streamlit + Chromium at a time on two cores
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason="Debian's chromium is not installed (/usr/bin/chromium); run make browser-deps",

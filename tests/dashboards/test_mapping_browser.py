@@ -29,6 +29,7 @@ from tests.returns.test_mapped import COUNTY, make_form
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),  # one Streamlit + Chromium at a time on two cores
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
     ),

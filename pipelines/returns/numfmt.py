@@ -31,11 +31,17 @@ def _is_percent_code(code: str) -> bool:
     return "%" in _QUOTED.sub("", code)
 
 
+_PERCENT_HINT = re.compile(rb'numFmtId="(?:9|10)"|%')
+
+
 def _percent_styles(zf: zipfile.ZipFile) -> set[int]:
     try:
-        data = zf.open(_member(zf, "xl/styles.xml"))
+        raw = zf.read(_member(zf, "xl/styles.xml"))
     except KeyError:
         return set()
+    if not _PERCENT_HINT.search(raw):
+        return set()  # no built-in percent format and no custom code with a % sign
+    data = io.BytesIO(raw)
     custom: dict[int, str] = {}
     xfs: list[int] = []
     in_cellxfs = False
@@ -91,65 +97,68 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def cell_formats(path: Path, file_format: str) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
-    """(percent cells, error cells) of an xlsx/xlsm workbook.
-
-    Percent cells: sheet name → A1 references of numeric cells with a percent number format.
-    Error cells: sheet name → {A1: error text} for formula-error cells (`t="e"`), which calamine
-    returns as empty strings (a #DIV/0! must be quarantined, not counted as an empty cell)."""
-    if file_format not in ("xlsx", "xlsm"):
-        return {}, {}
+def cells_from_zip(
+    zf: zipfile.ZipFile, error_parts: set[str] | None = None
+) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """(percent cells, error cells) by sheet name, from an open xlsx archive. `error_parts`: the
+    worksheet parts known to hold `t="e"` cells (None: look in every part)."""
     percent: dict[str, set[str]] = {}
     errors: dict[str, dict[str, str]] = {}
+    styles = _percent_styles(zf)
+    if not styles and error_parts is not None and not error_parts:
+        return percent, errors
+    for name, part in _sheet_parts(zf).items():
+        try:
+            info = zf.getinfo(_member(zf, part))
+        except KeyError:
+            continue
+        check_errors = error_parts is None or info.filename in error_parts
+        if not styles and not check_errors:
+            continue
+        data = zf.read(info)
+        if check_errors and b't="e"' not in data:
+            check_errors = False
+        if not styles and not check_errors:
+            continue
+        cells, errs = _scan_sheet(data, styles)
+        if cells:
+            percent[name] = cells
+        if errs:
+            errors[name] = errs
+    return percent, errors
+
+
+def _scan_sheet(data: bytes, styles: set[int]) -> tuple[set[str], dict[str, str]]:
+    cells: set[str] = set()
+    errs: dict[str, str] = {}
+    seen = 0
+    current: tuple[str, str | None] | None = None
+    for ev, el in iterparse(io.BytesIO(data), events=("start", "end")):
+        if el.tag != f"{_NS_MAIN}c":
+            if ev == "end" and el.tag == f"{_NS_MAIN}v" and current is not None and current[1] == "e":
+                errs[current[0]] = el.text or "#ERROR"
+            continue
+        if ev == "start":
+            current = (el.get("r", ""), el.get("t"))
+            continue
+        seen += 1
+        s = el.get("s")
+        if styles and s is not None and s.isdigit() and int(s) in styles and el.get("t") in (None, "n"):
+            cells.add(el.get("r", ""))
+        current = None
+        el.clear()
+        if seen > MAX_CELLS:
+            break
+    return cells, errs
+
+
+def cell_formats(path: Path, file_format: str) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """(percent cells, error cells) of an xlsx/xlsm workbook file (see `cells_from_zip`). Never
+    raises: a workbook it cannot read gives none, and the stored values are used."""
+    if file_format not in ("xlsx", "xlsm"):
+        return {}, {}
     try:
         with zipfile.ZipFile(path) as zf:
-            styles = _percent_styles(zf)
-            for name, part in _sheet_parts(zf).items():
-                try:
-                    info = zf.getinfo(_member(zf, part))
-                except KeyError:
-                    continue
-                if info.file_size > 400 * 1024 * 1024:
-                    continue
-                data = zf.read(info)
-                has_errors = b't="e"' in data
-                if not styles and not has_errors:
-                    continue
-                cells: set[str] = set()
-                errs: dict[str, str] = {}
-                seen = 0
-                current: tuple[str, str | None] | None = None
-                for ev, el in iterparse(io.BytesIO(data), events=("start", "end")):
-                    if el.tag != f"{_NS_MAIN}c":
-                        if (
-                            ev == "end"
-                            and el.tag == f"{_NS_MAIN}v"
-                            and current is not None
-                            and current[1] == "e"
-                        ):
-                            errs[current[0]] = el.text or "#ERROR"
-                        continue
-                    if ev == "start":
-                        current = (el.get("r", ""), el.get("t"))
-                        continue
-                    seen += 1
-                    s = el.get("s")
-                    if (
-                        styles
-                        and s is not None
-                        and s.isdigit()
-                        and int(s) in styles
-                        and el.get("t") in (None, "n")
-                    ):
-                        cells.add(el.get("r", ""))
-                    current = None
-                    el.clear()
-                    if seen > MAX_CELLS:
-                        break
-                if cells:
-                    percent[name] = cells
-                if errs:
-                    errors[name] = errs
-    except Exception:  # a workbook this cannot read: the parser keeps the stored values
+            return cells_from_zip(zf)
+    except Exception:
         return {}, {}
-    return percent, errors

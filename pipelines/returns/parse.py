@@ -56,7 +56,6 @@ from pipelines.returns.normalize import (
     normalize_cell,
     period_from_cell,
 )
-from pipelines.returns.numfmt import cell_formats
 from pipelines.returns.readers import Book, ReadError, Sheet, read_book
 
 META_SHEET = "_meta"
@@ -376,7 +375,7 @@ class _Parser:
             self.out.layout = "template"
             infos = self._template_sheets(book, meta)
         else:
-            self.percent_cells, self.error_cells = cell_formats(self.path, book.file_format)
+            self.percent_cells, self.error_cells = book.percent_cells, book.error_cells
             infos = self._layout_sheets(book, folder_county)
         data_infos = [i for i in infos if i.has_data]
         if not data_infos:

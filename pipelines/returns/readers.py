@@ -34,8 +34,11 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pipelines.returns.numfmt import cells_from_zip
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2_000
@@ -99,6 +102,10 @@ class Book:
     encoding: str | None = None  # csv and html only
     reader: str = "calamine"  # calamine | openpyxl | csv | html
     mtime: float | None = None  # the file's modification time (received time), from the one stat
+    # xlsx only: cells shown as percentages (stored as fractions) and formula-error cells (which
+    # calamine reads as empty), by sheet name; see numfmt.py
+    percent_cells: dict[str, set[str]] = field(default_factory=dict)
+    error_cells: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def sheet(self, name: str) -> Sheet | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -126,6 +133,9 @@ class Sniff:
     real_type: tuple[str, str] = ("", "")
     encoding: str | None = None  # text formats: the encoding to decode with (None: detect)
     biff: int | None = None  # xls: BIFF version (5 or 8)
+    # xlsx: (percent cells, error cells) found while the archive was open for sniffing; the bounding
+    # box of every worksheet was checked then too (None: not inspected yet)
+    cells: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -300,7 +310,7 @@ def _sniff_zip(data: bytes) -> Sniff:
             raise ReadError("file_too_large", f"{total} bytes uncompressed (limit {MAX_UNCOMPRESSED_BYTES})")
         if zf is None:
             zf = zipfile.ZipFile(io.BytesIO(data))
-        return _classify_zip(zf)
+        return _classify_zip(zf, data)
     except ReadError as exc:
         return Sniff(None, exc.reason, exc.detail, "zip")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, struct.error, KeyError,
@@ -347,7 +357,29 @@ def _applicable_content_types(xml: bytes, extensions: set[str]) -> bytes:
     return "\n".join(out).encode("utf-8")
 
 
-def _classify_zip(zf: zipfile.ZipFile) -> Sniff:
+def _member_head(zf: zipfile.ZipFile, data: bytes | None, info: zipfile.ZipInfo, n: int = 8) -> bytes:
+    """The first `n` bytes of a member. From the archive bytes in memory with zlib directly when the
+    member is stored or deflated (no ZipExtFile per member: this runs for every part of every
+    workbook); through zipfile otherwise, or when the local header does not add up."""
+    if data is not None and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        off = info.header_offset
+        if off + 30 <= len(data) and data[off : off + 4] == b"PK\x03\x04":
+            nlen, elen = struct.unpack_from("<HH", data, off + 26)
+            start = off + 30 + nlen + elen
+            raw = data[start : start + min(info.compress_size, 4096)]
+            if info.compress_type == zipfile.ZIP_STORED:
+                return bytes(raw[:n])
+            try:
+                head = zlib.decompressobj(-15).decompress(raw, n)
+            except zlib.error:
+                head = b""
+            if len(head) >= min(n, info.file_size):
+                return head[:n]
+    with zf.open(info) as fh:
+        return fh.read(n)
+
+
+def _classify_zip(zf: zipfile.ZipFile, data: bytes | None = None) -> Sniff:
     infos = [i for i in zf.infolist() if not i.is_dir()]
     lower = {i.filename.lower(): i.filename for i in infos}
     # Encryption first: an encrypted ODS cannot be inspected further.
@@ -390,9 +422,8 @@ def _classify_zip(zf: zipfile.ZipFile) -> Sniff:
                     return _macro_finding(what, real)
     # Any part that is itself a compound file (an OLE object or a VBA project under another name).
     for info in infos:
-        with zf.open(info) as fh:
-            if fh.read(8) == _OLE_MAGIC:
-                return _macro_finding(("嵌入的 OLE 对象", "an embedded OLE object"), info.filename)
+        if _member_head(zf, data, info) == _OLE_MAGIC:
+            return _macro_finding(("嵌入的 OLE 对象", "an embedded OLE object"), info.filename)
     # What kind of document it is.
     if "mimetype" in lower:
         mime = _read_part(zf, lower["mimetype"], 200).decode("ascii", "replace").strip()
@@ -411,7 +442,12 @@ def _classify_zip(zf: zipfile.ZipFile) -> Sniff:
                 "xlsb", container="zip", real_type=("Excel 二进制工作簿（xlsb）", "a binary workbook (xlsb)")
             )
         if "xl/workbook.xml" in lower or any(n.startswith("xl/") for n in lower):
-            return Sniff("xlsx", container="zip", real_type=("Excel 工作簿", "an Excel workbook"))
+            return Sniff(
+                "xlsx",
+                container="zip",
+                real_type=("Excel 工作簿", "an Excel workbook"),
+                cells=_inspect_xlsx(zf) if data is not None else None,
+            )
         if any(n.startswith("word/") for n in lower):
             return _not_a_spreadsheet(WORD, "zip")
         if any(n.startswith("ppt/") for n in lower):
@@ -864,25 +900,37 @@ def _area_check(name: str, rows: tuple[int, int], cols: tuple[int, int]) -> None
         )
 
 
-def _check_extent(kind: str, data: bytes) -> None:
+def _inspect_xlsx(zf: zipfile.ZipFile) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """Bounding box of every worksheet (ReadError when too large), then the percent and error cells."""
+    error_parts: set[str] = set()
+    for info in zf.infolist():
+        low = info.filename.lower().replace("\\", "/")
+        if not (low.startswith("xl/worksheets/") and low.endswith(".xml")):
+            continue
+        max_row = max_col = -1
+        tail = b""
+        with zf.open(info) as fh:
+            while chunk := fh.read(1 << 22):
+                buf = tail + chunk
+                max_row, max_col = _xlsx_extent(buf, max_row, max_col)
+                if b't="e"' in buf:
+                    error_parts.add(info.filename)
+                tail = buf[-40:]
+        _area_check(info.filename, (0, max_row), (0, max(max_col, 0)))
+    try:  # what the cells show: percentages and formula errors (never fatal)
+        return cells_from_zip(zf, error_parts)
+    except Exception:
+        return {}, {}
+
+
+def _check_extent(kind: str, data: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
     """Refuse a sheet whose cells span a huge bounding box (A1 and XFD1048576) BEFORE calamine
     reads it: calamine materialises the whole box, and an allocation it cannot make aborts the
     process (not an exception). xlsx: the r="…" references of every worksheet part, streamed;
     xls: the row/column of every cell record."""
     if kind in ("xlsx", "xlsm"):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist():
-                low = info.filename.lower().replace("\\", "/")
-                if not (low.startswith("xl/worksheets/") and low.endswith(".xml")):
-                    continue
-                max_row = max_col = -1
-                tail = b""
-                with zf.open(info) as fh:
-                    while chunk := fh.read(1 << 22):
-                        buf = tail + chunk
-                        max_row, max_col = _xlsx_extent(buf, max_row, max_col)
-                        tail = buf[-40:]
-                _area_check(info.filename, (0, max_row), (0, max(max_col, 0)))
+            return _inspect_xlsx(zf)
     elif kind == "xls":
         import olefile
 
@@ -909,13 +957,17 @@ def _check_extent(kind: str, data: bytes) -> None:
                 cols[0], cols[1] = min(cols[0], c, c_last), max(cols[1], c, c_last)
             pos += 4 + size
         _area_check(f"#{sheet}", (rows[0], rows[1]), (cols[0], cols[1]))
+    return {}, {}
 
 
 def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = None) -> Book:
     from python_calamine import CalamineWorkbook
 
     try:
-        _check_extent(kind, data)
+        if kind in ("xlsx", "xlsm") and sniff is not None and sniff.cells is not None:
+            percent, errors = sniff.cells  # checked while sniffing
+        else:
+            percent, errors = _check_extent(kind, data)
     except ReadError:
         raise
     except Exception as exc:  # a damaged archive or compound file
@@ -949,7 +1001,7 @@ def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = Non
                 raise ReadError("corrupt_archive", f"sheet {meta.name}: {type(exc).__name__}: {exc}") from exc
     finally:
         wb.close()
-    return Book(path, kind, sheets)
+    return Book(path, kind, sheets, percent_cells=percent, error_cells=errors)
 
 
 def _calamine_sheet(sh, name: str, visible: str) -> Sheet:

@@ -76,7 +76,7 @@ def test_reduced_corpus_keeps_values_of_full_plan(catalog, profile, corpus):
     vals = {
         (c.indicator, c.period): c.value
         for f in small.files
-        if f.meta["kind"] == "return" and f.meta["layout"] == "template"
+        if f.meta["kind"] == "return" and f.meta["expected"]["status"] == "accepted"
         for c in f.cells
         if c.expect == "ok"
     }
@@ -85,7 +85,7 @@ def test_reduced_corpus_keeps_values_of_full_plan(catalog, profile, corpus):
         for f in corpus.files
         if f.meta["org_code"] == "511923-sthjj"
         and f.meta["kind"] == "return"
-        and f.meta["layout"] == "template"
+        and f.meta["expected"]["status"] == "accepted"
         for c in f.cells
         if c.expect == "ok"
     }
@@ -244,7 +244,15 @@ def test_cells_in_manifest_match_file_contents(written, manifest):
 
 def test_own_layouts_and_messy_cells_present(manifest):
     layouts = {f["layout"] for f in manifest["files"]}
-    assert {"template", "wide"} <= layouts
+    # the layout families of pipelines/returns/layouts, each present in the sample
+    assert {
+        "template",
+        "long",
+        "periods_as_columns",
+        "periods_as_rows",
+        "sheet_per_period",
+        "yearbook",
+    } <= layouts
     raws = [c["raw"] for f in manifest["files"] for c in f["cells"] if c["expect"] == "ok"]
     assert any(r.endswith("%") for r in raws)
     assert any(any("０" <= ch <= "９" for ch in r) for r in raws)
@@ -292,7 +300,7 @@ def test_full_corpus_small_fast_and_varied(catalog, profile, tmp_path):
     files = m["files"]
     own = sum(1 for f in files if f["layout"] not in ("template", "unknown"))
     assert 0.28 <= own / len(files) <= 0.42
-    assert {"template", "wide", "long", "multi_sheet", "months_as_columns", "csv"} <= {
+    assert {"template", "long", "periods_as_rows", "sheet_per_period", "periods_as_columns"} <= {
         f["layout"] for f in files
     }
     assert {"xlsx", "xls", "ods", "csv"} <= {f["format"] for f in files}
@@ -348,6 +356,7 @@ def test_parser_agrees_with_manifest(written, manifest, catalog, profile):
             continue
         assert not got.rejected, (f["path"], codes)
         assert codes == set(exp["reasons"]), (f["path"], codes)
+        assert got.layout == f["layout"], (f["path"], got.layout, f["layout"])
         values = {(v.indicator_code, v.period_code): v for v in got.values}
         for c in f["cells"]:
             if c["expect"] != "ok":

@@ -11,9 +11,9 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from pipelines.catalog import load_catalog
-from pipelines.marts.task_ledger import write_sample_task_ledger
 from pipelines.profile import load_profiles
 from pipelines.sample.generate import DEFAULT_SEED, build_corpus, write_corpus
+from pipelines.sample.task_ledger import write_sample_task_ledger
 from pipelines.settings import Settings
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from pipelines import reporting_calendar as rc
 from pipelines.assets import marts as marts_assets
-from pipelines.marts import task_ledger
 from pipelines.resources import WarehouseResource
+from pipelines.sample import task_ledger as sample_ledger
 from pipelines.settings import Settings
 from pipelines.warehouse.tables import marts as marts_tables
 from pipelines.warehouse.tables import quality
@@ -106,7 +106,7 @@ def built(dims_db, tmp_path_factory, profile):
         wh = WarehouseResource.from_settings(settings)
         with wh.get_connection() as conn:
             reqs = _seed(conn)
-        task_ledger.write_sample_task_ledger(
+        sample_ledger.write_sample_task_ledger(
             settings.raw_dir / COUNTY / "cjb" / "任务台账.xlsx", profile, seed=3
         )
         assert dg.materialize(marts_assets.assets, resources={"warehouse": wh}).success

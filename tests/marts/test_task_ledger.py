@@ -8,6 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from pipelines.marts import task_ledger as tl
+from pipelines.sample import task_ledger as sample_ledger
 
 AS_OF = dt.date(2014, 1, 15)
 
@@ -134,7 +135,9 @@ def test_sample_ledger_has_about_40_tasks_some_done_some_overdue_and_three_malfo
     tmp_path, profile, catalog
 ):
     raw = tmp_path / "raw"
-    path = tl.write_sample_task_ledger(raw / "511923" / "cjb" / "五创联动任务台账.xlsx", profile, seed=7)
+    path = sample_ledger.write_sample_task_ledger(
+        raw / "511923" / "cjb" / "五创联动任务台账.xlsx", profile, seed=7
+    )
     assert tl.find_task_ledgers(raw) == [path]
     tasks, errors = tl.read_task_ledgers(raw, [profile], catalog.campaigns.values(), dt.date(2017, 1, 20))
     assert 38 <= len(tasks) <= 45
@@ -143,9 +146,9 @@ def test_sample_ledger_has_about_40_tasks_some_done_some_overdue_and_three_malfo
     assert sum(t["is_overdue"] for t in tasks) >= 3
     assert all(t["source_file"] == "511923/cjb/五创联动任务台账.xlsx" for t in tasks)
     # Deterministic from the seed; the CSV form holds the same rows (header + tasks + the row without task).
-    a = tl.write_sample_task_ledger(tmp_path / "a.csv", profile, seed=7).read_bytes()
-    b = tl.write_sample_task_ledger(tmp_path / "b.csv", profile, seed=7).read_bytes()
-    c = tl.write_sample_task_ledger(tmp_path / "c.csv", profile, seed=8).read_bytes()
+    a = sample_ledger.write_sample_task_ledger(tmp_path / "a.csv", profile, seed=7).read_bytes()
+    b = sample_ledger.write_sample_task_ledger(tmp_path / "b.csv", profile, seed=7).read_bytes()
+    c = sample_ledger.write_sample_task_ledger(tmp_path / "c.csv", profile, seed=8).read_bytes()
     assert a == b != c
     assert a.decode("utf-8-sig").count("\n") == len(tasks) + 2
 

@@ -305,3 +305,30 @@ def test_impossible_values_get_their_true_reason_before_assignment(ctx):
         "B3": "out_of_range",
         "B4": "out_of_range",
     }
+
+
+# --- several tables in one sheet -----------------------------------------------------------------
+
+
+def test_two_tables_in_one_sheet_are_read_with_their_own_headers_and_periods(ctx):
+    rows = [
+        ["表一　平昌县林业局2014年指标"],
+        ["指标", "目标值", "本期数"],
+        ["森林覆盖率", 60, 61.5],
+        [],
+        ["表二　2013年指标（上年）"],
+        ["指标", "本期数", "目标值"],  # columns in another order: C is now the target
+        ["森林覆盖率", 60.9, 58],
+    ]
+    r = parse_file(_xlsx(ctx, "lyj", "a.xlsx", {"S": rows}), ctx)
+    v = _vals(r)
+    assert v[("forest_coverage", "511923-lyj", "2014")] == (61.5, "C3")
+    assert v[("forest_coverage", "511923-lyj", "2013")] == (60.9, "B7")
+    assert _cells(r) == {"C3", "B7"}  # never the second table's 目标值 in C7
+
+
+def test_an_unknown_name_ending_in_a_role_word_is_reported_not_dropped(ctx):
+    rows = [["平昌县城管局2014年指标"], ["指标", "本期数"], ["城区亮化工程完成率", 90], ["森林覆盖率", 61.5]]
+    r = parse_file(_xlsx(ctx, "cgj", "a.xlsx", {"S": rows}), ctx)
+    unknown = [p for p in r.problems if p.reason_code == "unknown_indicator"]
+    assert [p.cell for p in unknown] == ["B3"] and "城区亮化工程完成率" in unknown[0].message_zh

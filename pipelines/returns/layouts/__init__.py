@@ -21,6 +21,7 @@ ambiguous, refused naming both. Families:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from pipelines.returns.layouts import (
     crosstab,
@@ -33,6 +34,8 @@ from pipelines.returns.layouts import (
 )
 from pipelines.returns.layouts.base import Fit, Reading
 from pipelines.returns.layouts.table import Analyser, Classifier, TableView, emit
+from pipelines.returns.normalize import find_period
+from pipelines.returns.readers import Sheet
 
 FAMILIES = (long, periods_as_columns, periods_as_rows, crosstab, panel, yearbook, single_indicator)
 FAMILY_NAMES_ZH = {
@@ -62,8 +65,58 @@ def title_indicator(classifier: Classifier, title: str) -> tuple[str | None, str
     return lab.indicator, text
 
 
-def read_sheet(sheet, classifier: Classifier, county: str | None = None) -> tuple[Reading, TableView | None]:
-    """The best reading of one sheet, with its table view (None when no header was found)."""
+MAX_TABLES_PER_SHEET = 20
+
+
+def read_sheet(
+    sheet, classifier: Classifier, county: str | None = None, _depth: int = 0
+) -> tuple[Reading, TableView | None]:
+    """The best reading of one sheet, with its table view (None when no header was found).
+
+    Several tables stacked in one sheet (表一 … 表二 …, each with its own header row) are read one by
+    one: the rows above the next header are hidden and the rest read again, keeping every cell's
+    position. A later table's own title gives its records their period when it names one."""
+    reading, view = _read_table(sheet, classifier, county)
+    if view is None or view.next_table is None or _depth >= MAX_TABLES_PER_SHEET:
+        return reading, view
+    start = view.next_table
+    prev = sheet.rows[start - 1] if start > 0 else []
+    filled = [v for v in prev if v != "" and v is not None]
+    if len(filled) == 1 and isinstance(filled[0], str) and start - 1 > view.header_last:
+        start -= 1  # the next table's title line
+    rest = Sheet(
+        sheet.name,
+        [[] for _ in range(start)] + sheet.rows[start:],
+        sheet.visible,
+        [m for m in sheet.merged if m[0][0] >= start],
+    )
+    more, _ = read_sheet(rest, classifier, county, _depth + 1)
+    if more.family is None:
+        if more.candidates:
+            reading.candidates = reading.candidates or more.candidates
+        return reading, view
+    recs = list(more.records)
+    period = find_period(more.title) if more.title else None
+    if period:
+        year = int(period[:4])
+        fixed = []
+        for r in recs:
+            if r.period is None and r.month is not None:
+                r = replace(r, period=f"{year}-{r.month:02d}", month=None)
+            elif r.period is None and r.quarter is not None:
+                r = replace(r, period=f"{year}-Q{r.quarter}", quarter=None)
+            elif r.period is None and r.month is None and r.quarter is None:
+                r = replace(r, period=period)
+            fixed.append(r)
+        recs = fixed
+    if reading.family is None:
+        reading.family, reading.title = more.family, reading.title or more.title
+    reading.records = reading.records + recs
+    reading.notes += more.notes
+    return reading, view
+
+
+def _read_table(sheet, classifier: Classifier, county: str | None) -> tuple[Reading, TableView | None]:
     view = Analyser(classifier).analyse(sheet, county)
     reading = Reading(sheet.name, None)
     if view is None:

@@ -326,6 +326,10 @@ _NOT_LOADED_WORDS = (
     ("rate", ("完成率", "完成比例", "完成进度", "完成计划")),
 )
 _NON_DATA_ROLES = frozenset({"seq", "remark", "code", "unit", "name", "period", "subject_col"})
+_HEADER_ROLES = frozenset(
+    {"name", "value", "unit", "code", "seq", "period", "subject_col", "target", "previous"}
+)
+_VALUE_WORDS = ("完成", "实际", "数值", "现状", "监测值", "统计值", "达到", "本期", "本月", "本年")
 _KEEP_UPPER = frozenset({"target", "previous", "change", "rate", "remark", "bad_period"})
 _ROLE_BY_KEY = {name_key(w): role for role, words in HEADER_WORDS.items() for w in words}
 
@@ -473,7 +477,9 @@ class Classifier:
             role = self._role_word(name, match.code)
             return Label(text, indicator=match.code, role=role, unit=unit)
         role = self._role_word(name)
-        reason = match.reason if len(name) >= 2 and not role else None
+        if role is None and len(name) <= 8 and any(w in name for w in _VALUE_WORDS):
+            role = "value"  # "本年度完成值", "2014年实际数": a value column in other words
+        reason = match.reason if len(name) >= 2 else None
         return Label(text, role=role, indicator_reason=reason, unit=unit)
 
     def _role_word(self, text: str, indicator: str | None = None) -> str | None:
@@ -544,6 +550,7 @@ class TableView:
     notes: list[str] = field(default_factory=list)
     width: int = 0
     unit_row: dict[int, str] = field(default_factory=dict)  # column → unit from a 单位 row
+    next_table: int | None = None  # row where a second table's header starts
 
     def data_columns(self) -> list[Column]:
         stub_cols = set(self.stub.values())
@@ -731,6 +738,20 @@ class Analyser:
         self._rows(view, county)
         return view
 
+    def _is_header_row(self, row: list, county) -> bool:
+        """A row repeating a header (指标名称 | 本期数 …): two or more column-role words, no numbers."""
+        roles = 0
+        for v in row:
+            if v == "" or v is None:
+                continue
+            if _is_number_cell(v) and not isinstance(v, str):
+                return False
+            if isinstance(v, str):
+                lab = self.cls.label(v, county)
+                if lab.role in _HEADER_ROLES and _ROLE_BY_KEY.get(name_key(strip_name(lab.text))) == lab.role:
+                    roles += 1
+        return roles >= 2
+
     def _labelish(self, v: object, county) -> bool:
         lab = self.cls.label(v, county)
         return (
@@ -886,6 +907,9 @@ class Analyser:
                 info.kind = "footer"
                 view.data_rows.append(info)
                 continue
+            if r > view.header_last + 1 and self._is_header_row(row, county):
+                view.next_table = r  # a second table below the first: read separately
+                break
             if _NOTE_PREFIX.match(first_text) and len(first_text) > 2:
                 info.kind = "note"
                 view.notes.append(first_text)
@@ -972,8 +996,8 @@ def emit(
                     lab = code_lab
             if lab.place is not None and lab.indicator is None and fit.subject_axis != "row":
                 continue  # a 县城/town row inside an indicator table: not this indicator's county figure
-            if lab.role in ("target", "previous", "change", "rate"):
-                continue  # "其中：目标值" style rows
+            if _ROLE_BY_KEY.get(name_key(strip_name(lab.text))) in ("target", "previous", "change", "rate"):
+                continue  # a "其中：目标值" row (the whole label is a role word), not an indicator
             ind, ind_text, ind_reason = lab.indicator, info.name or info.code, lab.indicator_reason
             ind_cell = info.name_cell
         for col in cols:

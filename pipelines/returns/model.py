@@ -38,6 +38,14 @@ REASONS = {
     ),
     "parse_error": ("读取文件时发生意外错误", "unexpected error while reading the file"),
     "no_header": ("找不到表头（指标名称、数值列）", "no header row found (indicator name and value columns)"),
+    "cumulative_value": (
+        "累计数不是本期数，未作为本期数值入库",
+        "a cumulative (year-to-date) figure is not the period's value and was not loaded",
+    ),
+    "suspect_fraction": (
+        "百分比指标填写了小数（如 0.85），请按百分数填写（85）",
+        "a percentage indicator holds a fraction (e.g. 0.85); report the percentage (85)",
+    ),
     "no_indicator": (
         "表中没有指标目录中的指标",
         "the table holds no indicator of the catalog",

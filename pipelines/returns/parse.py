@@ -111,6 +111,7 @@ class _Resources:
     assigned: frozenset[tuple[str, str]]  # (indicator, org code) pairs from the profiles' assignments
     primary: dict[tuple[str, str], str]  # (county, indicator) → primary reporting org
     places: object | None
+    fraction_suspect: frozenset[str]  # % indicators whose thresholds are >= 10 %: 0.852 is a fraction
     classifier: Classifier
 
 
@@ -160,6 +161,11 @@ def resources(ctx: ParseContext) -> _Resources:
             if a.role == "primary"
         },
         places=places,
+        fraction_suspect=frozenset(
+            r.indicator
+            for r in cat.requirements.values()
+            if cat.indicators[r.indicator].unit == "%" and (r.threshold.value or 0) >= 10
+        ),
         classifier=Classifier(indicators, places, {k.casefold(): v for k, v in unit_keys.items()}, cat),
     )
     if len(_CACHE) > 8:
@@ -306,6 +312,7 @@ class _Entry:
     unit_text: str | None
     sheet_key: str  # sheet name, to look up a per-sheet period
     org: str | None = None  # a town's org code when the row or column names the town
+    role: str = "value"  # value | cumulative (累计: the year's figure only for an annual period)
 
 
 @dataclass
@@ -849,7 +856,7 @@ class _Parser:
                     continue
                 period = f"{year}-{rec.month:02d}" if rec.month else f"{year}-Q{rec.quarter}"
             self.entries.append(
-                _Entry(rec.indicator, period, sname, rec.cell, raw, n, rec.unit_text, sname, target)
+                _Entry(rec.indicator, period, sname, rec.cell, raw, n, rec.unit_text, sname, target, rec.role)
             )
         if no_year:
             self.out.problems.append(
@@ -1070,6 +1077,13 @@ class _Parser:
                         f"'{rt}' gives only a bound; not loaded as an exact value — send the exact figure",
                     )
                 continue
+            if e.role == "cumulative" and len(period) != 4:
+                bad(
+                    "cumulative_value",
+                    f"“{rt}”在累计列中，不是 {period} 的本期数",
+                    f"'{rt}' is in a cumulative (year-to-date) column, not the value of {period}",
+                )
+                continue
             value = None
             if ind.value_type != "text":
                 if n.kind != "number":
@@ -1099,6 +1113,14 @@ class _Parser:
                             f"unit '{written}', expected '{ind.unit}'",
                         )
                         continue
+                if ind.code in self.res.fraction_suspect and 0 < value <= 1 and not n.unit_hint:
+                    bad(
+                        "suspect_fraction",
+                        f"{format_number(value)} 像是小数形式（{format_number(value * 100)}%？），请按百分数填写",
+                        f"{format_number(value)} looks like a fraction ({format_number(value * 100)} %?); "
+                        "report the percentage",
+                    )
+                    continue
                 lo, hi = self.res.unit_ranges.get(ind.unit, (None, None))
                 if (lo is not None and value < lo) or (hi is not None and value > hi):
                     low = format_number(lo) if lo is not None else "-∞"

@@ -332,3 +332,27 @@ def test_an_unknown_name_ending_in_a_role_word_is_reported_not_dropped(ctx):
     r = parse_file(_xlsx(ctx, "cgj", "a.xlsx", {"S": rows}), ctx)
     unknown = [p for p in r.problems if p.reason_code == "unknown_indicator"]
     assert [p.cell for p in unknown] == ["B3"] and "城区亮化工程完成率" in unknown[0].message_zh
+
+
+def test_a_fraction_in_a_percentage_indicator_is_questioned_not_loaded(ctx):
+    rows = [
+        ["平昌县住建局2014年指标"],
+        ["指标", "本期数"],
+        ["建成区绿化覆盖率", 0.382],
+        ["城市生活污水集中处理率", "85.2%"],
+    ]
+    r = parse_file(_xlsx(ctx, "zjj", "a.xlsx", {"S": rows}), ctx)
+    assert _cells(r) == {"B4"}
+    p = next(p for p in r.problems if p.cell == "B3")
+    assert p.reason_code == "suspect_fraction" and "38.2" in p.message_zh
+
+
+def test_a_cumulative_column_is_the_value_only_for_a_year(ctx):
+    monthly = [["平昌县住建局2014年3月指标"], ["指标", "累计"], ["城市生活污水集中处理率", 80.5]]
+    r = parse_file(_xlsx(ctx, "zjj", "a.xlsx", {"S": monthly}), ctx)
+    assert r.values == [] and [p.reason_code for p in r.problems if p.scope == "value"] == [
+        "cumulative_value"
+    ]
+    annual = [["平昌县住建局2014年指标"], ["指标", "累计"], ["城市生活污水集中处理率", 80.5]]
+    r = parse_file(_xlsx(ctx, "zjj", "b.xlsx", {"S": annual}), ctx)
+    assert [(v.period_code, v.value) for v in r.values] == [("2014", 80.5)]

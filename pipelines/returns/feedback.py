@@ -48,7 +48,15 @@ PARALLEL_MIN_FEEDBACK = 8
 SUFFIX = "_反馈.xlsx"
 # File-level reasons meaning the file must not be opened again (the readers refused it).
 UNREADABLE = frozenset(
-    {"empty_file", "corrupt_archive", "unsupported_format", "file_too_large", "macro_enabled"}
+    {
+        "empty_file",
+        "corrupt_archive",
+        "unsupported_format",
+        "file_too_large",
+        "macro_enabled",
+        "encrypted_file",
+        "old_format",
+    }
 )
 AUTHOR = "五创联动数据平台"
 PROBLEM_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
@@ -84,7 +92,20 @@ FIX_ZH = {
     "wrong_unit": "请按模板中的计量单位填报。",
     "conflicting_values": "同一指标只保留一个数值。",
     "not_assigned": "该指标不由本单位填报，请删除该行或与牵头单位核实。",
+    "encrypted_file": "文件设置了打开密码，请取消密码后重新报送。",
+    "old_format": "旧版 Excel 格式，请用 Excel 或 WPS 另存为 .xlsx 后重新报送。",
+    "other_area": "表中是其他地区的数据；请报送本县的数据，或在标题中写明本县名称。",
+    "no_indicator": "表中没有创建指标目录中的指标，请使用平台下发的模板或指标目录中的名称。",
+    "ambiguous_layout": "表格版式可按多种方式读取，请使用平台下发的模板，或请创建办在“导入映射”中确认。",
+    "approximate_value": "请填写确切数值，不要写“约”“左右”等。",
+    "bounded_value": "请填写确切数值，不要写“≥”“以上”“以下”等。",
+    "range_value": "请填写一个确切数值，不要填写区间。",
+    "formula_error": "单元格公式出错（如 #DIV/0!），请核对公式后填写数值。",
+    "lookalike_indicator": "该名称是另一项统计指标，请核对是否为模板中的指标；如是，请使用模板名称。",
+    "cumulative_value": "累计数不能代替本期数，请填写本期（本月/本季）数值。",
+    "suspect_fraction": "百分比请填写百分数（如 85.2），不要填写小数（0.852）。",
     "parse_failed": "平台读取出错，请联系创建办数据管理员。",
+    "parse_error": "平台读取出错，请联系创建办数据管理员，无需修改报表。",
     "load_failed": "平台入库出错，请联系创建办数据管理员，无需修改报表。",
 }
 

@@ -248,3 +248,11 @@ def test_ods_feedback_is_rebuilt_as_xlsx_and_annotated(env, tmp_path):
     assert (
         ws["A3"].value == "水质达标率" and ws["B3"].comment is not None and ws["B3"].fill.fill_type == "solid"
     )
+
+
+def test_every_reason_code_has_a_fix_text_for_the_department():
+    from pipelines.returns.feedback import FIX_ZH
+    from pipelines.returns.model import REASONS
+
+    missing = sorted(set(REASONS) - set(FIX_ZH))
+    assert not missing, missing

@@ -61,10 +61,9 @@ def _snapshot_file(published_dir: Path, snapshot_name: str) -> Path:
 
 
 # Settings of the database instance a snapshot's connections share (GLOBAL in DuckDB, set on open).
-# - memory_limit: the kept connection keeps the instance, and its buffer pool, alive; the SQL
-#   console's hardened connections (`dashboards.sql_guard`) share the same instance, so the pages use
-#   the console's limit and the console's hardening changes nothing for them. Once the console has
-#   locked the configuration the SETs are refused, and the same values are already in force.
+# - memory_limit: the kept connection keeps the instance, and its buffer pool, alive. The SQL console
+#   does not share it: each console query runs in its own worker process with its own limits
+#   (`dashboards.console_worker`), so a console query cannot starve the pages.
 # - dynamic_or_filter_threshold: a join whose build side holds up to this many distinct keys pushes
 #   them into the probe table's scan as an IN list (default 50). `observations` joins a county's
 #   40–270 files to the 2.6 M-row file registry at national scale: with 50, p95 57 ms; with 1,000, 10–15 ms.

@@ -867,8 +867,13 @@ class Analyser:
                 continue
             v = votes[c]
             labels = v["indicator"] + v["place"] + v["period"] + v["text"]
-            if labels == 0 or labels < v["number"]:
+            if labels == 0 or labels < 2 * v["number"]:
                 continue
+            if (
+                max(v["indicator"], v["place"], v["period"]) < 0.6 * (labels + v["number"])
+                and v["text"] <= labels / 2
+            ):
+                continue  # a mixed column: no clear stub
             if v["indicator"] >= max(v["place"], v["period"], 1) and "name" not in stub:
                 stub["name"] = c
             elif v["place"] >= max(v["indicator"], v["period"], 1) and "subject" not in stub:

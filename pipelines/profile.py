@@ -77,6 +77,46 @@ class Assignment:
     role: str  # primary | secondary | town
 
 
+# Chinese names of the declared classes (for messages such as "按丘陵：达标").
+VARIANT_VALUE_ZH = {
+    "mountain": "山区",
+    "hill": "丘陵",
+    "plain": "平原",
+    "alpine": "高原",
+    "east": "东部",
+    "central": "中部",
+    "west": "西部",
+    "less_developed": "欠发达地区",
+    "developed": "发达地区",
+    "lt400": "年降水量<400毫米",
+    "400_800": "年降水量400–800毫米",
+    "gt800": "年降水量>800毫米",
+    "county_town": "县城",
+    "township": "乡镇",
+}
+VARIANT_DIMENSION_ZH = {
+    "terrain": "地形",
+    "region": "区域",
+    "development": "发展水平",
+    "rainfall": "降水",
+    "seat": "驻地",
+}
+
+
+@dataclass(frozen=True)
+class VariantDeclaration:
+    """A declared county class that selects threshold variants, with where it comes from.
+
+    Written in the profile either as `terrain: mountain` (unconfirmed, no source) or as
+    `terrain: {value: mountain, confirmed: false, source: "..."}`. Only a class read in an official
+    document (the standard's classification list, the county's approved plan) is `confirmed`."""
+
+    dimension: str
+    value: str
+    confirmed: bool = False
+    source: str = ""
+
+
 @dataclass(frozen=True)
 class CountyProfile:
     code: str
@@ -96,6 +136,17 @@ class CountyProfile:
     due_working_days: dict[str, int]
     first_period: dt.date
     last_period: dt.date
+    variant_declarations: tuple[VariantDeclaration, ...] = ()
+
+    def variant_declaration(self, dimension: str) -> VariantDeclaration | None:
+        return next((d for d in self.variant_declarations if d.dimension == dimension), None)
+
+    def variant_confirmed(self, dimension: str) -> bool | None:
+        """True/False for a declared class; None when the county declares none for the dimension."""
+        if dimension not in self.variants:
+            return None
+        d = self.variant_declaration(dimension)
+        return bool(d and d.confirmed and d.value == self.variants[dimension])
 
     def unit_code(self, short: str) -> str:
         return f"{self.code}-{short}"
@@ -170,10 +221,38 @@ def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
     code = str(county.get("code", ""))
     if not code:
         bad("county", "code", "缺少县代码", "county code is missing")
-    variants = {str(k): str(v) for k, v in (county.get("variants") or {}).items()}
-    for dim in variants:
+    variants: dict[str, str] = {}
+    declarations: list[VariantDeclaration] = []
+    for k, v in (county.get("variants") or {}).items():
+        dim = str(k)
         if dim not in VARIANT_DIMENSIONS:
             bad("county.variants", dim, f"未知类型维度“{dim}”", f"unknown variant dimension '{dim}'")
+        if isinstance(v, dict):
+            if v.get("value") in (None, ""):
+                bad("county.variants", dim, "缺少类型取值 value", "the class `value` is missing")
+                continue
+            confirmed = v.get("confirmed", False)
+            if not isinstance(confirmed, bool):
+                bad(
+                    "county.variants",
+                    dim,
+                    "confirmed 须为 true 或 false",
+                    "`confirmed` must be true or false",
+                )
+                confirmed = False
+            source = str(v.get("source") or "").strip()
+            if confirmed and not source:
+                bad(
+                    "county.variants",
+                    dim,
+                    "已确认的类型须注明来源（source）",
+                    "a confirmed class needs its `source`",
+                )
+            decl = VariantDeclaration(dim, str(v["value"]), confirmed, source)
+        else:
+            decl = VariantDeclaration(dim, str(v))
+        variants[dim] = decl.value
+        declarations.append(decl)
 
     units: list[OrgUnit] = []
     parent = None
@@ -314,6 +393,7 @@ def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
         due_working_days=due,
         first_period=_d(cal.get("first_period", "2011-12-01")),
         last_period=_d(cal.get("last_period", "2016-12-31")),
+        variant_declarations=tuple(declarations),
     )
 
 

@@ -133,6 +133,7 @@ def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     _, catalog, profiles = _context()
     obs = _observations(warehouse, catalog, current_only=True)
     rows = compliance.compute_verdicts(obs, catalog, profiles)
+    coverage = compliance.coverage_rows(rows)
     counties = [p.code for p in profiles]
     with warehouse.get_connection() as conn:
         conn.execute("BEGIN TRANSACTION")
@@ -144,6 +145,13 @@ def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
                 where="county_code IN (SELECT unnest(?))",
                 params=[counties],
             )
+            replace_frame(
+                conn,
+                compliance_tables.COVERAGE,
+                coverage,
+                where="county_code IN (SELECT unnest(?))",
+                params=[counties],
+            )
             conn.execute("COMMIT")
         except Exception:
             conn.execute("ROLLBACK")
@@ -152,6 +160,11 @@ def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "verdicts": dg.MetadataValue.int(n),
+            "stale_verdicts": dg.MetadataValue.int(sum(bool(r.get("is_stale")) for r in rows)),
+            "variant_decided_verdicts": dg.MetadataValue.int(
+                sum(bool(r.get("variant_decides")) for r in rows)
+            ),
+            "coverage_rows": dg.MetadataValue.int(len(coverage)),
             **{f"status_{s}": dg.MetadataValue.int(c) for s, c in by_status.items()},
         }
     )

@@ -39,10 +39,27 @@ observation ids so every verdict can be explained):
   to pass.
 - **no_data**: no current observation for the subject and period; **not_assessable**: threshold
   unknown (ref:unknown), reference value or history missing, or a qualitative item without text.
+- **Freshness** (issue 13, item 3): `value_period_end` is the end of the newest period among the
+  values used, `value_age_days` = assessed period end − value_period_end. A verdict is **stale**
+  when the assessed period ends more than one period of the value's own frequency after the value's
+  period: `period_end > value_period_end + MAX_AGE_MONTHS[frequency]` calendar months (annual 12,
+  quarterly 3, monthly 1). E.g. the 2011 annual value serves every month of 2012 (up to
+  2012-12-31) and is stale from 2013-01 on. The explanation says so ("数据过期").
+- **Variants** (issue 13, item 7): a threshold chosen by a declared county class records the class
+  (`variant_dimension`, `variant_value`, `variant_confirmed` from the profile), the status under
+  every other class of that dimension (`variant_alternatives`, e.g. "hill:pass;plain:pass") and
+  `variant_decides`: the declared class is unconfirmed and another class would turn the verdict
+  between met (pass/near) and not met (fail).
+- **Coverage** (issue 13, item 1): `coverage_rows` counts, per county × campaign × period, the
+  requirements of the edition in force, how many were assessed (pass, near, fail), proxies
+  (a requirement or edition the catalog marks `proxy`), stale and variant-decided verdicts, with a
+  label "按 22 项中的 18 项评价 / judged on 18 of 22".
 """
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
@@ -76,6 +93,46 @@ _STATUS_EN = {
     "not_assessable": "not assessable",
 }
 _FREQ_ORDER = ("monthly", "quarterly")
+# How long a value may serve later periods: one period of its own frequency (calendar months).
+MAX_AGE_MONTHS = {"annual": 12, "quarterly": 3, "monthly": 1}
+_FREQ_ZH = {"annual": "年度", "quarterly": "季度", "monthly": "月度"}
+ASSESSED = ("pass", "near", "fail")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` plus calendar months; a month's last day maps to the target month's last day."""
+    last = calendar.monthrange(day.year, day.month)[1]
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    target_last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, target_last if day.day == last else min(day.day, target_last))
+
+
+def freshness(obs: tuple[Obs, ...] | list[Obs], period_end: dt.date) -> dict:
+    """Age of the newest value used against the assessed period end, and whether it is stale."""
+    if not obs:
+        return {"value_period_end": None, "value_age_days": None, "value_frequency": None, "is_stale": None}
+    newest = max(obs, key=lambda o: (o.period.end, o.period.start))
+    freq = newest.period.frequency
+    limit = add_months(newest.period.end, MAX_AGE_MONTHS.get(freq, 12))
+    return {
+        "value_period_end": newest.period.end,
+        "value_age_days": max(0, (period_end - newest.period.end).days),
+        "value_frequency": freq,
+        "is_stale": period_end > limit,
+    }
+
+
+def is_proxy(req: Requirement, catalog: Catalog | None = None) -> bool:
+    """True when the catalog marks the requirement (or its edition) as a proxy of a missing edition."""
+    if getattr(req, "proxy", False) or getattr(req, "is_proxy", False):
+        return True
+    if catalog is not None:
+        camp = catalog.campaigns.get(req.campaign)
+        for ed in camp.editions if camp else ():
+            if ed.code == req.edition and (getattr(ed, "proxy", False) or getattr(ed, "is_proxy", False)):
+                return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -273,13 +330,35 @@ def verdict_for(
         "near_band": None,
         "period_end": period.end,
         "trend_holds": None,
+        **freshness(a.obs, period.end),
+        "is_proxy": is_proxy(req, catalog),
+        "variant_dimension": None,
+        "variant_value": None,
+        "variant_confirmed": None,
+        "variant_alternatives": None,
+        "variant_decides": None,
     }
+    if t.kind == "absolute" and t.variant_dimension:
+        dim = t.variant_dimension
+        row["variant_dimension"] = dim
+        row["variant_value"] = profile.variants.get(dim)
+        row["variant_confirmed"] = profile.variant_confirmed(dim)
     label = f"{period.label_zh}{'（年初至今）' if grain == YTD else ''}"
     name = ind.name_zh
 
     def done(status: str, zh: str, en: str) -> dict:
         row["status"] = status
         row["meets"] = True if status in ("pass", "near") else False if status == "fail" else None
+        if row["is_stale"]:
+            freq = row["value_frequency"]
+            zh += (
+                f"；数据过期：所用{_FREQ_ZH.get(freq, '')}数值截至{row['value_period_end']:%Y-%m-%d}，"
+                f"距评价期末{row['value_age_days']}天"
+            )
+            en += (
+                f"; STALE: the {freq} value used ends {row['value_period_end']:%Y-%m-%d}, "
+                f"{row['value_age_days']} days before the period end"
+            )
         row["explanation_zh"] = f"{label} {name}：{zh}（{_STATUS_ZH[status]}）"
         row["explanation_en"] = f"{period.code} {req.indicator}: {en} ({_STATUS_EN[status]})"
         return row
@@ -433,6 +512,35 @@ def compute_verdicts(
     rows: list[dict] = []
     for profile in profiles:
         ctx = _Ctx(catalog, profile, series)
+        alt_ctx: dict[tuple[str, str], _Ctx] = {}
+
+        def alternatives(req: Requirement, row: dict, ctx=ctx, alt_ctx=alt_ctx, profile=profile) -> None:
+            """Status of the verdict under every other declared class of the threshold's dimension."""
+            dim = row["variant_dimension"]
+            if not dim or not row["n_observations"]:
+                return
+            out = []
+            for alt in sorted(req.threshold.variants):
+                if alt == row["variant_value"]:
+                    continue
+                key = (dim, alt)
+                if key not in alt_ctx:
+                    p = dataclasses.replace(profile, variants={**profile.variants, dim: alt})
+                    alt_ctx[key] = _Ctx(catalog, p, ctx.series)
+                    alt_ctx[key]._year_cache = ctx._year_cache  # relative values do not depend on variants
+                other = verdict_for(
+                    req,
+                    alt_ctx[key],
+                    row["subject_org_code"],
+                    row["reporting_org_code"],
+                    row["grain"],
+                    rc.parse_period(row["period_code"]),
+                )
+                out.append((alt, other["status"], other["meets"]))
+            row["variant_alternatives"] = ";".join(f"{a}:{st}" for a, st, _ in out) or None
+            flips = any(m is not None and row["meets"] is not None and m != row["meets"] for *_, m in out)
+            row["variant_decides"] = bool(flips and row["variant_confirmed"] is False)
+
         campaigns = {p.campaign for p in profile.programmes} or set(catalog.campaigns)
         primary = {a.indicator: a.org_code for a in profile.assignments(catalog) if a.role == "primary"}
         town_inds = set(profile.town_indicators)
@@ -446,11 +554,83 @@ def compute_verdicts(
                     if req.edition != edition.code:
                         continue
                     org = primary.get(req.indicator, profile.unit_code(req.responsible))
-                    rows.append(verdict_for(req, ctx, profile.code, org, grain, period))
+                    found = [verdict_for(req, ctx, profile.code, org, grain, period)]
                     if req.indicator in town_inds:
-                        for town in towns:
-                            rows.append(verdict_for(req, ctx, town, town, grain, period))
+                        found += [verdict_for(req, ctx, town, town, grain, period) for town in towns]
+                    for row in found:
+                        alternatives(req, row)
+                    rows.extend(found)
     return rows
+
+
+def coverage_label(n_requirements: int, n_assessed: int, n_proxy: int, n_stale: int) -> tuple[str, str]:
+    """ "按 22 项中的 18 项评价（含代用 2 项；3 项数据过期）" / "judged on 18 of 22 (2 proxies; 3 on stale data)"."""
+    zh = f"按 {n_requirements} 项中的 {n_assessed} 项评价"
+    en = f"judged on {n_assessed} of {n_requirements}"
+    extra_zh, extra_en = [], []
+    if n_proxy:
+        extra_zh.append(f"含代用标准 {n_proxy} 项")
+        extra_en.append(f"{n_proxy} on proxy requirements")
+    if n_stale:
+        extra_zh.append(f"{n_stale} 项使用过期数据")
+        extra_en.append(f"{n_stale} on stale data")
+    if extra_zh:
+        zh += "（" + "；".join(extra_zh) + "）"
+        en += " (" + "; ".join(extra_en) + ")"
+    return zh, en
+
+
+def coverage_rows(rows: list[dict]) -> list[dict]:
+    """Coverage per county × campaign × assessment period from the county-level verdicts.
+
+    n_requirements counts the requirements of the edition in force (every one gets a county verdict,
+    no_data and not_assessable included); assessed = pass, near or fail."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["subject_org_code"] != r["county_code"]:
+            continue
+        groups[(r["county_code"], r["campaign_code"], r["period_code"])].append(r)
+    out = []
+    for (county, camp, period), vs in sorted(groups.items()):
+        counts = {s: sum(v["status"] == s for v in vs) for s in STATUSES}
+        assessed = [v for v in vs if v["status"] in ASSESSED]
+        n, k = len(vs), len(assessed)
+        n_proxy = sum(bool(v.get("is_proxy")) for v in assessed)
+        n_stale = sum(bool(v.get("is_stale")) for v in assessed)
+        zh, en = coverage_label(n, k, n_proxy, n_stale)
+        out.append(
+            {
+                "county_code": county,
+                "campaign_code": camp,
+                "period_code": period,
+                "grain": vs[0]["grain"],
+                "edition_code": vs[0]["edition_code"],
+                "period_end": vs[0]["period_end"],
+                "n_requirements": n,
+                "n_assessed": k,
+                "n_pass": counts["pass"],
+                "n_near": counts["near"],
+                "n_fail": counts["fail"],
+                "n_no_data": counts["no_data"],
+                "n_not_assessable": counts["not_assessable"],
+                "n_proxy": sum(bool(v.get("is_proxy")) for v in vs),
+                "n_proxy_assessed": n_proxy,
+                "coverage": k / n if n else None,
+                "n_veto": sum(bool(v.get("is_veto")) for v in vs),
+                "n_veto_assessed": sum(bool(v.get("is_veto")) for v in assessed),
+                "n_stale": n_stale,
+                "n_stale_fail": sum(bool(v.get("is_stale")) and v["status"] == "fail" for v in vs),
+                "n_variant_decides": sum(bool(v.get("variant_decides")) for v in vs),
+                "label_zh": zh,
+                "label_en": en,
+            }
+        )
+    return out
+
+
+def coverage_tuples(rows: list[dict]) -> list[tuple]:
+    names = tables.COVERAGE.column_names
+    return [tuple(r.get(n) for n in names) for r in rows]
 
 
 def verdict_tuples(rows: list[dict]) -> list[tuple]:

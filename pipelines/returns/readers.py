@@ -957,7 +957,97 @@ def _check_extent(kind: str, data: bytes) -> tuple[dict[str, set[str]], dict[str
                 cols[0], cols[1] = min(cols[0], c, c_last), max(cols[1], c, c_last)
             pos += 4 + size
         _area_check(f"#{sheet}", (rows[0], rows[1]), (cols[0], cols[1]))
+        try:  # what the cells show: percentages and formula errors (never fatal)
+            return _xls_cells(wb)
+        except Exception:
+            return {}, {}
     return {}, {}
+
+
+_XLS_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+}
+
+
+def _xls_cells(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """(percent cells, error cells) by sheet name of a BIFF8 workbook stream, like
+    `numfmt.cells_from_zip` for xlsx: calamine returns a percent-formatted 0.852 as 0.852 and an
+    error cell (#DIV/0!) as an empty string."""
+    unpack = struct.unpack_from
+    end = len(wb)
+    formats: dict[int, str] = {}
+    xf_fmt: list[int] = []
+    sheets_at: dict[int, str] = {}
+    percent: dict[str, set[str]] = {}
+    errors: dict[str, dict[str, str]] = {}
+    pct_xf: set[int] | None = None
+    current: str | None = None
+    pos = 0
+    while pos + 4 <= end:
+        rid, size = unpack("<HH", wb, pos)
+        body = pos + 4
+        if body + size > end:
+            break
+        if rid == _BIFF_BOF:
+            current = sheets_at.get(pos)
+        elif current is None:  # workbook globals
+            if rid == 0x0085 and size >= 8:  # BOUNDSHEET: stream offset and name of a sheet
+                cch, high = wb[body + 6], wb[body + 7]
+                raw = wb[body + 8 : body + 8 + (cch * 2 if high & 1 else cch)]
+                sheets_at[unpack("<L", wb, body)[0]] = raw.decode(
+                    "utf-16-le" if high & 1 else "latin-1", "replace"
+                )
+            elif rid == 0x041E and size >= 5:  # FORMAT: number format code
+                ifmt, cch = unpack("<HH", wb, body)
+                high = wb[body + 4]
+                raw = wb[body + 5 : body + 5 + (cch * 2 if high & 1 else cch)]
+                formats[ifmt] = raw.decode("utf-16-le" if high & 1 else "latin-1", "replace")
+            elif rid == 0x00E0 and size >= 4:  # XF: its number format
+                xf_fmt.append(unpack("<H", wb, body + 2)[0])
+        else:
+            if pct_xf is None:
+                pct_xf = {
+                    i
+                    for i, f in enumerate(xf_fmt)
+                    if f in (9, 10) or (f in formats and "%" in re.sub(r'"[^"]*"|\\.', "", formats[f]))
+                }
+            if rid in (0x0203, 0x027E) and size >= 6:  # NUMBER, RK
+                r, c, ixfe = unpack("<HHH", wb, body)
+                if ixfe in pct_xf:
+                    percent.setdefault(current, set()).add(_a1(r, c))
+            elif rid == 0x00BD and size >= 6:  # MULRK: several RK cells of one row
+                r, c = unpack("<HH", wb, body)
+                n = (size - 6) // 6
+                for k in range(n):
+                    if unpack("<H", wb, body + 4 + 6 * k)[0] in pct_xf:
+                        percent.setdefault(current, set()).add(_a1(r, c + k))
+            elif rid == 0x0006 and size >= 14:  # FORMULA: an error or a number result
+                r, c, ixfe = unpack("<HHH", wb, body)
+                if wb[body + 12] == 0xFF and wb[body + 13] == 0xFF:
+                    if wb[body + 6] == 0x02:
+                        errors.setdefault(current, {})[_a1(r, c)] = _XLS_ERRORS.get(wb[body + 8], "#ERROR")
+                elif ixfe in pct_xf:
+                    percent.setdefault(current, set()).add(_a1(r, c))
+            elif rid == 0x0205 and size >= 8 and wb[body + 7] == 1:  # BOOLERR holding an error
+                r, c = unpack("<HH", wb, body)
+                errors.setdefault(current, {})[_a1(r, c)] = _XLS_ERRORS.get(wb[body + 6], "#ERROR")
+        pos = body + size
+    return percent, errors
+
+
+def _a1(r: int, c: int) -> str:
+    letters = ""
+    n = c + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{r + 1}"
 
 
 def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = None) -> Book:
@@ -1001,7 +1091,27 @@ def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = Non
                 raise ReadError("corrupt_archive", f"sheet {meta.name}: {type(exc).__name__}: {exc}") from exc
     finally:
         wb.close()
+    for sh in sheets:  # calamine reads a #DIV/0! cell as empty: put the error text back in the grid
+        for ref, text in errors.get(sh.name, {}).items():
+            rc = _rc(ref)
+            if rc is None or rc[0] >= len(sh.rows):
+                continue
+            row = sh.rows[rc[0]]
+            if rc[1] < MAX_COLUMNS:
+                row.extend([""] * (rc[1] + 1 - len(row)))
+                if row[rc[1]] == "":
+                    row[rc[1]] = text
     return Book(path, kind, sheets, percent_cells=percent, error_cells=errors)
+
+
+def _rc(ref: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", ref)
+    if not m:
+        return None
+    c = 0
+    for ch in m.group(1):
+        c = c * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, c - 1
 
 
 def _calamine_sheet(sh, name: str, visible: str) -> Sheet:

@@ -356,3 +356,66 @@ def test_a_cumulative_column_is_the_value_only_for_a_year(ctx):
     annual = [["平昌县住建局2014年指标"], ["指标", "累计"], ["城市生活污水集中处理率", 80.5]]
     r = parse_file(_xlsx(ctx, "zjj", "b.xlsx", {"S": annual}), ctx)
     assert [(v.period_code, v.value) for v in r.values] == [("2014", 80.5)]
+
+
+# --- what a cell shows: percent formats and formula errors ---------------------------------------
+
+
+def test_xlsx_percent_cells_and_formula_errors_read_as_shown(ctx):
+    path = _xlsx(
+        ctx,
+        "zjj",
+        "a.xlsx",
+        {
+            "S": [
+                ["平昌县住建局2014年指标"],
+                ["指标", "本期数"],
+                ["建成区绿化覆盖率", 0.382],
+                ["城市生活污水集中处理率", None],
+            ]
+        },
+    )
+    wb = openpyxl.load_workbook(path)
+    ws = wb["S"]
+    ws["B3"].number_format = "0.0%"
+    ws["B4"] = "=1/0"  # saved with an error result by a spreadsheet program; here: an error cell
+    wb.save(path)
+    # openpyxl writes formulas without a cached value: write the error result by hand
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
+    parts[sheet] = parts[sheet].replace(
+        b'<c r="B4"><f>1/0</f><v></v></c>', b'<c r="B4" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    ts = dt.datetime(2016, 12, 20).timestamp()
+    os.utime(path, (ts, ts))
+    r = parse_file(path, ctx)
+    assert [(v.cell, v.value) for v in r.values] == [("B3", 38.2)]
+    assert {p.cell: p.reason_code for p in r.problems if p.scope == "value"} == {"B4": "formula_error"}
+
+
+def test_xls_percent_cells_and_formula_errors_read_as_shown(ctx):
+    xlwt = pytest.importorskip("xlwt")
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("报表")
+    for i, row in enumerate([["平昌县住建局2014年指标"], ["指标", "本期数"]]):
+        for j, v in enumerate(row):
+            ws.write(i, j, v)
+    ws.write(2, 0, "建成区绿化覆盖率")
+    ws.write(2, 1, 0.382, xlwt.easyxf(num_format_str="0.0%"))
+    ws.write(3, 0, "城市生活污水集中处理率")
+    ws.row(3).set_cell_error(1, "#DIV/0!")
+    folder = ctx.raw_dir / COUNTY / "zjj"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "b.xls"
+    wb.save(str(path))
+    ts = dt.datetime(2016, 12, 20).timestamp()
+    os.utime(path, (ts, ts))
+    r = parse_file(path, ctx)
+    assert [(v.cell, v.value) for v in r.values] == [("B3", 38.2)]
+    assert {p.cell: p.reason_code for p in r.problems if p.scope == "value"} == {"B4": "formula_error"}

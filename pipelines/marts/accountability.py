@@ -8,14 +8,19 @@ role) for the periods of the county calendar (dim.reporting_deadline).
 Data horizon: the latest date a file was received for the county (core.submission.received_at); a return
 whose due date is after the horizon is "not yet due" and never counted as missing.
 
-Score (0–100), each component in 0..1, a component without a denominator counts as 1:
+Score (0–100) on what was due from the unit only. Each component is in 0..1, or NULL when it has no
+denominator (nothing of that kind was due that month: it earns nothing and costs nothing):
     timeliness   = (on_time + Σ_late max(0, 1 − working_days_late / 10)) / due_by_horizon
                    (a late return keeps partial credit: 3 working days late counts 0.7, 10 or more 0)
     completeness = min(1, received / due_by_horizon)
     data_quality = max(0, 1 − (values_quarantined + quality_defects) / (values_loaded + values_quarantined))
-    compliance   = 1 − requirements_failing / requirements_owned
-    score        = 100 × (0.35·timeliness + 0.25·completeness + 0.20·data_quality + 0.20·compliance)
-Rank: by score descending within county × month, ties share the rank (1 = best).
+    compliance   = 1 − (requirements_failing + requirements_no_data) / requirements_owned
+                   (an owned requirement without data this month is not met: the unit owes the figure)
+    score        = 100 × Σ w·component / Σ w over the components that are not NULL,
+                   w = 0.35 timeliness, 0.25 completeness, 0.20 data_quality, 0.20 compliance
+A unit with nothing due (no return due by the horizon, no requirement owned) has no score and is not
+ranked. Rank: by score descending within county × month × unit level (departments and towns are ranked
+separately), ties share the rank (1 = best).
 
 通报 (lagging) rule: a unit is listed for a month when it has a missing return, a return more than
 LATE_NOTICE_DAYS (5) working days late, a failing veto requirement it owns, or a score below
@@ -44,18 +49,27 @@ LATE_CREDIT_DAYS = 10  # a return this many working days late or more earns no t
 LOW_SCORE = 70.0
 
 
-def score_of(timeliness: float, completeness: float, data_quality: float, compliance: float) -> float:
+def score_of(
+    timeliness: float | None, completeness: float | None, data_quality: float | None, compliance: float | None
+) -> float | None:
+    """Weighted mean of the components that apply (not None), 0–100; None when none applies."""
     parts = {
         "timeliness": timeliness,
         "completeness": completeness,
         "data_quality": data_quality,
         "compliance": compliance,
     }
-    return round(100.0 * sum(WEIGHTS[k] * v for k, v in parts.items()), 2)
+    used = {k: v for k, v in parts.items() if v is not None}
+    if not used:
+        return None
+    return round(100.0 * sum(WEIGHTS[k] * v for k, v in used.items()) / sum(WEIGHTS[k] for k in used), 2)
 
 
-def _ratio(num: float, den: float) -> float:
-    return 1.0 if den <= 0 else num / den
+def _ratio(num: float, den: float) -> float | None:
+    return None if den <= 0 else num / den
+
+
+RANK_GROUP_ZH = {"department": "部门", "town": "乡镇"}
 
 
 def _label(period_code: str) -> str:
@@ -98,6 +112,7 @@ def ledger_rows(
             acc[key] = defaultdict(int) | {
                 "missing_periods": [],
                 "failing_codes": [],
+                "no_data_codes": [],
                 "failing_veto": [],
                 "late_max": 0,
             }
@@ -184,6 +199,9 @@ def ledger_rows(
             continue
         e = entry(v["county_code"], org, v["period_code"])
         e["owned"] += 1
+        if v["status"] == "no_data":
+            e["no_data"] += 1
+            e["no_data_codes"].append(v["requirement_code"])
         if is_failing(v["status"], v.get("margin")):
             e["failing"] += 1
             e["failing_codes"].append(v["requirement_code"])
@@ -194,12 +212,12 @@ def ledger_rows(
     for (county, org, month), e in sorted(acc.items()):
         due_now = e["due"] - e["not_yet_due"]
         timeliness = _ratio(e["on_time"] + e["late_credit"], due_now)
-        completeness = min(1.0, _ratio(e["received"], due_now))
+        completeness = None if due_now <= 0 else min(1.0, e["received"] / due_now)
         denom = e["values_loaded"] + e["values_quarantined"]
         data_quality = (
-            1.0 if denom <= 0 else max(0.0, 1 - (e["values_quarantined"] + e["quality_defects"]) / denom)
+            None if denom <= 0 else max(0.0, 1 - (e["values_quarantined"] + e["quality_defects"]) / denom)
         )
-        compliance = _ratio(e["owned"] - e["failing"], e["owned"])
+        compliance = _ratio(e["owned"] - e["failing"] - e["no_data"], e["owned"])
         u = unit_by_code.get(org, {})
         rows.append(
             {
@@ -226,12 +244,25 @@ def ledger_rows(
                 "requirements_owned": e["owned"],
                 "requirements_failing": e["failing"],
                 "failing_requirement_codes": sorted(e["failing_codes"]),
+                "requirements_no_data": e["no_data"],
+                "no_data_requirement_codes": sorted(e["no_data_codes"]),
                 "missing_period_codes": sorted(e["missing_periods"]),
                 "timeliness": timeliness,
                 "completeness": completeness,
                 "data_quality": data_quality,
                 "compliance": compliance,
                 "score": score_of(timeliness, completeness, data_quality, compliance),
+                "score_components": [
+                    k
+                    for k, v in (
+                        ("timeliness", timeliness),
+                        ("completeness", completeness),
+                        ("data_quality", data_quality),
+                        ("compliance", compliance),
+                    )
+                    if v is not None
+                ],
+                "rank_group": u.get("level") if u.get("level") in RANK_GROUP_ZH else "other",
                 "_failing_veto": [
                     f"{req_names.get(c) or c}（{c}）" if req_names.get(c) else c
                     for c in sorted(e["failing_veto"])
@@ -249,9 +280,14 @@ def ledger_rows(
 
 
 def _rank(rows: list[dict]) -> None:
-    by_month: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    """Rank within county × month × rank group (departments, towns); units without a score are not ranked."""
+    by_month: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in rows:
-        by_month[(r["county_code"], r["period_code"])].append(r)
+        r["is_ranked"] = r["score"] is not None
+        r["rank"] = None
+        r["n_ranked"] = None
+        if r["is_ranked"]:
+            by_month[(r["county_code"], r["period_code"], r["rank_group"])].append(r)
     for rs in by_month.values():
         rs.sort(key=lambda r: (-r["score"], r["org_code"]))
         rank, prev = 0, None
@@ -278,7 +314,7 @@ def _notice(r: dict) -> dict | None:
         codes.append("failing_veto")
         zh.append(f"牵头负责的一票否决（前置）指标未达标：{'、'.join(r['_failing_veto'])}")
         en.append(f"veto requirement(s) it owns failing: {', '.join(r['_failing_veto_codes'])}")
-    if r["score"] < LOW_SCORE:
+    if r["score"] is not None and r["score"] < LOW_SCORE:
         codes.append("low_score")
         zh.append(f"综合得分{r['score']:.1f}分，低于{LOW_SCORE:.0f}分")
         en.append(f"score {r['score']:.1f} below {LOW_SCORE:.0f}")
@@ -287,6 +323,12 @@ def _notice(r: dict) -> dict | None:
     r["_reasons"] = codes
     month = _label(r["period_code"])
     name = r["unit_name_zh"] or r["org_code"]
+    group_zh = RANK_GROUP_ZH.get(r["rank_group"], "单位")
+    if r["rank"] is not None:
+        rank_zh = f"本月在{group_zh}中排名第{r['rank']}/{r['n_ranked']}位。"
+        rank_en = f" Rank {r['rank']}/{r['n_ranked']} among {r['rank_group']} units."
+    else:
+        rank_zh, rank_en = "本月无应报事项，不参与排名。", " Nothing due this month: not ranked."
     return {
         "county_code": r["county_code"],
         "period_code": r["period_code"],
@@ -295,10 +337,8 @@ def _notice(r: dict) -> dict | None:
         "score": r["score"],
         "rank": r["rank"],
         "reason_codes": codes,
-        "reason_zh": f"{month}，{name}：" + "；".join(zh) + f"。本月排名第{r['rank']}/{r['n_ranked']}位。",
-        "reason_en": f"{r['period_code']}, {r['org_code']}: "
-        + "; ".join(en)
-        + f". Rank {r['rank']}/{r['n_ranked']}.",
+        "reason_zh": f"{month}，{name}：" + "；".join(zh) + "。" + rank_zh,
+        "reason_en": f"{r['period_code']}, {r['org_code']}: " + "; ".join(en) + "." + rank_en,
     }
 
 

@@ -6,7 +6,7 @@ For every county requirement and every as-of month with a ytd_month verdict:
   the next year-end after the as-of date (巩固 consolidation monitoring).
 - Series: the county-level verdict values up to the as-of date: ytd_month verdicts of the last 24
   months, or — for annual requirements and sum / count_pass roll-ups, whose year-to-date values are
-  partial sums not comparable with the threshold — the year verdicts of the last 3 completed years.
+  partial sums not comparable with the threshold — the year verdicts of the last 5 completed years.
 - Trend: `scipy.stats.theilslopes` with a 90% band; the projection goes through the series' median
   point: projected = median(y) + slope·(t_target − median(t)); the band uses the band's slopes.
 - The trend is fitted on the verdicts' margins (natural units, > 0 on the passing side), so a
@@ -15,17 +15,29 @@ For every county requirement and every as-of month with a ytd_month verdict:
   values: projected_value = threshold + direction·projected_margin (direction +1 for >=/>, −1 for
   <=/<; for `between` the end the latest value is outside of).
 
+- Expected reach date: counted from the LAST DATA POINT (not the as-of month): the date of the latest
+  value + gap / (slope towards passing); the date of the latest value itself when it already meets.
+
 Statuses (Open SDG manner), first rule that applies:
 1. no_data — no verdict value, or no numeric threshold (not_assessable).
 2. (no trend possible: qualitative or ==) achieved if the latest verdict is met, else off_track.
 3. achieved — the latest verdict is met and the projection (if any) stays on the passing side.
-4. no_data — fewer than `min_points` points (6 for monthly series, 2 for yearly series: with two
-   years the slope is the line through them and its band is degenerate, a weaker signal).
+4. insufficient_data — fewer than `min_points` points (MIN_POINTS_MONTHLY = 6 for monthly series,
+   MIN_POINTS_YEARLY = 3 for yearly series; both configurable): two points always make a "line".
 5. deteriorating — the slope is towards failing over its whole 90% band and the projection fails.
-6. on_track — the projection and its pessimistic band end both pass.
-7. at_risk — the projection passes but the pessimistic end does not, or the projection fails but the
-   current pace is at least half the pace needed (pace_ratio >= 0.5).
+6. on_track — the projection and its pessimistic band end both pass AND the expected reach date is
+   on or before the target date (a projection that passes while the reach date is later is at_risk).
+7. at_risk — the projection passes but the pessimistic end or the reach date does not, or the
+   projection fails but the current pace is at least half the pace needed (pace_ratio >= 0.5).
 8. off_track — anything else (flat or too slow).
+
+Campaign roll-up (`campaign_rows`): every requirement counts — no_data and insufficient_data count
+as NOT projected to pass (only requirements not assessable because the standard's value is unknown
+are left out); weights as readiness (`readiness.normalised_weights`); projected_readiness is capped
+at VETO_CAP when a veto item is not projected to pass OR has no forecast (unscored); the campaign's
+`projected_status` is insufficient_data when more than MAX_NO_DATA_SHARE of the weight has no
+forecast, else on_track only when every requirement is achieved / on_track and no veto is unscored,
+at_risk when nothing is off track and no veto is projected to fail, else off_track.
 """
 
 from __future__ import annotations
@@ -47,11 +59,13 @@ from pipelines.marts.common import (
     months_between,
     period_end,
 )
+from pipelines.marts.readiness import normalised_weights, requirement_info, unassessable_cause
 
 WINDOW_MONTHS = 24
-WINDOW_MONTHS_YEARLY = 36
+WINDOW_MONTHS_YEARLY = 60
 MIN_POINTS_MONTHLY = 6
-MIN_POINTS_YEARLY = 2
+MIN_POINTS_YEARLY = 3
+MAX_NO_DATA_SHARE = 0.2  # campaign: more weight than this without a forecast → insufficient_data
 AT_RISK_PACE_RATIO = 0.5
 BAND_ALPHA = 0.90
 MAX_REACH_MONTHS = 120  # beyond ten years at the current pace: "never" (NULL)
@@ -63,7 +77,15 @@ STATUS_ZH = {
     "at_risk": "有风险",
     "off_track": "难以按期达标",
     "deteriorating": "趋势恶化",
+    "insufficient_data": "数据不足",
     "no_data": "无数据",
+}
+
+CAMPAIGN_STATUS_ZH = {
+    "on_track": "按期可达",
+    "at_risk": "有风险",
+    "off_track": "难以按期达标",
+    "insufficient_data": "数据不足，无法预测",
 }
 
 
@@ -122,13 +144,16 @@ def classify(
         "months_to_target": months_between(as_of, target),
     }
     latest = (points[-1][1] if points else None) if latest_value is ... else latest_value
+    # The reach date is counted from the date of the latest value, not from the as-of month.
+    last_day = points[-1][0] if points else as_of
+    out["last_point_date"] = last_day
     if not trendable:
         if latest_met is None:
             return out | _status("no_data", "无可评估的数据", "nothing to assess")
         if latest_met:
             return (
                 out
-                | {"expected_reach_date": as_of}
+                | {"expected_reach_date": last_day}
                 | _status("achieved", "定性指标当前已达标", "qualitative item met now")
             )
         return out | _status(
@@ -163,20 +188,20 @@ def classify(
         if out["required_pace_per_month"] is not None:
             out["pace_ratio"] = improving / abs(out["required_pace_per_month"])
         if gap == 0:
-            out["expected_reach_date"] = as_of
+            out["expected_reach_date"] = last_day
         elif improving > 0 and gap / improving <= MAX_REACH_MONTHS:
-            out["expected_reach_date"] = add_months(as_of, gap / improving)
+            out["expected_reach_date"] = add_months(last_day, gap / improving)
     elif gap == 0:
-        out["expected_reach_date"] = as_of
+        out["expected_reach_date"] = last_day
 
     margin = out["projected_margin"]
     if latest_met and (margin is None or margin >= 0):
         return out | _status("achieved", "当前已达标，趋势保持", "met now and the trend holds")
     if len(points) < min_points:
         return out | _status(
-            "no_data",
-            f"趋势点数不足（{len(points)}<{min_points}）",
-            f"too few points for a trend ({len(points)} < {min_points})",
+            "insufficient_data",
+            f"趋势点数不足（{len(points)}<{min_points}），数据不足以预测",
+            f"too few points for a trend ({len(points)} < {min_points}): insufficient data",
         )
     slope, lo, hi = out["slope_per_month"], out["slope_low"], out["slope_high"]
     best = max(direction * lo, direction * hi)
@@ -185,11 +210,20 @@ def classify(
     )
     if best < 0 and margin < 0:
         return out | _status("deteriorating", "指标持续向不达标方向变化", "moving away from the threshold")
-    if margin >= 0 and pessimistic >= 0:
+    reach = out["expected_reach_date"]
+    in_time = reach is not None and reach <= target
+    if margin >= 0 and pessimistic >= 0 and in_time:
         return out | _status(
             "on_track", "按当前趋势可在目标日前达标", "projected to meet the threshold by the target date"
         )
     ratio = out["pace_ratio"]
+    if margin >= 0 and pessimistic >= 0:
+        return out | _status(
+            "at_risk",
+            "趋势外推可达标，但按最新值和当前速度测算的达标日期晚于目标日",
+            "the trend line passes, but at the current pace from the latest value the threshold is "
+            "reached after the target date",
+        )
     if margin >= 0 or (ratio is not None and ratio >= AT_RISK_PACE_RATIO):
         return out | _status(
             "at_risk", "按当前趋势达标存在不确定性或进度偏慢", "uncertain, or pace below what is needed"
@@ -228,10 +262,21 @@ def _uses_year_series(v: dict) -> bool:
 
 
 def forecast_rows(
-    verdicts: list[dict], programmes: list[dict], thresholds_high: dict[str, float] | None = None
+    verdicts: list[dict],
+    programmes: list[dict],
+    thresholds_high: dict[str, float] | None = None,
+    *,
+    requirements: dict[str, dict] | None = None,
+    min_points_monthly: int = MIN_POINTS_MONTHLY,
+    min_points_yearly: int = MIN_POINTS_YEARLY,
+    max_no_data_share: float = MAX_NO_DATA_SHARE,
 ):
-    """marts.requirement_forecast and marts.campaign_forecast rows from county-level verdict dicts."""
+    """marts.requirement_forecast and marts.campaign_forecast rows from county-level verdict dicts.
+
+    `requirements`: dim.requirement rows by code (why a verdict is not assessable); the minimum points
+    and the campaign's no-data tolerance are configurable."""
     thresholds_high = thresholds_high or {}
+    requirements = requirements or {}
     acceptance = {(p["county_code"], p["campaign_code"]): p.get("acceptance_date") for p in programmes}
     by_req: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for v in verdicts:
@@ -253,10 +298,10 @@ def forecast_rows(
             if yearly:
                 y_start = add_months(as_of, -WINDOW_MONTHS_YEARLY)
                 src = [v for v in years if y_start < period_end(v["period_code"]) <= as_of]
-                grain, min_points = "year", MIN_POINTS_YEARLY
+                grain, min_points = "year", min_points_yearly
             else:
                 src = [v for v in months[: i + 1] if period_end(v["period_code"]) > start]
-                grain, min_points = "ytd_month", MIN_POINTS_MONTHLY
+                grain, min_points = "ytd_month", min_points_monthly
             src = [v for v in src if v.get("value") is not None]
             points = [(period_end(v["period_code"]), float(v["value"])) for v in src]
             # The verdict the status is read from: this month's, or for yearly series the last completed year.
@@ -316,13 +361,16 @@ def forecast_rows(
                     "series_period_codes": [v["period_code"] for v in src],
                     "is_veto": cur.get("is_veto"),
                     "weight": cur.get("weight"),
+                    "edition_code": cur.get("edition_code"),
+                    "unassessable_cause": unassessable_cause(ref, requirements.get(req)),
                     **fc,
                 }
             )
-    return req_rows, campaign_rows(req_rows)
+    return req_rows, campaign_rows(req_rows, max_no_data_share)
 
 
-def campaign_rows(req_rows: list[dict]) -> list[dict]:
+def campaign_rows(req_rows: list[dict], max_no_data_share: float = MAX_NO_DATA_SHARE) -> list[dict]:
+    """Campaign roll-up per as-of month (rules in the module docstring)."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in req_rows:
         groups[(r["county_code"], r["campaign_code"], r["as_of_period_code"])].append(r)
@@ -330,19 +378,38 @@ def campaign_rows(req_rows: list[dict]) -> list[dict]:
     for (county, campaign, _), rs in groups.items():
         d = rs[0]["as_of_date"]
         latest_as_of[(county, campaign)] = max(latest_as_of.get((county, campaign), d), d)
+    passing = {"achieved", "on_track"}
+    unscored = {"no_data", "insufficient_data"}
     out = []
     for (county, campaign, as_of_code), rs in sorted(groups.items()):
         n = defaultdict(int)
         for r in rs:
             n[r["status"]] += 1
-        passing = {"achieved", "on_track"}
-        scored = [r for r in rs if r["status"] != "no_data"]
-        w_all = sum(1.0 if r["weight"] is None else r["weight"] for r in scored)
-        w_pass = sum(1.0 if r["weight"] is None else r["weight"] for r in scored if r["status"] in passing)
+        # Only requirements whose standard value is unknown to us are left out; no data counts as unmet.
+        counted = [r for r in rs if r.get("unassessable_cause") != "standard"]
+        weights = normalised_weights(counted)
+        w_all = sum(weights.values())
+        w_pass = sum(weights[r["requirement_code"]] for r in counted if r["status"] in passing)
+        w_none = sum(weights[r["requirement_code"]] for r in counted if r["status"] in unscored)
         share = w_pass / w_all if w_all else None
-        veto_fail = sum(1 for r in scored if r.get("is_veto") and r["status"] not in passing)
+        vetos = [r for r in rs if r.get("is_veto")]
+        veto_unscored = sorted(r["requirement_code"] for r in vetos if r["status"] in unscored)
+        veto_fail = sorted(
+            r["requirement_code"] for r in vetos if r["status"] not in passing and r["status"] not in unscored
+        )
+        capped = bool(veto_fail or veto_unscored)
+        scored = [r for r in counted if r["status"] not in unscored]
         unreachable = [r for r in scored if r["expected_reach_date"] is None]
         reach = [r["expected_reach_date"] for r in scored if r["expected_reach_date"] is not None]
+        no_data_share = w_none / w_all if w_all else None
+        if share is None or (no_data_share is not None and no_data_share > max_no_data_share):
+            status = "insufficient_data"
+        elif share >= 1 - 1e-12 and not capped:
+            status = "on_track"
+        elif not any(r["status"] in ("off_track", "deteriorating") for r in counted):
+            status = "at_risk"  # nothing off track: items at risk, unscored items or vetoes cap it here
+        else:
+            status = "off_track"
         out.append(
             {
                 "county_code": county,
@@ -353,22 +420,30 @@ def campaign_rows(req_rows: list[dict]) -> list[dict]:
                 "target_kind": rs[0]["target_kind"],
                 "target_date": rs[0]["target_date"],
                 "n_requirements": len(rs),
+                "n_counted": len(counted),
                 "n_achieved": n["achieved"],
                 "n_on_track": n["on_track"],
                 "n_at_risk": n["at_risk"],
                 "n_off_track": n["off_track"],
                 "n_deteriorating": n["deteriorating"],
                 "n_no_data": n["no_data"],
+                "n_insufficient_data": n["insufficient_data"],
                 "n_projected_pass": n["achieved"] + n["on_track"],
                 "projected_share": share,
-                "n_veto_projected_fail": veto_fail,
-                "projected_readiness": None
-                if share is None
-                else (min(share, VETO_CAP) if veto_fail else share),
+                "no_data_weight_share": no_data_share,
+                "n_veto_projected_fail": len(veto_fail),
+                "n_veto_no_data": len(veto_unscored),
+                "veto_blocking_codes": veto_fail + veto_unscored,
+                "readiness_cap": VETO_CAP,
+                "projected_readiness": None if share is None else (min(share, VETO_CAP) if capped else share),
+                "projected_status": status,
+                "projected_status_zh": CAMPAIGN_STATUS_ZH[status],
                 "n_unreachable": len(unreachable),
-                "earliest_ready_date": max(reach) if reach and not unreachable else None,
+                "earliest_ready_date": (
+                    max(reach) if reach and not unreachable and len(scored) == len(counted) else None
+                ),
                 "blocking_requirement_codes": sorted(
-                    r["requirement_code"] for r in rs if r["status"] not in passing
+                    r["requirement_code"] for r in counted if r["status"] not in passing
                 ),
             }
         )
@@ -384,5 +459,7 @@ def build(conn: duckdb.DuckDBPyConnection) -> dict:
         for r in fetch_dicts(conn, "SELECT requirement_code, threshold_high FROM dim.requirement")
         if r["threshold_high"] is not None and not math.isnan(r["threshold_high"])
     }
-    req_rows, camp_rows = forecast_rows(county_verdicts(conn, True), programmes, highs)
+    req_rows, camp_rows = forecast_rows(
+        county_verdicts(conn, True), programmes, highs, requirements=requirement_info(conn)
+    )
     return {marts.REQUIREMENT_FORECAST: req_rows, marts.CAMPAIGN_FORECAST: camp_rows}

@@ -158,12 +158,21 @@ def test_ledger_counts_on_time_late_missing_and_resubmitted_returns():
 def test_score_formula_and_rank():
     rows, _ = _rows()
     mar = rows[(ORG, "2013-03")]
-    # March: 1 due, missing → timeliness 0, completeness 0; no values → quality 1; 1 of 2 owned failing.
-    assert (mar["timeliness"], mar["completeness"], mar["data_quality"], mar["compliance"]) == (0, 0, 1, 0.5)
-    assert mar["score"] == pytest.approx(100 * (0.20 * 1 + 0.20 * 0.5))
+    # March: 1 due, missing → timeliness 0, completeness 0; no values → no data-quality component (not
+    # free marks); 1 of 2 owned failing. The score is the weighted mean of the components that apply.
+    assert (mar["timeliness"], mar["completeness"], mar["data_quality"], mar["compliance"]) == (
+        0,
+        0,
+        None,
+        0.5,
+    )
+    assert mar["score"] == pytest.approx(100 * (0.20 * 0.5) / (0.35 + 0.25 + 0.20))
+    assert mar["score_components"] == ["timeliness", "completeness", "compliance"]
     apr = rows[(ORG, "2013-04")]
     assert apr["data_quality"] == pytest.approx(1 - 2 / 5)
-    assert apr["score"] == pytest.approx(100 * (0.35 + 0.25 + 0.20 * 0.6 + 0.20))
+    # April owns no requirement with a verdict: compliance does not apply (no free 0.20).
+    assert apr["compliance"] is None
+    assert apr["score"] == pytest.approx(100 * (0.35 + 0.25 + 0.20 * 0.6) / 0.80)
     assert mar["rank"] == 2 and rows[(OTHER, "2013-03")]["rank"] == 1 and mar["n_ranked"] == 2
 
 
@@ -177,10 +186,12 @@ def test_lagging_list_names_missing_late_and_failing_veto_in_chinese():
         "2013年3月，县生态环境局："
     )
     may = by[(ORG, "2013-05")]
-    assert may["reason_codes"] == ["late_return"]
-    # 8 working days late keeps 1 - 8/10 of the timeliness credit
+    # 8 working days late keeps 1 - 8/10 of the timeliness credit; without a free compliance component
+    # the score (65) is below 70.
+    assert may["reason_codes"] == ["late_return", "low_score"]
     assert rows[(ORG, "2013-05")]["timeliness"] == pytest.approx(0.2)
-    assert may["score"] == pytest.approx(100 * (0.35 * 0.2 + 0.25 + 0.20 + 0.20))
+    assert may["score"] == pytest.approx(100 * (0.35 * 0.2 + 0.25 + 0.20) / 0.80)
+    assert "本月在部门中排名第2/2位" in may["reason_zh"]
     assert "最长超期8个工作日" in may["reason_zh"]
     assert (ORG, "2013-02") not in by  # 3 working days late: under the 5-day notice line
     assert not any(o == OTHER for o, _ in by)
@@ -191,4 +202,95 @@ def test_returns_due_after_the_horizon_are_not_missing():
     rows, _ = _rows(horizon=_due("2013-05") - dt.timedelta(days=1), submissions=[])
     may = rows[(ORG, "2013-05")]
     assert (may["returns_due"], may["returns_not_yet_due"], may["returns_missing"]) == (1, 1, 0)
-    assert may["timeliness"] == 1.0
+    # nothing was due from the unit that month: no score, not ranked (never "first with full marks")
+    assert may["timeliness"] is None and may["score"] is None
+    assert (may["rank"], may["n_ranked"], may["is_ranked"]) == (None, None, False)
+
+
+TOWN = f"{COUNTY}-jiangkou"
+TOWN2 = f"{COUNTY}-xiangtan"
+
+
+def _unit_inputs(units: dict[str, tuple[str, str]]):
+    """units: org → (level, 2013-03 return: 'on_time' | 'late' | 'missing' | 'none' (nothing due))."""
+    assignments, subs = [], []
+    for org, (_, kind) in units.items():
+        if kind == "none":
+            continue
+        assignments.append(
+            {
+                "county_code": COUNTY,
+                "indicator_code": "x",
+                "org_code": org,
+                "role": "primary",
+                "frequency": "monthly",
+            }
+        )
+        if kind == "on_time":
+            subs.append(submission(org, "2013-03", _at(_due("2013-03")), _due("2013-03"), 0))
+        elif kind == "late":
+            subs.append(
+                submission(org, "2013-03", _at(rc.add_working_days(_due("2013-03"), 4)), _due("2013-03"), 4)
+            )
+    return _inputs(
+        assignments=assignments,
+        deadlines=[{"county_code": COUNTY, "period_code": "2013-03", "due_date": _due("2013-03")}],
+        submissions=subs,
+        quarantine=[],
+        defects=[],
+        verdicts=[],
+        requirements=[],
+        units=[
+            {"org_code": org, "county_code": COUNTY, "level": level, "name_zh": org}
+            for org, (level, _) in units.items()
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("units", "expected"),
+    [
+        # departments and towns are ranked separately: each has its own first place
+        (
+            {ORG: ("department", "on_time"), OTHER: ("department", "late"), TOWN: ("town", "late")},
+            {ORG: (1, 2), OTHER: (2, 2), TOWN: (1, 1)},
+        ),
+        (
+            {ORG: ("department", "missing"), TOWN: ("town", "on_time"), TOWN2: ("town", "missing")},
+            {ORG: (1, 1), TOWN: (1, 2), TOWN2: (2, 2)},
+        ),
+    ],
+)
+def test_departments_and_towns_are_ranked_separately(units, expected):
+    rows, _ = accountability.ledger_rows(**_unit_inputs(units))
+    got = {r["org_code"]: (r["rank"], r["n_ranked"]) for r in rows}
+    assert got == expected
+    assert {r["org_code"]: r["rank_group"] for r in rows} == {o: lvl for o, (lvl, _) in units.items()}
+
+
+def test_a_unit_with_nothing_due_is_not_ranked_first_with_full_marks():
+    inputs = _unit_inputs({ORG: ("department", "late"), OTHER: ("department", "none")})
+    # OTHER owns a requirement whose verdict is not assessable: a ledger row, but nothing due
+    inputs["verdicts"] = [
+        {
+            "county_code": COUNTY,
+            "requirement_code": "f",
+            "subject_org_code": COUNTY,
+            "period_code": "2013-03",
+            "grain": "ytd_month",
+            "status": "no_data",
+            "margin": None,
+            "is_veto": False,
+        }
+    ]
+    inputs["requirements"] = [{"requirement_code": "f", "responsible_short_code": "lyj"}]
+    rows, _ = accountability.ledger_rows(**inputs)
+    by = {r["org_code"]: r for r in rows}
+    # OTHER is judged on what it owes: its requirement without data is not met (compliance 0), not
+    # "nothing failing, full marks"; it ranks after the late unit.
+    assert by[OTHER]["requirements_owned"] == 1 and by[OTHER]["requirements_no_data"] == 1
+    assert by[OTHER]["score_components"] == ["compliance"] and by[OTHER]["score"] == 0
+    assert (by[ORG]["rank"], by[OTHER]["rank"], by[ORG]["n_ranked"]) == (1, 2, 2)
+    inputs["verdicts"] = []
+    rows, _ = accountability.ledger_rows(**inputs)
+    assert {r["org_code"] for r in rows} == {ORG}  # no row at all when nothing is due or owned

@@ -67,11 +67,50 @@ def test_already_achieved_series_is_achieved():
     assert fc["expected_reach_date"] == AS_OF
 
 
-def test_too_few_points_is_no_data():
+def test_too_few_points_is_insufficient_data():
     fc = _classify([70.0, 72.0, 74.0])
     assert fc["n_points"] == 3
-    assert fc["status"] == "no_data"
+    assert fc["status"] == "insufficient_data"
     assert "3 < 6" in fc["status_reason_en"]
+
+
+@pytest.mark.parametrize(
+    ("n_years", "status"), [(1, "insufficient_data"), (2, "insufficient_data"), (3, "on_track")]
+)
+def test_a_yearly_trend_needs_three_points(n_years, status):
+    years = [dt.date(2010 + k, 12, 31) for k in range(3)][-n_years:]
+    pts = [(d, 70.0 + 5 * (d.year - 2010)) for d in years]  # +5 a year, 80 in 2012
+    fc = forecast.classify(
+        pts, dt.date(2013, 1, 31), dt.date(2013, 12, 31), 1, 83.0, False, forecast.MIN_POINTS_YEARLY
+    )
+    assert forecast.MIN_POINTS_YEARLY == 3
+    assert fc["status"] == status
+
+
+def test_the_reach_date_is_counted_from_the_last_data_point():
+    # Yearly series whose last point is 2012-12-31, forecast as of 2013-06: gap 3 at 5/year → 7.2 months.
+    pts = [(dt.date(2010 + k, 12, 31), 70.0 + 5 * k) for k in range(3)]
+    fc = forecast.classify(pts, dt.date(2013, 6, 30), dt.date(2013, 12, 31), 1, 83.0, False, 3)
+    assert fc["last_point_date"] == dt.date(2012, 12, 31)
+    assert fc["expected_reach_date"] == forecast.add_months(dt.date(2012, 12, 31), 3 / (5 / 12.0))
+    assert fc["expected_reach_date"] < dt.date(2013, 12, 31) and fc["status"] == "on_track"
+
+
+@pytest.mark.parametrize(
+    ("values", "status"),
+    [
+        ([70.0 + k for k in range(12)], "on_track"),  # last 81, gap 4 at 1/month: reached in 4 of 6 months
+        ([70.0 + k for k in range(11)] + [76.0], "at_risk"),  # line passes, but gap 9 from 76 needs 9 months
+    ],
+)
+def test_on_track_only_when_the_reach_date_is_on_or_before_the_target(values, status):
+    fc = _classify(values)
+    assert fc["projected_margin"] > 0  # the trend line passes at the target either way
+    assert fc["status"] == status
+    if status == "on_track":
+        assert fc["expected_reach_date"] <= TARGET
+    else:
+        assert fc["expected_reach_date"] > TARGET
 
 
 def test_slow_improvement_at_more_than_half_the_needed_pace_is_at_risk():
@@ -151,3 +190,63 @@ def test_a_threshold_that_changes_is_not_read_as_a_trend():
     rows, _ = forecast.forecast_rows(vs, PROG)
     assert rows[-1]["status"] == "achieved"
     assert rows[-1]["slope_per_month"] == pytest.approx(0.0, abs=1e-9)
+
+
+def _req_row(req, status, *, veto=False, weight=1.0, cause=None, reach=AS_OF):
+    return {
+        "county_code": "511923",
+        "campaign_code": "hygienic_county",
+        "requirement_code": req,
+        "as_of_period_code": "2013-06",
+        "as_of_date": AS_OF,
+        "target_kind": "acceptance",
+        "target_date": TARGET,
+        "status": status,
+        "is_veto": veto,
+        "weight": weight,
+        "edition_code": "hyg_county_2010",
+        "unassessable_cause": cause,
+        "expected_reach_date": None if status in ("no_data", "insufficient_data") else reach,
+    }
+
+
+PASSING = [_req_row(f"r{k}", "achieved") for k in range(9)]
+
+
+@pytest.mark.parametrize(
+    ("last", "status", "readiness"),
+    [
+        (_req_row("v", "achieved", veto=True), "on_track", 1.0),
+        (_req_row("v", "on_track", veto=True), "on_track", 1.0),
+        (_req_row("v", "at_risk", veto=True), "at_risk", forecast.VETO_CAP),
+        (_req_row("v", "off_track", veto=True), "off_track", forecast.VETO_CAP),
+        # an unscored veto caps the projection: never on track
+        (_req_row("v", "no_data", veto=True), "at_risk", forecast.VETO_CAP),
+        (_req_row("v", "insufficient_data", veto=True), "at_risk", forecast.VETO_CAP),
+        # a non-veto item without data counts as unmet
+        (_req_row("x", "no_data"), "at_risk", 0.9),
+        # unless its standard value is unknown to us: left out
+        (_req_row("x", "no_data", cause="standard"), "on_track", 1.0),
+    ],
+)
+def test_campaign_projection_respects_vetoes_and_missing_data(last, status, readiness):
+    [c] = forecast.campaign_rows([*PASSING, last])
+    assert c["projected_status"] == status
+    assert c["projected_readiness"] == pytest.approx(readiness)
+    if last["is_veto"] and last["status"] not in ("achieved", "on_track"):
+        assert c["veto_blocking_codes"] == ["v"]
+
+
+def test_a_campaign_mostly_without_data_is_insufficient_data_not_ready():
+    """Civilized city, Jan 2012: a failing veto and 20 of 26 requirements without data."""
+    rows = [_req_row(f"r{k}", "achieved") for k in range(5)]
+    rows += [_req_row(f"n{k}", "no_data") for k in range(20)]
+    rows += [_req_row("v", "off_track", veto=True)]
+    [c] = forecast.campaign_rows(rows)
+    assert c["projected_status"] == "insufficient_data"
+    assert c["projected_readiness"] == pytest.approx(5 / 26)
+    assert c["no_data_weight_share"] == pytest.approx(20 / 26)
+    assert (c["n_no_data"], c["n_veto_projected_fail"], c["earliest_ready_date"]) == (20, 1, None)
+    # the tolerance is configurable
+    [lenient] = forecast.campaign_rows(rows, max_no_data_share=0.9)
+    assert lenient["projected_status"] == "off_track"

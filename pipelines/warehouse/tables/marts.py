@@ -14,11 +14,14 @@ CAMPAIGN_READINESS = table(
     (
         "Readiness of each county campaign per assessment period, from county-level verdicts "
         "(subject_org_code = county_code). grain='ytd_month': monthly, from ytd_month verdicts; grain='year': "
-        "yearly. share_met = weight of requirements met / weight of assessable requirements (not_assessable "
-        "excluded; no_data counts as not met). A requirement is met when its verdict is pass, or near with "
-        "margin >= 0. Cap rule: when any veto/prerequisite item (一票否决/基本条件) fails (fail, or near with "
-        "margin < 0), readiness = min(share_met, readiness_cap) with readiness_cap = 0.6; otherwise "
-        "readiness = share_met."
+        "yearly. share_met = normalised weight of requirements met / normalised weight of counted requirements. "
+        "Counted: every requirement except those not assessable because the standard's value is unknown to us; "
+        "no_data and not_assessable for missing county data count as not met. Weights are normalised to the "
+        "standard's own scoring (pipelines.marts.readiness.SCORING, e.g. civ_2011: minors' moral score 20 %). "
+        "A requirement is met when its verdict is pass, or near with margin >= 0. Cap rule: when any "
+        "veto/prerequisite item (一票否决/基本条件) fails (fail, or near with margin < 0) or has no data, "
+        "readiness = min(share_met, readiness_cap) with readiness_cap = 0.6; otherwise readiness = share_met. "
+        "readiness_status: veto_failed, unknown (a veto item without data), ready, not_ready."
     ),
     [
         ("county_code", "VARCHAR", "County", False),
@@ -40,24 +43,71 @@ CAMPAIGN_READINESS = table(
         (
             "n_not_assessable",
             "INTEGER",
-            "Verdicts with status not_assessable (threshold unknown); excluded from shares",
+            "Verdicts with status not_assessable (either cause, see the next two columns)",
+        ),
+        (
+            "n_not_assessable_data",
+            "INTEGER",
+            "not_assessable because the county's own data are missing (no value/text, earlier years missing): "
+            "counted as not met",
+        ),
+        (
+            "n_not_assessable_standard",
+            "INTEGER",
+            "not_assessable because the standard's value is unknown to us (threshold or reference value): "
+            "left out of the shares",
+        ),
+        (
+            "n_counted",
+            "INTEGER",
+            "Requirements in the denominator (n_requirements - n_not_assessable_standard)",
         ),
         ("n_met", "INTEGER", "Requirements met (pass, or near with margin >= 0)"),
         (
             "weight_assessable",
             "DOUBLE",
-            "Sum of weights of requirements other than not_assessable (denominator)",
+            "Sum of normalised weights of the counted requirements (denominator; 1 unless nothing counts)",
         ),
-        ("weight_met", "DOUBLE", "Sum of weights of requirements met (numerator)"),
-        ("share_met", "DOUBLE", "weight_met / weight_assessable (0..1); NULL when nothing is assessable"),
-        ("share_met_unweighted", "DOUBLE", "n_met / (n_requirements - n_not_assessable)"),
+        ("weight_met", "DOUBLE", "Sum of normalised weights of requirements met (numerator)"),
+        (
+            "max_weight_share",
+            "DOUBLE",
+            "Largest share of the denominator held by one requirement (e.g. 0.20 for civ_minors_moral_score)",
+        ),
+        ("max_weight_requirement_code", "VARCHAR", "The requirement holding max_weight_share"),
+        ("share_met", "DOUBLE", "weight_met / weight_assessable (0..1); NULL when nothing is counted"),
+        ("share_met_unweighted", "DOUBLE", "n_met / n_counted"),
         ("n_veto", "INTEGER", "Veto / prerequisite items among the requirements"),
         ("n_veto_failed", "INTEGER", "Veto items failing (fail, or near with margin < 0)"),
-        ("n_veto_no_data", "INTEGER", "Veto items without data (not capping, but flagged)"),
+        (
+            "n_veto_no_data",
+            "INTEGER",
+            "Veto items without a verdict value (no_data or not_assessable): cap readiness, status unknown",
+        ),
         ("veto_failed_codes", "VARCHAR[]", "requirement_code of each failing veto item"),
-        ("readiness_cap", "DOUBLE", "Cap applied when a veto item fails (0.6)"),
-        ("is_capped", "BOOLEAN", "True when a failing veto item capped readiness below share_met"),
-        ("readiness", "DOUBLE", "Readiness 0..1: share_met, capped at readiness_cap when a veto item fails"),
+        ("veto_no_data_codes", "VARCHAR[]", "requirement_code of each veto item without data"),
+        ("readiness_cap", "DOUBLE", "Cap applied when a veto item fails or has no data (0.6)"),
+        (
+            "is_capped",
+            "BOOLEAN",
+            "True when a failing or unscored veto item capped readiness below share_met",
+        ),
+        (
+            "readiness",
+            "DOUBLE",
+            "Readiness 0..1: share_met, capped at readiness_cap when a veto item fails or has no data",
+        ),
+        (
+            "readiness_status",
+            "VARCHAR",
+            "veto_failed | unknown (a veto item without data: unknown / at risk, never ready) | ready (every "
+            "counted requirement met) | not_ready | no_requirements",
+        ),
+        (
+            "readiness_status_zh",
+            "VARCHAR",
+            "Status in Chinese: 一票否决项未达标 / 否决项无数据（状态未知，有风险）/ 已达标 / 未达标",
+        ),
         ("prev_period_code", "VARCHAR", "Previous period of the same grain with a readiness row"),
         ("readiness_prev", "DOUBLE", "Readiness in the previous period"),
         ("readiness_change", "DOUBLE", "readiness - readiness_prev (NULL for the first period)"),
@@ -71,7 +121,7 @@ CAMPAIGN_READINESS = table(
         (
             "failing_requirement_codes",
             "VARCHAR[]",
-            "requirement_code of each requirement not met (fail/near<0/no_data)",
+            "requirement_code of each counted requirement not met (fail/near<0/no_data/not_assessable for data)",
         ),
     ],
     ("county_code", "campaign_code", "grain", "period_code"),
@@ -108,7 +158,9 @@ REQUIREMENT_FORECAST = table(
         "Target: the campaign's acceptance_date while as-of is on or before it; afterwards the next year-end "
         "(巩固 monitoring). Trend: Theil–Sen slope (scipy.stats.theilslopes, 90% band) over the verdict margins "
         "(ytd_month verdicts of the last 24 months; for annual / sum / count_pass requirements the year "
-        "verdicts of the last 3 completed years), converted back to values with the latest threshold. "
+        "verdicts of the last 5 completed years), converted back to values with the latest threshold. "
+        "At least min_points points (6 monthly, 3 yearly) else insufficient_data; on_track only when the "
+        "expected reach date (counted from the last data point) is on or before target_date. "
         "Statuses in the manner of Open SDG; rules in docs/accountability.md."
     ),
     [
@@ -132,7 +184,12 @@ REQUIREMENT_FORECAST = table(
         ("latest_value", "DOUBLE", "Value of the latest verdict"),
         ("gap", "DOUBLE", "Distance still to close in natural units (>= 0; 0 when already met)"),
         ("n_points", "INTEGER", "Points in the trend window"),
-        ("min_points", "INTEGER", "Points required for a trend (6 monthly series, 2 yearly)"),
+        ("min_points", "INTEGER", "Points required for a trend (6 monthly series, 3 yearly; configurable)"),
+        (
+            "last_point_date",
+            "DATE",
+            "Date of the latest data point (end of its period); the reach date counts from it",
+        ),
         (
             "series_period_codes",
             "VARCHAR[]",
@@ -154,18 +211,31 @@ REQUIREMENT_FORECAST = table(
         (
             "expected_reach_date",
             "DATE",
-            "Date the threshold is reached at the current pace (as_of_date if met; NULL if never)",
+            "Date the threshold is reached at the current pace, from the last data point: last_point_date + "
+            "gap / slope (last_point_date if met; NULL if never or beyond 10 years)",
         ),
-        ("status", "VARCHAR", "achieved | on_track | at_risk | off_track | deteriorating | no_data", False),
+        (
+            "status",
+            "VARCHAR",
+            "achieved | on_track | at_risk | off_track | deteriorating | insufficient_data | no_data",
+            False,
+        ),
         (
             "status_zh",
             "VARCHAR",
-            "Status in Chinese: 已达标 / 按期可达 / 有风险 / 难以按期达标 / 趋势恶化 / 无数据",
+            "Status in Chinese: 已达标 / 按期可达 / 有风险 / 难以按期达标 / 趋势恶化 / 数据不足 / 无数据",
         ),
         ("status_reason_zh", "VARCHAR", "Why this status, in Chinese"),
         ("status_reason_en", "VARCHAR", "Why this status, in English"),
         ("is_veto", "BOOLEAN", "Veto / prerequisite item"),
-        ("weight", "DOUBLE", "Requirement weight"),
+        ("weight", "DOUBLE", "Requirement weight (catalog)"),
+        ("edition_code", "VARCHAR", "Edition of the as-of verdict (selects the standard's scoring)"),
+        (
+            "unassessable_cause",
+            "VARCHAR",
+            "For a not_assessable latest verdict: data (county data missing: counts as unmet) | standard "
+            "(the standard's value unknown: left out of the campaign share); NULL otherwise",
+        ),
     ],
     ("county_code", "requirement_code", "as_of_period_code"),
 )
@@ -175,9 +245,13 @@ CAMPAIGN_FORECAST = table(
     "campaign_forecast",
     (
         "Campaign-level forecast as of each month: requirements projected to pass (achieved + on_track), at "
-        "risk, off track; projected readiness with the veto cap; earliest date readiness could be reached at "
-        "the current pace (the latest expected_reach_date of the requirements with a trend; NULL when any of "
-        "them never reaches its threshold at the current pace)."
+        "risk, off track; requirements without a forecast (no_data, insufficient_data) count as not passing. "
+        "Projected readiness (normalised weights) is capped at readiness_cap when a veto item is not projected "
+        "to pass or has no forecast; projected_status is insufficient_data when more than 20 % of the weight "
+        "has no forecast, on_track only when every requirement is achieved/on_track and no veto blocks, "
+        "at_risk when nothing is off track, else off_track. Earliest date readiness could be reached at the "
+        "current pace: the latest expected_reach_date (NULL when any requirement never reaches its threshold "
+        "or has no forecast)."
     ),
     [
         ("county_code", "VARCHAR", "County", False),
@@ -188,28 +262,45 @@ CAMPAIGN_FORECAST = table(
         ("target_kind", "VARCHAR", "acceptance | consolidation"),
         ("target_date", "DATE", "Target date"),
         ("n_requirements", "INTEGER", "Requirements forecast"),
+        ("n_counted", "INTEGER", "Requirements in the share (all but those whose standard value is unknown)"),
         ("n_achieved", "INTEGER", "Status achieved"),
         ("n_on_track", "INTEGER", "Status on_track"),
         ("n_at_risk", "INTEGER", "Status at_risk"),
         ("n_off_track", "INTEGER", "Status off_track"),
         ("n_deteriorating", "INTEGER", "Status deteriorating"),
         ("n_no_data", "INTEGER", "Status no_data"),
+        ("n_insufficient_data", "INTEGER", "Status insufficient_data (too few points for a trend)"),
         ("n_projected_pass", "INTEGER", "n_achieved + n_on_track"),
         (
             "projected_share",
             "DOUBLE",
-            "Weight projected to pass / weight of requirements with a status other than no_data",
+            "Normalised weight projected to pass / normalised weight of the counted requirements (no_data and "
+            "insufficient_data count as not passing)",
+        ),
+        (
+            "no_data_weight_share",
+            "DOUBLE",
+            "Share of the counted weight without a forecast (no_data, insufficient_data)",
         ),
         (
             "n_veto_projected_fail",
             "INTEGER",
             "Veto items not projected to pass (at_risk, off_track, deteriorating)",
         ),
+        ("n_veto_no_data", "INTEGER", "Veto items without a forecast (no_data, insufficient_data): unscored"),
+        ("veto_blocking_codes", "VARCHAR[]", "Veto items not projected to pass or unscored"),
+        ("readiness_cap", "DOUBLE", "Cap applied when a veto item blocks (0.6)"),
         (
             "projected_readiness",
             "DOUBLE",
-            "projected_share, capped at 0.6 when a veto item is not projected to pass",
+            "projected_share, capped at readiness_cap when a veto item is not projected to pass or is unscored",
         ),
+        (
+            "projected_status",
+            "VARCHAR",
+            "on_track | at_risk | off_track | insufficient_data (rule in the table doc)",
+        ),
+        ("projected_status_zh", "VARCHAR", "按期可达 / 有风险 / 难以按期达标 / 数据不足，无法预测"),
         ("n_unreachable", "INTEGER", "Requirements that never reach the threshold at the current pace"),
         (
             "earliest_ready_date",
@@ -228,8 +319,10 @@ UNIT_ACCOUNTABILITY = table(
         "Accountability ledger per responsible unit × month. The month is the month in which the reported "
         "periods end (monthly returns of that month, quarterly returns of a quarter ending then, annual returns "
         "in December). Returns due = one per unit × period of each frequency the unit reports (dim.assignment), "
-        "whatever its role. Score (0–100) = 100 × (0.35·timeliness + 0.25·completeness + 0.20·data_quality + "
-        "0.20·compliance); a component without a denominator counts as 1. See docs/accountability.md."
+        "whatever its role. Score (0–100) = 100 × Σ w·component / Σ w over the components with a denominator "
+        "(w: 0.35 timeliness, 0.25 completeness, 0.20 data_quality, 0.20 compliance); a component without a "
+        "denominator is NULL and neither earns nor costs. A unit with nothing due has no score and no rank; "
+        "departments and towns are ranked separately. See docs/accountability.md."
     ),
     [
         ("county_code", "VARCHAR", "County", False),
@@ -268,26 +361,51 @@ UNIT_ACCOUNTABILITY = table(
             "Of those, failing in this month's ytd_month verdict (fail, or near < 0)",
         ),
         ("failing_requirement_codes", "VARCHAR[]", "requirement_code of the failing owned requirements"),
+        (
+            "requirements_no_data",
+            "INTEGER",
+            "Owned requirements without data this month (no_data): not met in compliance",
+        ),
+        ("no_data_requirement_codes", "VARCHAR[]", "requirement_code of the owned requirements without data"),
         ("missing_period_codes", "VARCHAR[]", "Reported periods with a missing return"),
         (
             "timeliness",
             "DOUBLE",
-            "(returns_on_time + Σ over late returns of max(0, 1 - working_days_late/10)) / (returns_due - returns_not_yet_due)",
+            "(returns_on_time + Σ over late returns of max(0, 1 - working_days_late/10)) / (returns_due - "
+            "returns_not_yet_due); NULL when no return was due",
         ),
-        ("completeness", "DOUBLE", "returns_received / (returns_due - returns_not_yet_due), at most 1"),
+        (
+            "completeness",
+            "DOUBLE",
+            "returns_received / (returns_due - returns_not_yet_due), at most 1; NULL when no return was due",
+        ),
         (
             "data_quality",
             "DOUBLE",
-            "1 - (values_quarantined + quality_defects) / (values_loaded + values_quarantined), floored at 0",
+            "1 - (values_quarantined + quality_defects) / (values_loaded + values_quarantined), floored at 0; "
+            "NULL when no value was received",
         ),
-        ("compliance", "DOUBLE", "1 - requirements_failing / requirements_owned"),
+        (
+            "compliance",
+            "DOUBLE",
+            "1 - (requirements_failing + requirements_no_data) / requirements_owned; NULL when none is owned",
+        ),
         (
             "score",
             "DOUBLE",
-            "100 × (0.35·timeliness + 0.25·completeness + 0.20·data_quality + 0.20·compliance)",
+            "100 × Σ w·component / Σ w over the non-NULL components (w: 0.35 timeliness, 0.25 completeness, "
+            "0.20 data_quality, 0.20 compliance); NULL when nothing was due",
         ),
-        ("rank", "INTEGER", "Rank by score within county × month (1 = best; ties share the rank)"),
-        ("n_ranked", "INTEGER", "Units ranked that month"),
+        ("score_components", "VARCHAR[]", "Components the score is computed on (those with a denominator)"),
+        ("rank_group", "VARCHAR", "department | town | other: units are ranked within their group"),
+        ("is_ranked", "BOOLEAN", "False when nothing was due from the unit that month (no score, no rank)"),
+        (
+            "rank",
+            "INTEGER",
+            "Rank by score within county × month × rank_group (1 = best; ties share the rank); NULL when not "
+            "ranked",
+        ),
+        ("n_ranked", "INTEGER", "Units ranked in the same group that month"),
         ("is_lagging", "BOOLEAN", "On the month's 通报 list (see marts.lagging_unit)"),
     ],
     ("county_code", "org_code", "period_code"),

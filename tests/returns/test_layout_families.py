@@ -419,3 +419,26 @@ def test_xls_percent_cells_and_formula_errors_read_as_shown(ctx):
     r = parse_file(path, ctx)
     assert [(v.cell, v.value) for v in r.values] == [("B3", 38.2)]
     assert {p.cell: p.reason_code for p in r.problems if p.scope == "value"} == {"B4": "formula_error"}
+
+
+def test_towns_as_columns_with_a_total_and_a_group_subtotal(ctx, profile):
+    a, b = profile.towns[:2]
+    rows = [
+        ["平昌县2014年第三季度各乡镇接种情况"],
+        ["指标", a.name_zh.removesuffix("镇"), b.name_zh, "城区小计", "小计", "合计"],
+        ["免疫规划疫苗接种率(%)", 96.2, 95.5, 95.9, 95.7, 95.8],
+    ]
+    r = parse_file(_xlsx(ctx, "wjw", "a.xlsx", {"S": rows}), ctx)
+    assert {(v.org_code, v.cell) for v in r.values} == {(a.code, "B3"), (b.code, "C3"), ("511923-wjw", "F3")}
+
+
+def test_a_group_subtotal_row_is_never_the_county_figure(ctx, profile):
+    a = profile.towns[0]
+    rows = [
+        ["平昌县2014年第三季度接种率"],
+        ["乡镇", "免疫规划疫苗接种率(%)"],
+        [a.name_zh, 96.2],
+        ["小计", 95.9],
+    ]
+    r = parse_file(_xlsx(ctx, "wjw", "a.xlsx", {"S": rows}), ctx)
+    assert {(v.org_code, v.cell) for v in r.values} == {(a.code, "B3")}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipelines.returns.layouts.base import EMPTY, Column, Fit, Label, Record, RowInfo
 from pipelines.returns.matching import name_key
@@ -361,6 +361,8 @@ _FOOTER_PREFIXES = (
 )
 _NOTE_PREFIX = re.compile(r"^(注|注释|附注|说明)\s*(?:[0-9一二三四五六七八九十①-⑩*]+\s*[:：.、)）]?|[:：])")
 _SUBTOTAL = re.compile(r"^(合\s*计|小\s*计|总\s*计|汇\s*总)$")
+# a total of the whole county (the county figure); 小计 is a group's subtotal, never the county
+_COUNTY_TOTAL = re.compile(r"^(合\s*计|总\s*计|汇\s*总)$")
 _NUMBERING = frozenset({"甲", "乙", "丙", "丁", "戊", "a", "b", "c", "d", "A", "B", "C", "D", "栏次"})
 _NAME_PREFIX = re.compile(
     r"^(其中\s*[:：]?|内\s*[:：]|\(?[0-9]{1,2}[.、)）]|[（(][一二三四五六七八九十0-9]{1,3}[)）]|"
@@ -471,7 +473,9 @@ class Classifier:
         if place is not None:
             return Label(text, place=place, unit=unit)
         if _SUBTOTAL.match(name.replace(" ", "")):
-            return Label(text, role="subtotal")
+            return Label(
+                text, role="subtotal" if _COUNTY_TOTAL.match(name.replace(" ", "")) else "partial_total"
+            )
         match = self.indicators.match(name)
         if match.code is not None:
             role = self._role_word(name, match.code)
@@ -632,7 +636,7 @@ class Analyser:
             nums = 0
             for v in distinct:
                 lab = label(v, county)
-                if lab.role is not None and lab.role != "subtotal":
+                if lab.role is not None and lab.role not in ("subtotal", "partial_total"):
                     score += 2
                 elif lab.has_period:
                     score += 1.2 if isinstance(v, str | dt.date) else 0.6
@@ -697,7 +701,7 @@ class Analyser:
                 continue
             if (
                 all(
-                    (lab.role is not None and lab.role not in ("subtotal",))
+                    (lab.role is not None and lab.role not in ("subtotal", "partial_total"))
                     or lab.has_period
                     or (lab.place is not None and lab.place.kind in ("county", "seat"))
                     for lab in labs
@@ -726,7 +730,7 @@ class Analyser:
         columns: dict[int, Column] = {}
         for c in range(width):
             labs = [label(hgrid[i][c], county) for i in range(len(hgrid))]
-            col = self._column(c, labs, [hgrid[i][c] for i in range(len(hgrid))])
+            col = self._column(c, labs, [hgrid[i][c] for i in range(len(hgrid))], county)
             if unit_row.get(c):
                 col.unit = col.unit or unit_row[c]
             columns[c] = col
@@ -762,8 +766,13 @@ class Analyser:
             or lab.bad_period
         )
 
-    def _column(self, c: int, labs: list[Label], raws: list) -> Column:
+    def _column(self, c: int, labs: list[Label], raws: list, county=None) -> Column:
         col = Column(c, tuple(labs))
+        if any(lab.role == "subtotal" for lab in labs) and self.cls.places is not None:
+            # a 合计 column over towns is the county figure; a 小计 column is a group's, never loaded
+            whole = self.cls.places.subject("全县", county)
+            labs = [replace(lab, role=None, place=whole) if lab.role == "subtotal" else lab for lab in labs]
+        labs = [replace(lab, role="remark") if lab.role == "partial_total" else lab for lab in labs]
         texts = []
         last_raw = object()
         for lab, raw in zip(labs, raws, strict=True):
@@ -948,16 +957,16 @@ class Analyser:
                 if raw != "" and raw is not None:
                     lab = label(raw, county)
                     info.place, info.place_text = lab.place, clean_text(raw)
-                    if lab.place is None and lab.role == "subtotal":
+                    if lab.place is None and lab.role in ("subtotal", "partial_total"):
                         info.place_text = clean_text(raw)
-                        info.kind = "subtotal"
+                        info.kind = "subtotal" if lab.role == "subtotal" else "partial"
                     last_subject = (info.place, info.place_text)
                 elif last_subject is not None and per_c is not None:
                     info.place, info.place_text = last_subject  # a town merged down over its years
             if name_c is not None and subj_c is None and info.name:
                 lab = label(row[name_c], county)
-                if lab.role == "subtotal":
-                    info.kind = "subtotal"
+                if lab.role in ("subtotal", "partial_total"):
+                    info.kind = "subtotal" if lab.role == "subtotal" else "partial"
                 elif lab.place is not None and lab.indicator is None:
                     info.place, info.place_text = lab.place, info.name
             has_values = any(c < len(row) and row[c] != "" and row[c] is not None for c in data_cols)

@@ -11,6 +11,7 @@ from pipelines.assets import dimensions, marts, returns, validation
 from pipelines.assets.publishing import build_published_warehouse
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
+from pipelines.workflow import notices_job
 
 DOMAINS = [dimensions, returns, validation, marts]
 
@@ -26,9 +27,9 @@ monitoring_job = jobs.monitoring_job
 defs = dg.Definitions(
     assets=[*domain_assets, published_warehouse],
     asset_checks=domain_checks,
-    jobs=jobs.jobs,
+    jobs=[*jobs.jobs, *notices_job.jobs],
     sensors=[*sensors.sensors, *jobs.sensors],
-    schedules=schedules.schedules,
+    schedules=[*schedules.schedules, *notices_job.schedules],  # + notices: fill and send the outbox
     resources={"warehouse": WarehouseResource.from_settings(_settings)},
     # One writer process: DuckDB allows a single read-write process, so assets run in-process.
     executor=dg.in_process_executor,

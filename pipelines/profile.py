@@ -59,6 +59,34 @@ class Milestone:
     due: dt.date
 
 
+#: Milestones of a campaign an event can be recorded for (besides the profile's own milestone codes).
+CAMPAIGN_MILESTONES = (
+    "start",
+    "plan_approved",
+    "application",
+    "inspection",
+    "interim_acceptance",
+    "acceptance",
+)
+EVENT_KINDS = ("launch", "approval", "signing", "meeting", "application", "inspection", "acceptance")
+EVENT_OUTCOMES = ("passed", "failed")
+
+
+@dataclass(frozen=True)
+class PlanEvent:
+    """A plan event the creation office has on file (approval, signing, application, acceptance …): the
+    evidence that a milestone was reached. `outcome` is for inspections and acceptances."""
+
+    milestone: str
+    campaign: str | None
+    kind: str
+    date: dt.date
+    document: str
+    outcome: str | None = None
+    note: str | None = None
+    assumed: bool = False
+
+
 @dataclass(frozen=True)
 class WorkingGroup:
     code: str
@@ -137,6 +165,7 @@ class CountyProfile:
     first_period: dt.date
     last_period: dt.date
     variant_declarations: tuple[VariantDeclaration, ...] = ()
+    events: tuple[PlanEvent, ...] = ()
 
     def variant_declaration(self, dimension: str) -> VariantDeclaration | None:
         return next((d for d in self.variant_declarations if d.dimension == dimension), None)
@@ -362,6 +391,41 @@ def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
         Milestone(m["code"], m["name_zh"], m.get("campaign"), _d(m["due"]))
         for m in plan.get("milestones") or []
     )
+    events = []
+    own_milestones = {m.code for m in milestones}
+    campaigns = {p.campaign for p in programmes}
+    for i, e in enumerate(data.get("events") or []):
+        entry = f"events[{i}]"
+        camp, ms = e.get("campaign"), str(e.get("milestone") or "")
+        if camp is not None and camp not in campaigns:
+            bad(entry, "campaign", "该创建项目不在县计划中", "campaign is not in the county plan")
+        if (camp is None and ms not in own_milestones) or (
+            camp is not None and ms not in CAMPAIGN_MILESTONES
+        ):
+            bad(entry, "milestone", f"未知节点“{ms}”", f"unknown milestone '{ms}'")
+        if e.get("kind") not in EVENT_KINDS:
+            bad(entry, "kind", "未知事件类型", f"unknown event kind (one of {', '.join(EVENT_KINDS)})")
+        if e.get("outcome") is not None and e.get("outcome") not in EVENT_OUTCOMES:
+            bad(entry, "outcome", "结果只能是 passed 或 failed", "outcome must be passed or failed")
+        if not e.get("document"):
+            bad(entry, "document", "缺少文件名称（文号）", "the document (name / number) is missing")
+        try:
+            day = _d(e.get("date"))
+        except (TypeError, ValueError):
+            bad(entry, "date", "日期无效", "invalid date")
+            continue
+        events.append(
+            PlanEvent(
+                ms,
+                camp,
+                str(e.get("kind")),
+                day,
+                str(e.get("document") or ""),
+                e.get("outcome"),
+                e.get("note"),
+                bool(e.get("assumed", False)),
+            )
+        )
     town_indicators = tuple(data.get("town_indicators") or ())
     for ind in town_indicators:
         if ind not in catalog.indicators:
@@ -394,6 +458,7 @@ def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
         first_period=_d(cal.get("first_period", "2011-12-01")),
         last_period=_d(cal.get("last_period", "2016-12-31")),
         variant_declarations=tuple(declarations),
+        events=tuple(events),
     )
 
 

@@ -97,7 +97,7 @@ def plan_schedule(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         )
         for e in errors[:20]:
             context.log.warning(e["message_zh"] + " / " + e["message_en"])
-        schedule = plan.build(conn, tasks, as_of)
+        schedule = plan.build(conn, tasks, as_of, plan.event_rows(profiles))
         counts = write_table(conn, {t.TASK: tasks, t.TASK_LEDGER_ERROR: errors, t.PLAN_SCHEDULE: schedule})
     return _result(counts, as_of=dg.MetadataValue.text(str(as_of)))
 

@@ -7,10 +7,18 @@ would fall before the campaign start is moved to the first working day on or aft
     application     提交创建申报                120 working days before acceptance (about 6 months)
     inspection      迎接考核验收（技术评估）      40 working days before acceptance (about 2 months)
     acceptance      通过考核验收                  0 (the acceptance date itself)
-Status of an item as of the data horizon: phases and tasks as planned/in_progress/done/overdue by dates
-(tasks by their ledger status); milestones before the horizon are `done`, except the acceptance
-milestone, which is `done` only when the campaign's yearly readiness for the acceptance year is 1
-(all assessable requirements met, no veto failing) and `overdue` otherwise.
+Status of an item as of the data horizon:
+- phases by dates (planned / in_progress / done);
+- tasks by their ledger status (done as written, overdue when not done past the due date);
+- milestones FROM EVIDENCE: `done` only when the office has recorded its event (profile `events:`: a
+  launch, approval, signing, application, inspection or acceptance, with date and document) on or
+  before the horizon; otherwise `overdue` once the due date has passed, else `planned`. A date passing
+  is never evidence, so no milestone is both done and overdue.
+- acceptance-like milestones (the acceptance and the forest city's interim provincial acceptance) need
+  an event with outcome `passed`; a recorded failed acceptance leaves them overdue. Their row shows the
+  campaign's yearly readiness of the due year (`readiness_at_due`) as context, never as evidence.
+- one acceptance milestone per campaign: the derived `acceptance` (the profile's `<campaign>_acceptance`
+  duplicate of the same date is dropped).
 """
 
 from __future__ import annotations
@@ -21,6 +29,10 @@ import duckdb
 
 from pipelines import reporting_calendar as rc
 from pipelines.marts.common import fetch_dicts
+
+#: Milestone keys that are assessed like an acceptance (need an event with outcome 'passed').
+ACCEPTANCE_LIKE = ("acceptance", "interim_acceptance")
+STATUS_ZH = {"planned": "未开始", "in_progress": "进行中", "done": "已完成", "overdue": "已逾期"}
 
 DERIVED_MILESTONES = (
     # code, working days before acceptance, name_zh, name_en
@@ -103,6 +115,58 @@ def _status_by_dates(start: dt.date | None, end: dt.date | None, as_of: dt.date 
     return "planned"
 
 
+def milestone_key(code: str, campaign: str | None) -> str:
+    """The milestone's key in the events: `forest_city_interim_acceptance` → `interim_acceptance`."""
+    prefix = f"{campaign}_" if campaign else ""
+    return code[len(prefix) :] if prefix and code.startswith(prefix) else code
+
+
+def evidence_status(key: str, due: dt.date | None, events: list[dict], as_of: dt.date | None) -> dict:
+    """Status of a milestone from its recorded events (dicts with date, kind, document, outcome, assumed).
+
+    done: an event recorded on or before `as_of` (for acceptance-like milestones: with outcome passed);
+    otherwise overdue once `due` is before `as_of`, else planned."""
+    seen = sorted((e for e in events if as_of is None or e["date"] <= as_of), key=lambda e: e["date"])
+    if key in ACCEPTANCE_LIKE:
+        good = [e for e in seen if e.get("outcome") == "passed"]
+    else:
+        good = [e for e in seen if e.get("outcome") != "failed"]
+    ev = good[0] if good else (seen[-1] if seen else None)
+    out = {
+        "evidence_date": ev["date"] if ev else None,
+        "evidence_kind": ev["kind"] if ev else None,
+        "evidence_document": ev["document"] if ev else None,
+        "evidence_outcome": ev.get("outcome") if ev else None,
+        "evidence_assumed": ev.get("assumed") if ev else None,
+        "completed_late": None,
+    }
+    if good:
+        out["completed_late"] = bool(due is not None and ev["date"] > due)
+        return out | {
+            "status": "done",
+            "status_basis": "evidence",
+            "status_reason_zh": f"已记录：{ev['document']}（{ev['date']}）",
+            "status_reason_en": f"recorded: {ev['document']} ({ev['date']})",
+        }
+    overdue = as_of is not None and due is not None and due < as_of
+    if ev is not None:  # an acceptance that was held and not passed
+        zh = f"验收未通过：{ev['document']}（{ev['date']}）"
+        en = f"not passed: {ev['document']} ({ev['date']})"
+    elif overdue:
+        zh, en = (
+            "已过期限，未记录完成证据（文件、日期）",
+            "past its date with no recorded evidence (document, date)",
+        )
+    else:
+        zh, en = "未到期限，尚无完成记录", "not yet due; no record yet"
+    return out | {
+        "status": "overdue" if overdue else "planned",
+        "status_basis": "no_evidence",
+        "status_reason_zh": zh,
+        "status_reason_en": en,
+    }
+
+
 def schedule_rows(
     *,
     phases: list[dict],
@@ -112,7 +176,26 @@ def schedule_rows(
     tasks: list[dict],
     yearly_readiness: dict[tuple[str, str, str], float | None],
     as_of: dt.date | None,
+    events: list[dict] | None = None,
 ) -> list[dict]:
+    """Rows of marts.plan_schedule. `events`: recorded plan events (county_code, campaign_code,
+    milestone, kind, date, document, outcome, assumed)."""
+    by_milestone: dict[tuple, list[dict]] = {}
+    for e in events or []:
+        by_milestone.setdefault((e["county_code"], e.get("campaign_code"), e["milestone"]), []).append(e)
+
+    def with_evidence(row: dict) -> dict:
+        key = milestone_key(row["code"], row["campaign_code"])
+        ev = evidence_status(
+            key, row["due_date"], by_milestone.get((row["county_code"], row["campaign_code"], key), []), as_of
+        )
+        ready = None
+        if key in ACCEPTANCE_LIKE and row["due_date"] is not None and row["campaign_code"]:
+            ready = yearly_readiness.get(
+                (row["county_code"], row["campaign_code"], str(row["due_date"].year))
+            )
+        return row | ev | {"milestone_key": key, "readiness_at_due": ready}
+
     rows = []
     for ph in phases:
         rows.append(
@@ -130,37 +213,44 @@ def schedule_rows(
                 "offset_working_days": None,
                 "schedule_rule": "实施方案 / county plan (profile)",
                 "status": _status_by_dates(ph["start_date"], ph["end_date"], as_of),
+                "status_basis": "dates",
                 "source": "profile",
                 "source_file": None,
             }
         )
+    derived_campaigns = {
+        (p["county_code"], p["campaign_code"]) for p in programmes if p.get("acceptance_date")
+    }
     for m in milestones:
+        if (
+            m.get("campaign_code")
+            and m["milestone_code"] == f"{m['campaign_code']}_acceptance"
+            and (m["county_code"], m["campaign_code"]) in derived_campaigns
+        ):
+            continue  # one acceptance milestone per campaign: the derived one
         rows.append(
-            {
-                "county_code": m["county_code"],
-                "item_id": f"milestone:{m['milestone_code']}",
-                "item_kind": "milestone",
-                "campaign_code": m["campaign_code"],
-                "code": m["milestone_code"],
-                "name_zh": m["name_zh"],
-                "name_en": None,
-                "owner_org_code": None,
-                "start_date": None,
-                "due_date": m["due_date"],
-                "offset_working_days": None,
-                "schedule_rule": "实施方案 / county plan (profile)",
-                "status": _status_by_dates(None, m["due_date"], as_of),
-                "source": "profile",
-                "source_file": None,
-            }
+            with_evidence(
+                {
+                    "county_code": m["county_code"],
+                    "item_id": f"milestone:{m['milestone_code']}",
+                    "item_kind": "milestone",
+                    "campaign_code": m["campaign_code"],
+                    "code": m["milestone_code"],
+                    "name_zh": m["name_zh"],
+                    "name_en": None,
+                    "owner_org_code": None,
+                    "start_date": None,
+                    "due_date": m["due_date"],
+                    "offset_working_days": None,
+                    "schedule_rule": "实施方案 / county plan (profile)",
+                    "source": "profile",
+                    "source_file": None,
+                }
+            )
         )
     leads = {(g["county_code"], g["working_group_code"]): g.get("lead_org_code") for g in working_groups}
     for d in derived_milestones(programmes, leads):
-        status = _status_by_dates(None, d["due_date"], as_of)
-        if d["code"] == "acceptance" and status == "done":
-            ready = yearly_readiness.get((d["county_code"], d["campaign_code"], str(d["due_date"].year)))
-            status = "done" if ready is not None and ready >= 1 else "overdue"
-        rows.append(d | {"status": status})
+        rows.append(with_evidence(d))
     for t in tasks:
         status = t.get("status") or "not_started"
         if status != "done" and t.get("is_overdue"):
@@ -182,16 +272,41 @@ def schedule_rows(
                 "offset_working_days": None,
                 "schedule_rule": "任务台账 / task ledger",
                 "status": status,
+                "status_basis": "task_ledger",
                 "source": "task_ledger",
                 "source_file": t.get("source_file"),
             }
         )
     for r in rows:
         r["as_of_date"] = as_of
+        r["status_zh"] = STATUS_ZH.get(r["status"])
     return rows
 
 
-def build(conn: duckdb.DuckDBPyConnection, tasks: list[dict], as_of: dt.date | None) -> list[dict]:
+def event_rows(profiles) -> list[dict]:
+    """Recorded plan events of the county profiles (`events:`) as dicts for `schedule_rows`."""
+    return [
+        {
+            "county_code": p.code,
+            "campaign_code": e.campaign,
+            "milestone": e.milestone,
+            "kind": e.kind,
+            "date": e.date,
+            "document": e.document,
+            "outcome": e.outcome,
+            "assumed": e.assumed,
+        }
+        for p in profiles
+        for e in p.events
+    ]
+
+
+def build(
+    conn: duckdb.DuckDBPyConnection,
+    tasks: list[dict],
+    as_of: dt.date | None,
+    events: list[dict] | None = None,
+) -> list[dict]:
     readiness = {
         (r["county_code"], r["campaign_code"], r["period_code"]): r["readiness"]
         for r in fetch_dicts(
@@ -208,4 +323,5 @@ def build(conn: duckdb.DuckDBPyConnection, tasks: list[dict], as_of: dt.date | N
         tasks=tasks,
         yearly_readiness=readiness,
         as_of=as_of,
+        events=events,
     )

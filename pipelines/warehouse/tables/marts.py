@@ -439,7 +439,10 @@ PLAN_SCHEDULE = table(
     (
         "The plan as a schedule (Gantt): the three phases, the profile's milestones, derived campaign milestones "
         "scheduled backwards from the acceptance date in Chinese working days (倒排工期: creation plan approved, "
-        "application, inspection, acceptance), and tasks from task ledgers (任务台账)."
+        "application, inspection, acceptance), and tasks from task ledgers (任务台账). Milestone status comes from "
+        "evidence: done only when the office recorded the event (profile events: date and document; "
+        "acceptances and the interim provincial acceptance need outcome passed), otherwise planned, or overdue "
+        "once the due date has passed; one acceptance milestone per campaign."
     ),
     [
         ("county_code", "VARCHAR", "County", False),
@@ -468,6 +471,39 @@ PLAN_SCHEDULE = table(
             "How the date was obtained (profile, rule text for derived items, ledger)",
         ),
         ("status", "VARCHAR", "planned | in_progress | done | overdue (as of the data horizon)"),
+        ("status_zh", "VARCHAR", "Status in Chinese: 未开始 / 进行中 / 已完成 / 已逾期"),
+        (
+            "status_basis",
+            "VARCHAR",
+            "What the status rests on: evidence | no_evidence (milestones), dates (phases), task_ledger",
+        ),
+        ("status_reason_zh", "VARCHAR", "Milestones: why this status, in Chinese (names the document)"),
+        ("status_reason_en", "VARCHAR", "Milestones: why this status, in English"),
+        (
+            "milestone_key",
+            "VARCHAR",
+            "Milestones: key matched against the recorded events (start, plan_approved, application, inspection, "
+            "interim_acceptance, acceptance, or the profile milestone code)",
+        ),
+        ("evidence_date", "DATE", "Date of the recorded event (the passing one for acceptances)"),
+        (
+            "evidence_kind",
+            "VARCHAR",
+            "launch | approval | signing | meeting | application | inspection | acceptance",
+        ),
+        ("evidence_document", "VARCHAR", "Document of the recorded event (name and number)"),
+        ("evidence_outcome", "VARCHAR", "passed | failed (inspections and acceptances)"),
+        (
+            "evidence_assumed",
+            "BOOLEAN",
+            "The event is recorded but still to be confirmed against the document",
+        ),
+        ("completed_late", "BOOLEAN", "Done, with the event dated after the due date"),
+        (
+            "readiness_at_due",
+            "DOUBLE",
+            "Acceptance-like milestones: the campaign's yearly readiness in the due year (context, not evidence)",
+        ),
         ("as_of_date", "DATE", "Date the status is evaluated at (data horizon)"),
         ("source", "VARCHAR", "profile | derived | task_ledger"),
         ("source_file", "VARCHAR", "Task ledger file (relative path) for tasks"),

@@ -4,7 +4,12 @@ Verdict items, per county requirement × grain (ytd_month and year tracked separ
 county-level verdicts in period order:
 - a failing verdict (fail, or near with margin < 0) while no item is open opens one;
 - the item stays open through failing and no_data / not_assessable periods (an event per period);
-- the first later period whose verdict is met (pass, or near with margin >= 0) closes it.
+- the first later period whose verdict is met (pass, or near with margin >= 0) closes it;
+- an item still open when its requirement leaves the standard (the campaign's verdicts go on under
+  another edition without it) is retired at the campaign's first period without it: status
+  `withdrawn` (要求已取消 / requirement withdrawn), event `withdrawn`;
+- nothing opens for a period ending before the campaign starts (dim.county_campaign.start_date: the
+  pre-plan baseline month is a baseline, not a failure to rectify).
 Quality items: each unresolved quality problem — an outlier still open for follow-up
 (quality.outlier.follow_up = 'open') or a cross-indicator rule violation (quality.rule_violation) —
 opens one item per unit × indicator × period (rule violations: indicator NULL). The quality tables
@@ -14,7 +19,7 @@ item whose problem is no longer reported closes at the data horizon, and reopens
 Due date: 60 Chinese working days after the opening period ends; when the campaign's acceptance date
 is still ahead, not later than the acceptance date (but at least 10 working days after the period end).
 Status: open, overdue (open past its due date at the data horizon), closed, closed_late (closed by a
-period ending after the due date).
+period ending after the due date), withdrawn (the requirement left the standard at an edition change).
 """
 
 from __future__ import annotations
@@ -51,22 +56,31 @@ def verdict_items(
 ) -> tuple[list[dict], list[dict]]:
     """Items and events from county-level verdict dicts. `responsible`: requirement → short code."""
     acceptance = {(p["county_code"], p["campaign_code"]): p.get("acceptance_date") for p in programmes}
+    start = {(p["county_code"], p["campaign_code"]): p.get("start_date") for p in programmes}
     series: dict[tuple, list[dict]] = defaultdict(list)
+    # Periods of each campaign × grain with their editions: where a requirement's series stops while the
+    # campaign's goes on, the requirement has left the standard.
+    campaign_periods: dict[tuple, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for v in verdicts:
         if v["subject_org_code"] != v["county_code"]:
             continue
         series[(v["county_code"], v["requirement_code"], v["grain"])].append(v)
+        campaign_periods[(v["county_code"], v["campaign_code"], v["grain"])][v["period_code"]].add(
+            v.get("edition_code")
+        )
     items: list[dict] = []
     events: list[dict] = []
     for (county, req, grain), vs in sorted(series.items()):
         vs = sorted(vs, key=lambda v: period_end(v["period_code"]))
         horizon = period_end(vs[-1]["period_code"])
         item = None
+        campaign = vs[-1]["campaign_code"]
+        first_day = start.get((county, campaign))
         for v in vs:
             end = period_end(v["period_code"])
             failing = is_failing(v["status"], v.get("margin"))
             if item is None:
-                if not failing:
+                if not failing or (first_day is not None and end < first_day):
                     continue
                 short = responsible.get(req)
                 acc = acceptance.get((county, v["campaign_code"]))
@@ -128,15 +142,58 @@ def verdict_items(
             )
             if event == "closed":
                 item = None
+        if item is not None:
+            _retire_if_withdrawn(item, vs, campaign_periods[(county, campaign, grain)], events)
     for it in items:
         it.pop("_seq", None)
         it.setdefault("latest_value", it["value_at_open"])
         it.setdefault("latest_margin", it["margin_at_open"])
+        if it["closed_date"] is not None:
+            it.setdefault("closed_reason", "met")
         it["status"] = _status(it)
     return items, events
 
 
+def _retire_if_withdrawn(item: dict, vs: list[dict], periods: dict[str, set], events: list[dict]) -> None:
+    """Retire an open item whose requirement has no verdict in a later period of its campaign while the
+    campaign goes on under another edition (the requirement left the standard)."""
+    last = vs[-1]
+    last_end = period_end(last["period_code"])
+    later = sorted((p for p in periods if period_end(p) > last_end), key=period_end)
+    if not later:
+        return
+    nxt = later[0]
+    editions = {e for e in periods[nxt] if e}
+    if last.get("edition_code") and last["edition_code"] in editions:
+        return  # same edition: a missing verdict, not a withdrawn requirement
+    end = period_end(nxt)
+    item["closed_period_code"] = nxt
+    item["closed_date"] = end
+    item["closed_reason"] = "withdrawn"
+    item["as_of_date"] = max(item["as_of_date"], period_end(max(periods, key=period_end)))
+    item["_seq"] += 1
+    new_ed = "、".join(sorted(editions)) or "?"
+    item["description_zh"] += f"；{nxt}起标准换版（{new_ed}），该要求已取消"
+    item["description_en"] += (
+        f"; from {nxt} the standard's new edition ({new_ed}) no longer has it: withdrawn"
+    )
+    events.append(
+        {
+            "item_id": item["item_id"],
+            "seq": item["_seq"],
+            "period_code": nxt,
+            "event": "withdrawn",
+            "verdict_status": None,
+            "value": None,
+            "margin": None,
+            "event_date": end,
+        }
+    )
+
+
 def _status(it: dict) -> str:
+    if it.get("closed_reason") == "withdrawn":
+        return "withdrawn"
     if it["closed_date"] is not None:
         return "closed_late" if it["closed_date"] > it["due_date"] else "closed"
     return "overdue" if it["as_of_date"] > it["due_date"] else "open"
@@ -268,6 +325,7 @@ def merge_quality_history(
             closed.update(
                 closed_period_code=month_code(horizon),
                 closed_date=horizon,
+                closed_reason="resolved",
                 status="closed_late" if horizon > old["due_date"] else "closed",
                 as_of_date=horizon,
             )

@@ -139,3 +139,48 @@ def test_quality_items_close_when_the_problem_is_gone_and_keep_their_history():
     run3 = rectification.merge_quality_history(back, run2, dt.date(2013, 7, 1))
     assert [e["event"] for e in run3[1]] == ["opened", "closed", "reopened"]
     assert run3[0][0]["status"] == "overdue" and run3[0][0]["closed_date"] is None
+
+
+def _edition(req, period, status, margin, edition):
+    return verdict(req, period, status, margin=margin, value=80 + margin, edition_code=edition)
+
+
+def test_an_item_is_retired_when_its_requirement_leaves_the_standard():
+    """hyg_old fails under the 2010 edition; from 2014-01 the campaign is judged on the 2014 edition,
+    which has no hyg_old: the item is withdrawn at 2014-01, not overdue forever."""
+    vs = [_edition("hyg_old", p, "fail", -1.0, "hyg_county_2010") for p in ("2013-11", "2013-12")]
+    vs += [_edition("hyg_new", p, "pass", 1.0, "hyg_city_2014") for p in ("2014-01", "2014-02")]
+    items, events = rectification.verdict_items(vs, PROGRAMMES, {"hyg_old": "awb", "hyg_new": "awb"})
+    [item] = items
+    assert (item["status"], item["closed_reason"], item["closed_period_code"]) == (
+        "withdrawn",
+        "withdrawn",
+        "2014-01",
+    )
+    assert [(e["period_code"], e["event"]) for e in events] == [
+        ("2013-11", "opened"),
+        ("2013-12", "still_open"),
+        ("2014-01", "withdrawn"),
+    ]
+    assert "该要求已取消" in item["description_zh"] and "withdrawn" in item["description_en"]
+
+
+def test_a_requirement_still_in_the_standard_is_not_retired():
+    """Same edition later without a verdict for the item's requirement: not a withdrawal; still open."""
+    vs = [_edition("hyg_x", p, "fail", -1.0, "hyg_county_2010") for p in ("2013-01", "2013-02")]
+    vs += [_edition("hyg_y", p, "pass", 1.0, "hyg_county_2010") for p in ("2013-03", "2013-04")]
+    items, _ = rectification.verdict_items(vs, PROGRAMMES, RESP)
+    [item] = [i for i in items if i["requirement_code"] == "hyg_x"]
+    assert item["status"] == "open"  # the horizon of its own series (2013-02) is before the due date
+    assert item.get("closed_reason") is None and item["closed_date"] is None
+
+
+def test_no_item_opens_before_the_campaign_starts():
+    prog = [PROGRAMMES[0] | {"start_date": dt.date(2012, 1, 1)}]
+    vs = _series([("2011-12", "fail", -2.0), ("2012-01", "pass", 1.0), ("2012-02", "fail", -1.0)])
+    vs += [verdict("hyg_x", "2011", "fail", margin=-2.0, value=78.0)]
+    items, _ = rectification.verdict_items(vs, prog, RESP)
+    assert [(i["grain"], i["opened_period_code"]) for i in items] == [("ytd_month", "2012-02")]
+    # without a start date (unknown plan) nothing is skipped
+    items, _ = rectification.verdict_items(vs, PROGRAMMES, RESP)
+    assert sorted(i["opened_period_code"] for i in items) == ["2011", "2011-12", "2012-02"]

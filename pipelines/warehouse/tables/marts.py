@@ -577,7 +577,9 @@ RECTIFICATION_ITEM = table(
         "unit × indicator × period; it closes at the data horizon of the first rebuild where the problem is no "
         "longer reported (history kept across rebuilds). Due date: "
         "60 Chinese working days after the opening period ends, but not after the campaign acceptance date when "
-        "that is still ahead (at least 10 working days after the period end)."
+        "that is still ahead (at least 10 working days after the period end). An item still open when its "
+        "requirement leaves the standard at an edition change is retired (status withdrawn); no item opens for "
+        "a period ending before the campaign starts."
     ),
     [
         ("item_id", "VARCHAR", "Stable id: source:county:requirement|org:subject:grain:opened_period", False),
@@ -599,7 +601,13 @@ RECTIFICATION_ITEM = table(
         ("due_date", "DATE", "Rectification due date (rule in the table doc)"),
         ("closed_period_code", "VARCHAR", "Period whose passing verdict closed it (NULL while open)"),
         ("closed_date", "DATE", "End of the closing period"),
-        ("status", "VARCHAR", "open | overdue | closed | closed_late", False),
+        ("status", "VARCHAR", "open | overdue | closed | closed_late | withdrawn", False),
+        (
+            "closed_reason",
+            "VARCHAR",
+            "met (a later verdict met) | withdrawn (requirement left the standard at an edition change: "
+            "要求已取消) | resolved (quality problem no longer reported); NULL while open",
+        ),
         ("periods_open", "INTEGER", "Periods of the grain from opening to closing (or to the horizon)"),
         ("value_at_open", "DOUBLE", "Value when opened"),
         ("threshold_at_open", "DOUBLE", "Threshold when opened"),
@@ -626,7 +634,12 @@ RECTIFICATION_EVENT = table(
         ("item_id", "VARCHAR", "Rectification item", False),
         ("seq", "INTEGER", "Event order within the item (1 = opened)", False),
         ("period_code", "VARCHAR", "Period of the verdict (or quality result) seen", False),
-        ("event", "VARCHAR", "opened | still_open | overdue | closed | reopened (quality items)", False),
+        (
+            "event",
+            "VARCHAR",
+            "opened | still_open | overdue | closed | withdrawn (edition change) | reopened (quality items)",
+            False,
+        ),
         ("verdict_status", "VARCHAR", "Verdict status in that period"),
         ("value", "DOUBLE", "Value in that period"),
         ("margin", "DOUBLE", "Margin in that period"),

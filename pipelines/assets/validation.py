@@ -49,6 +49,34 @@ def _check_result(rep) -> dg.AssetCheckResult:
     )
 
 
+def _quarantined_result(rep, plan: quality.QuarantinePlan, moved: int) -> dg.AssetCheckResult:
+    """A structural check that failed on a few values, now quarantined: WARN, does not block."""
+    meta = rep.metadata()
+    result = _check_result(rep)
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{plan.reason_en}. {meta['summary_en']}",
+        metadata={
+            **result.metadata,
+            "summary_zh": dg.MetadataValue.text(f"{plan.reason_zh}。{meta['summary_zh']}"),
+            "values_quarantined": dg.MetadataValue.int(moved),
+            "systemic_share": dg.MetadataValue.float(float(plan.allowed_share)),
+            "quarantined_cells": dg.MetadataValue.json(
+                [
+                    {
+                        "file": r["file_name"],
+                        "sheet": r["sheet"],
+                        "cell": r["cell"],
+                        "message_zh": r["message_zh"],
+                    }
+                    for r in plan.rows[:20]
+                ]
+            ),
+        },
+    )
+
+
 def _make_check(name: str, blocking: bool, description: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=RETURNS, name=name, blocking=blocking, description=description)
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -57,22 +85,46 @@ def _make_check(name: str, blocking: bool, description: str) -> dg.AssetChecksDe
         run = quality.evaluate(
             obs, catalog, profiles, settings.expectations_dir, settings.gx_dir, checks=(name,)
         )
-        return _check_result(run.reports[name])
+        rep = run.reports[name]
+        if name in quality.STRUCTURAL and not rep.passed:
+            plan = quality.plan_quarantine(rep, obs, catalog)
+            if not plan.systemic:
+                from pipelines.returns.feedback import write_feedback
+
+                with warehouse.get_connection() as conn:
+                    moved = quality.apply_quarantine(conn, plan)
+                    write_feedback(conn, settings.raw_dir, settings.feedback_dir, plan.file_ids)
+                return _quarantined_result(rep, plan, moved)
+            result = _check_result(rep)
+            return dg.AssetCheckResult(
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=f"{plan.reason_en}. {result.description}",
+                metadata={**result.metadata, "summary_zh": dg.MetadataValue.text(plan.reason_zh)},
+            )
+        return _check_result(rep)
 
     return _check
 
+
+_QUARANTINE_NOTE = (
+    " A few failing values are quarantined (core.quarantine, feedback to the unit) and the check only warns; "
+    "it blocks when the failure is systemic (share above WUCHUANG_SYSTEMIC_SHARE, default 5 %)."
+)
 
 checks = [
     _make_check(
         suites.STRUCTURE,
         True,
         "Structural (ERROR, blocks downstream): required fields, known indicator/unit/org/period codes, "
-        "one current value per indicator × unit × period × revision, periods not in the future (GX suite).",
+        "one current value per indicator × unit × period × revision, periods not in the future (GX suite)."
+        + _QUARANTINE_NOTE,
     ),
     _make_check(
         suites.VALUES,
         True,
-        "Structural (ERROR, blocks downstream): values possible for their unit and days within the period (GX suite).",
+        "Structural (ERROR, blocks downstream): values possible for their unit and days within the period (GX suite)."
+        + _QUARANTINE_NOTE,
     ),
     _make_check(
         rules.RULES_CHECK,

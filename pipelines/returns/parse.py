@@ -664,6 +664,19 @@ class _Parser:
             if meta_period:
                 chosen: tuple[str, str] | None = (meta_period, "template")
                 sheet_year = int(meta_period[:4])
+            elif (
+                kind == "wide"
+                and (span := _deciding_span(info.title, sheet_name, stem, sheet_year)) is not None
+            ):
+                # "2014年1-6月", "上半年", "2012-2014年": a cumulative or multi-year span, not one period
+                self.sheet_years[name] = sheet_year
+                self._file_problem(
+                    "cumulative_period",
+                    f"“{span}”是累计或跨年的时段，不是一个报告期，请按月、季或年分别报送",
+                    f"'{span}' is a cumulative or multi-year span, not one reporting period; report each "
+                    "month, quarter or year",
+                )
+                continue
             elif kind == "wide":
                 col_period = (
                     next((v.period for v in info.header.value_cols if v.period), None)
@@ -672,9 +685,9 @@ class _Parser:
                 )
                 chosen = _choose_period(
                     [
-                        ("title", find_period(info.title)),
-                        ("sheet", find_period(sheet_name, sheet_year)),
-                        ("filename", find_period(stem, sheet_year)),
+                        ("title", find_period(_quarter_spans(info.title))),
+                        ("sheet", find_period(_quarter_spans(sheet_name), sheet_year)),
+                        ("filename", find_period(_quarter_spans(stem), sheet_year)),
                         ("column", col_period),
                     ]
                 )
@@ -1285,6 +1298,55 @@ _BY_ZH = {
     "column": "表头",
     "folder": "文件夹",
 }
+
+
+_SPAN = re.compile(
+    r"(?<!\d)(1|一)\s*[-—～~至到]\s*(\d{1,2}|[二三四五六七八九十]{1,2})\s*月"
+    r"|上半年|下半年|前三季度|1\s*[-—～~至到]\s*3\s*季度|[一1]\s*[-—～~至到]\s*[三3]\s*季度"
+    r"|(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—～~至到]\s*(?:19|20)\d{2}\s*年?"
+)
+_FULL_SPANS = re.compile(
+    r"(?<!\d)(1|一)\s*[-—～~至到]\s*(12|十二)\s*月|(?<!\d)(1|一)\s*[-—～~至到]\s*(3|三)\s*月"
+)
+
+
+_Q1_SPAN = re.compile(r"(?<!\d)(?:1|一)\s*[-—～~至到]\s*(?:3|三)\s*月")
+_YEAR_SPAN = re.compile(r"(?<!\d)(?:1|一)\s*[-—～~至到]\s*(?:12|十二)\s*月")
+
+
+def _quarter_spans(text: str) -> str:
+    """1-3月 is the first quarter and 1-12月 the year: said so before the period is read."""
+    if not text:
+        return text
+    return _YEAR_SPAN.sub("", _Q1_SPAN.sub("第一季度", text))
+
+
+def _deciding_span(title: str, sheet: str, stem: str, year: int | None) -> str | None:
+    """The span in the first of title, sheet name and file name that speaks of a period at all: a
+    monthly sheet ("3月") in a workbook named "上半年…" has its own period."""
+    for text, default_year in ((title, None), (sheet, year), (stem, year)):
+        if not text:
+            continue
+        span = _span_in(text)
+        if span is not None:
+            return span
+        if find_period(_quarter_spans(text), default_year):
+            return None
+    return None
+
+
+def _span_in(*texts: str) -> str | None:
+    """A cumulative or multi-year span named in a title, sheet or file name ("1-6月", "上半年",
+    "2012-2014年"), which is not one reporting period. 1-3月 (a quarter) and 1-12月 (a year) are
+    periods and are not spans."""
+    for text in texts:
+        if not text:
+            continue
+        t = clean_text(text)
+        for m in _SPAN.finditer(t):
+            if not _FULL_SPANS.fullmatch(m.group(0).replace(" ", "")):
+                return m.group(0)
+    return None
 
 
 def _choose_period(cands: list[tuple[str, str | None]]) -> tuple[str, str] | None:

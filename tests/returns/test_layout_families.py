@@ -442,3 +442,23 @@ def test_a_group_subtotal_row_is_never_the_county_figure(ctx, profile):
     ]
     r = parse_file(_xlsx(ctx, "wjw", "a.xlsx", {"S": rows}), ctx)
     assert {(v.org_code, v.cell) for v in r.values} == {(a.code, "B3")}
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("平昌县林业局2014年1-6月指标", None),
+        ("平昌县林业局2014年上半年指标", None),
+        ("平昌县林业局2012-2014年指标汇总", None),
+        ("平昌县林业局2014年1-3月指标", "2014-Q1"),
+        ("平昌县林业局2014年1-12月指标", "2014"),
+        ("平昌县林业局2014年3月指标", "2014-03"),
+    ],
+)
+def test_a_cumulative_span_in_the_title_is_not_a_period(ctx, title, expected):
+    rows = [[title], ["指标", "本期数"], ["森林覆盖率", 61.5]]
+    r = parse_file(_xlsx(ctx, "lyj", "a.xlsx", {"S": rows}), ctx)
+    if expected is None:
+        assert r.values == [] and "cumulative_period" in {p.reason_code for p in r.problems}
+    else:
+        assert [v.period_code for v in r.values] == [expected]

@@ -76,4 +76,5 @@ nav = st.navigation(
     position="sidebar",
 )
 _filters()
+ui.stale_banner()  # published data older than a received file, or the last run failed
 nav.run()

@@ -6,8 +6,10 @@ A table that is not built yet, or no snapshot at all, becomes an info notice in 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -182,3 +184,19 @@ def downloads(df: pd.DataFrame, stem: str, key: str) -> None:
 def campaign_names() -> dict[str, str]:
     df = data.campaigns(county())
     return {r.campaign_code: name(r._asdict()) for r in df.itertuples(index=False)}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _stale_text(published_dir: str, raw_dir: str, dagster_home: str | None) -> tuple[str, str] | None:
+    from dashboards import freshness
+
+    return freshness.notice(freshness.gather(Path(published_dir), Path(raw_dir)))
+
+
+def stale_banner() -> None:
+    """Every page: a warning (Chinese first) when the published data are older than the newest
+    received file or the last run failed, with the reason (see dashboards.freshness)."""
+    s = data.settings()
+    text = _stale_text(str(s.published_dir), str(s.raw_dir), os.environ.get("DAGSTER_HOME"))
+    if text:
+        st.warning(f"{text[0]}\n\n{text[1]}", icon=":material/history:")

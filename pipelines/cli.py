@@ -633,6 +633,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines import mappings_cli  # wuchuang mappings list|show|apply|reingest
 
     mappings_cli.register(sub)
+    from pipelines import verdicts_cli  # wuchuang verdicts --campaign C --year Y [--variant terrain=hill]
+
+    verdicts_cli.register(sub)
     return parser
 
 

@@ -42,6 +42,7 @@ from pipelines.marts.common import (
     period_end,
     table_exists,
 )
+from pipelines.validation.compliance import stale_notice_policy
 
 WEIGHTS = {"timeliness": 0.35, "completeness": 0.25, "data_quality": 0.20, "compliance": 0.20}
 LATE_NOTICE_DAYS = 5
@@ -197,6 +198,8 @@ def ledger_rows(
         org = f"{v['county_code']}-{responsible[v['requirement_code']]}"
         if horizon is not None and period_end(v["period_code"]) > horizon:
             continue
+        if v.get("is_stale") and stale_notice_policy() == "exclude":
+            continue  # issue 13: no criticism on stale values (WUCHUANG_NOTICE_STALE=exclude)
         e = entry(v["county_code"], org, v["period_code"])
         e["owned"] += 1
         if v["status"] == "no_data":
@@ -207,6 +210,8 @@ def ledger_rows(
             e["failing_codes"].append(v["requirement_code"])
             if v.get("is_veto"):
                 e["failing_veto"].append(v["requirement_code"])
+            if v.get("is_stale"):
+                e.setdefault("stale_failing", []).append(v["requirement_code"])
 
     rows = []
     for (county, org, month), e in sorted(acc.items()):
@@ -268,6 +273,7 @@ def ledger_rows(
                     for c in sorted(e["failing_veto"])
                 ],
                 "_failing_veto_codes": sorted(e["failing_veto"]),
+                "_stale_failing": sorted(e.get("stale_failing", [])),
             }
         )
     _rank(rows)
@@ -276,6 +282,7 @@ def ledger_rows(
         r["is_lagging"] = bool(r.pop("_reasons", None))
         r.pop("_failing_veto", None)
         r.pop("_failing_veto_codes", None)
+        r.pop("_stale_failing", None)
     return rows, notices
 
 
@@ -318,6 +325,11 @@ def _notice(r: dict) -> dict | None:
         codes.append("low_score")
         zh.append(f"综合得分{r['score']:.1f}分，低于{LOW_SCORE:.0f}分")
         en.append(f"score {r['score']:.1f} below {LOW_SCORE:.0f}")
+    stale = r.get("_stale_failing") or []
+    if stale and {"failing_veto", "low_score"} & set(codes):  # issue 13: say when it rests on stale data
+        codes.append("stale_data")
+        zh.append(f"注：其中{len(stale)}项未达标所用数据已过期（{'、'.join(stale)}），请先补报最新数据")
+        en.append(f"note: {len(stale)} failing requirement(s) rest on stale values ({', '.join(stale)})")
     if not codes:
         return None
     r["_reasons"] = codes
@@ -383,8 +395,8 @@ def build(conn: duckdb.DuckDBPyConnection) -> dict:
         defects=quality_defects(conn),
         verdicts=fetch_dicts(
             conn,
-            "SELECT county_code, requirement_code, subject_org_code, period_code, grain, status, margin, is_veto "
-            "FROM compliance.verdict WHERE grain = 'ytd_month' AND subject_org_code = county_code",
+            "SELECT county_code, requirement_code, subject_org_code, period_code, grain, status, margin, is_veto, "
+            "is_stale FROM compliance.verdict WHERE grain = 'ytd_month' AND subject_org_code = county_code",
         ),
         requirements=fetch_dicts(
             conn, "SELECT requirement_code, responsible_short_code, name_zh FROM dim.requirement"

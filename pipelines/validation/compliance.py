@@ -62,6 +62,7 @@ import calendar
 import dataclasses
 import datetime as dt
 import math
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -121,6 +122,17 @@ def freshness(obs: tuple[Obs, ...] | list[Obs], period_end: dt.date) -> dict:
         "value_frequency": freq,
         "is_stale": period_end > limit,
     }
+
+
+STALE_NOTICE_ENV = "WUCHUANG_NOTICE_STALE"
+STALE_NOTICE_POLICIES = ("flag", "exclude")
+
+
+def stale_notice_policy() -> str:
+    """How the 通报 treats verdicts on stale values: 'flag' (default: counted, and the notice says the
+    data are stale) or 'exclude' (not counted at all). Set with WUCHUANG_NOTICE_STALE."""
+    value = (os.environ.get(STALE_NOTICE_ENV) or "flag").strip().lower()
+    return value if value in STALE_NOTICE_POLICIES else "flag"
 
 
 def is_proxy(req: Requirement, catalog: Catalog | None = None) -> bool:
@@ -246,13 +258,23 @@ def _band(threshold: float, comparison: str) -> float:
     return NEAR_BAND_FRACTION * abs(threshold)
 
 
+def _ceiling(ind) -> float | None:
+    """The largest value an indicator can take: 100 for a percentage, else none known."""
+    return 100.0 if getattr(ind, "unit", None) == "%" else None
+
+
 def judge(
-    value: float, comparison: str, threshold: float, high: float | None = None
+    value: float, comparison: str, threshold: float, high: float | None = None, ceiling: float | None = None
 ) -> tuple[str, float, float]:
-    """(status pass|near|fail, margin, band) of a numeric value against a threshold."""
+    """(status pass|near|fail, margin, band) of a numeric value against a threshold.
+
+    `ceiling`: the largest value the indicator can take (100 for a percentage). A lower bound at the
+    ceiling (≥ 100 %) has no warning band: a value on it is fully met, not "near" forever."""
     ok = meets(value, comparison, threshold, high)
     m = margin_of(value, comparison, threshold, high)
     band = _band(threshold if high is None else (high - threshold) / 2, comparison)
+    if ceiling is not None and high is None and comparison in (">=", ">") and threshold >= ceiling:
+        band = 0.0
     if not ok:
         return "fail", m, band
     return ("near" if band > 0 and m <= band + 1e-9 else "pass"), m, band
@@ -439,7 +461,7 @@ def verdict_for(
 
     row["threshold_value"] = threshold
     if ind.rollup in ("all_pass", "count_pass") and len(nums) > 1:
-        judged = [judge(v, req.comparison, threshold, high) for v in nums]
+        judged = [judge(v, req.comparison, threshold, high, _ceiling(ind)) for v in nums]
         worst = min(range(len(nums)), key=lambda i: judged[i][1])
         status, m, band = judged[worst]
         if any(j[0] == "fail" for j in judged):
@@ -448,7 +470,7 @@ def verdict_for(
             float(sum(j[0] != "fail" for j in judged)) if ind.rollup == "count_pass" else nums[worst]
         )
     else:
-        status, m, band = judge(a.value, req.comparison, threshold, high)
+        status, m, band = judge(a.value, req.comparison, threshold, high, _ceiling(ind))
     row["margin"], row["near_band"] = m, band
 
     # trend: the declining_3y / increasing_3y condition, or the or_trend escape clause

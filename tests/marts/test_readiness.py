@@ -182,3 +182,20 @@ def test_weights_follow_the_standards_own_scoring():
     # An edition the standard does not score: the catalog weights, normalised.
     plain = [verdict("a", "2013", "pass", weight=1.0), verdict("b", "2013", "fail", margin=-1.0, weight=3.0)]
     assert readiness.normalised_weights(plain) == pytest.approx({"a": 0.25, "b": 0.75})
+
+
+@pytest.mark.parametrize(
+    ("value", "comparison", "threshold", "ceiling", "status"),
+    [
+        (100.0, ">=", 100.0, 100.0, "pass"),  # a percentage at its 100 % target is fully met, not "near"
+        (99.9, ">=", 100.0, 100.0, "fail"),  # below it: fails, however narrowly
+        (95.5, ">=", 95.0, 100.0, "near"),  # a target under the ceiling keeps its warning band
+        (100.0, ">=", 100.0, None, "near"),  # a count of 100 against 100 (no ceiling): still near
+        (2.0, "<=", 2.0, 100.0, "near"),  # upper bounds are untouched
+    ],
+)
+def test_near_for_a_target_at_the_ceiling(value, comparison, threshold, ceiling, status):
+    """Compliance rule readiness depends on (pipelines.validation.compliance.judge, issue 13 item 4)."""
+    from pipelines.validation import compliance
+
+    assert compliance.judge(value, comparison, threshold, None, ceiling)[0] == status

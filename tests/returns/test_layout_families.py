@@ -462,3 +462,17 @@ def test_a_cumulative_span_in_the_title_is_not_a_period(ctx, title, expected):
         assert r.values == [] and "cumulative_period" in {p.reason_code for p in r.problems}
     else:
         assert [v.period_code for v in r.values] == [expected]
+
+
+def test_a_group_column_beside_the_indicator_names_is_not_the_name_column(ctx):
+    rows = [
+        ["平昌县住建局2014年指标"],
+        ["项目", "指标", "单位", "数值"],
+        ["一、城市建设", "建成区绿化覆盖率", "%", 38.2],
+        [None, "城市生活污水集中处理率", "%", 85.3],
+    ]
+    r = parse_file(_xlsx(ctx, "zjj", "a.xlsx", {"S": rows}, {"S": ["A3:A4"]}), ctx)
+    assert {(v.indicator_code, v.cell) for v in r.values} == {
+        ("builtup_green_coverage", "D3"),
+        ("urban_sewage_treatment", "D4"),
+    }

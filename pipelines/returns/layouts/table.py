@@ -850,9 +850,15 @@ class Analyser:
                     if lab.has_period and col.role == "period":
                         v["period"] += 1
             votes[c] = v
+        # Several name columns (项目 | 指标 …, a group column beside the indicators): the one whose
+        # cells name the most catalog indicators.
+        names = [c for c, col in view.columns.items() if col.role == "name"]
+        best_name = max(names, key=lambda c: (votes[c]["indicator"], -c)) if names else None
         for c, col in sorted(view.columns.items()):
             v = votes[c]
             role = col.role
+            if role == "name" and c != best_name:
+                continue
             if role == "unit" and v["place"] > max(v["indicator"], 1):
                 role = "subject_col"
             if role in ("name", "code", "unit", "period", "subject_col") and role not in stub:

@@ -22,6 +22,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m pipelines.sample --out data/raw
 	$(BIN)/dagster job execute -m pipelines.definitions -j monitoring_job
+	$(BIN)/wuchuang users demo
 	$(BIN)/wuchuang status
 
 browser-deps:
@@ -36,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 dev: $(STAMP)
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
 
 dashboard: $(STAMP)
 	$(BIN)/streamlit run dashboards/streamlit_app.py --server.address=127.0.0.1

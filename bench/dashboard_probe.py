@@ -35,21 +35,24 @@ def main() -> int:
     from bench.scale import FIRST_YEAR, LAST_YEAR, discover
 
     after_import = _status_mb("VmRSS")
-    t0 = time.perf_counter()
-    indicators = list(data.indicators(counties[0])["indicator_code"])[: 2 if light else 10]
-    calls_spec, _notes = discover(data)
-    calls = 0
-    for county in counties:
-        for year in (LAST_YEAR,) if light else (FIRST_YEAR, LAST_YEAR):
-            for month in (12,) if light else (3, 12):
-                d = {"county": county, "period": f"{year}-{month:02d}", "campaign": None}
-                for ind in indicators:
-                    d["indicator"] = ind
-                    for name, spec in calls_spec.items():
-                        if "indicator" not in spec and ind != indicators[0]:
-                            continue
-                        getattr(data, name)(*(d[a] for a in spec))
-                        calls += 1
+    from dashboards import auth
+
+    with auth.acting_as(auth.EVERYTHING):  # the probe reads what the office sees
+        t0 = time.perf_counter()
+        indicators = list(data.indicators(counties[0])["indicator_code"])[: 2 if light else 10]
+        calls_spec, _notes = discover(data)
+        calls = 0
+        for county in counties:
+            for year in (LAST_YEAR,) if light else (FIRST_YEAR, LAST_YEAR):
+                for month in (12,) if light else (3, 12):
+                    d = {"county": county, "period": f"{year}-{month:02d}", "campaign": None}
+                    for ind in indicators:
+                        d["indicator"] = ind
+                        for name, spec in calls_spec.items():
+                            if "indicator" not in spec and ind != indicators[0]:
+                                continue
+                            getattr(data, name)(*(d[a] for a in spec))
+                            calls += 1
     print(
         json.dumps(
             {

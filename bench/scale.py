@@ -186,10 +186,13 @@ def uncached_data(wh_dir: Path):
         finally:
             conn.close()
 
+    from dashboards import auth
+
     data._query = _uncached
     data._bench_kept = kept
     try:
-        yield data
+        with auth.acting_as(auth.EVERYTHING):  # the benchmark times what the office sees (no scope filter)
+            yield data
     finally:
         data._query = original
         if kept.get("conn") is not None:

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import analytics
+from dashboards import analytics, auth
 from dashboards.sql_guard import MEMORY_LIMIT
 from pipelines.settings import Settings
 from pipelines.warehouse.publish import SNAPSHOT_RE, NoSnapshotError, connect_readonly, latest_snapshot
@@ -191,7 +191,7 @@ def has_rows(table: str) -> bool:
     if table not in tables():
         return False
     schema, name = table.split(".")
-    return bool(query(f'SELECT count(*) AS n FROM "{schema}"."{name}"')["n"].iloc[0])
+    return bool(_select(f'SELECT count(*) AS n FROM "{schema}"."{name}"')["n"].iloc[0])
 
 
 def has_columns(table: str, *cols: str) -> bool:
@@ -199,77 +199,152 @@ def has_columns(table: str, *cols: str) -> bool:
     return all(c in known for c in cols)
 
 
-def query(sql: str, params: tuple | list = (), needs: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Run a fixed SQL text with bound parameters on the latest snapshot (cached)."""
+def _select(sql: str, params: tuple | list = (), needs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Run a fixed SQL text with bound parameters on the latest snapshot (cached). Not scoped: only the
+    functions below call it, each with the viewer's scope in its SQL."""
     if needs:
         require(*needs)
     return _query(snapshot_name(), sql, tuple(params)).copy()
 
 
+def query(
+    sql: str, params: tuple | list = (), needs: tuple[str, ...] = (), scope: auth.Viewer | None = None
+) -> pd.DataFrame:
+    """An ad-hoc fixed SQL text, only for a viewer who sees everything (office pages such as 导入映射)."""
+    if not _viewer(scope).sees_all:
+        raise PermissionError(
+            "只有可查看全部数据的角色可以执行 / only roles that see everything may run this"
+        )
+    return _select(sql, params, needs)
+
+
+# ---------------------------------------------------------------- the viewer's scope
+# Every function below takes `scope` (a `dashboards.auth.Viewer`; default: the signed-in viewer of
+# this session, and no viewer at all is refused) and filters in SQL:
+# - county: a viewer sees only its own county (another county's code is bound as NULL: no rows);
+# - units: rows of a unit (org_code, owner_org_code, reporting_org_code) only for the viewer's units;
+#   figures without a unit column (requirement forecasts, indicators) only for the indicators its
+#   units report (dim.assignment);
+# - campaigns: a group lead's campaigns only.
+# The scope travels as bound parameters, so cached results are kept per scope.
+
+_IN_UNITS = "(? OR list_contains(?::VARCHAR[], {}))"
+_IN_CAMPAIGNS = "(? OR list_contains(?::VARCHAR[], {}))"
+_UNIT_INDICATOR = "(? OR {} IN (SELECT a.indicator_code FROM dim.assignment a WHERE list_contains(?::VARCHAR[], a.org_code)))"
+
+
+def _viewer(scope: auth.Viewer | None) -> auth.Viewer:
+    viewer = scope if scope is not None else auth.current_viewer()
+    if viewer is None:
+        raise auth.NotSignedIn("未登录 / not signed in")
+    return viewer
+
+
+def _county(v: auth.Viewer, county: str | None) -> str | None:
+    return county if v.sees_county(county) else None
+
+
+def _units(v: auth.Viewer) -> list:
+    return [not v.units, list(v.units)]
+
+
+def _camps(v: auth.Viewer) -> list:
+    return [not v.campaigns, list(v.campaigns)]
+
+
+def campaign_units(county: str, campaigns: tuple[str, ...]) -> list[str]:
+    """The units that report an indicator of these campaigns, and their working groups' lead units
+    (a group lead's default unit scope, resolved when it signs in)."""
+    df = _select(
+        """
+        SELECT DISTINCT a.org_code FROM dim.assignment a
+        JOIN dim.requirement r ON r.indicator_code = a.indicator_code
+        WHERE a.county_code = ? AND list_contains(?::VARCHAR[], r.campaign_code)
+        UNION
+        SELECT wg.lead_org_code FROM dim.county_campaign cc
+        JOIN dim.working_group wg ON wg.county_code = cc.county_code AND wg.working_group_code = cc.working_group_code
+        WHERE cc.county_code = ? AND list_contains(?::VARCHAR[], cc.campaign_code) AND wg.lead_org_code IS NOT NULL
+        ORDER BY 1
+        """,
+        [county, list(campaigns), county, list(campaigns)],
+        needs=("dim.assignment", "dim.requirement", "dim.county_campaign", "dim.working_group"),
+    )
+    return list(df["org_code"])
+
+
 # ---------------------------------------------------------------- dimensions and filter values
 
 
-def counties() -> pd.DataFrame:
-    return query(
-        "SELECT county_code, name_zh, name_en FROM dim.county ORDER BY county_code", needs=("dim.county",)
+def counties(scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        "SELECT county_code, name_zh, name_en FROM dim.county WHERE (? = '' OR county_code = ?) ORDER BY county_code",
+        [v.county_code, v.county_code],
+        needs=("dim.county",),
     )
 
 
-def campaigns(county: str) -> pd.DataFrame:
-    return query(
-        """
+def campaigns(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT c.campaign_code, c.name_zh, c.name_en, cc.level, cc.start_date, cc.acceptance_date,
                cc.interim_acceptance_date, cc.working_group_code
         FROM dim.campaign c
         LEFT JOIN dim.county_campaign cc ON cc.campaign_code = c.campaign_code AND cc.county_code = ?
+        WHERE ? IS NOT NULL AND {_IN_CAMPAIGNS.format("c.campaign_code")}
         ORDER BY cc.acceptance_date NULLS LAST, c.campaign_code
         """,
-        [county],
+        [county, _county(v, county), *_camps(v)],
         needs=("dim.campaign", "dim.county_campaign"),
     )
 
 
-def units(county: str) -> pd.DataFrame:
-    return query(
-        """
+def units(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT org_code, short_code, name_zh, name_en, level FROM dim.org_unit
-        WHERE county_code = ? AND level IN ('department', 'town')
+        WHERE county_code = ? AND level IN ('department', 'town') AND {_IN_UNITS.format("org_code")}
         ORDER BY CASE level WHEN 'department' THEN 0 ELSE 1 END, org_code
         """,
-        [county],
+        [_county(v, county), *_units(v)],
         needs=("dim.org_unit",),
     )
 
 
-def months(county: str) -> list[str]:
+def months(county: str, scope: auth.Viewer | None = None) -> list[str]:
     """Monthly periods the filter offers: those with verdicts or returns, else the calendar's."""
+    v = _viewer(scope)
+    county = _county(v, county)
     found: set[str] = set()
     if has("compliance.verdict"):
         found |= set(
-            query(
+            _select(
                 "SELECT DISTINCT period_code FROM compliance.verdict WHERE county_code = ? AND grain = 'ytd_month'",
                 [county],
             )["period_code"]
         )
     if has("core.submission", "dim.period"):
         found |= set(
-            query(
-                """SELECT DISTINCT s.period_code FROM core.submission s JOIN dim.period p USING (period_code)
-                   WHERE s.county_code = ? AND p.frequency = 'monthly'""",
-                [county],
+            _select(
+                f"""SELECT DISTINCT s.period_code FROM core.submission s JOIN dim.period p USING (period_code)
+                   WHERE s.county_code = ? AND p.frequency = 'monthly' AND {_IN_UNITS.format("s.org_code")}""",
+                [county, *_units(v)],
             )["period_code"]
         )
     if not found:
         found = set(
-            query("SELECT period_code FROM dim.period WHERE frequency = 'monthly'", needs=("dim.period",))[
+            _select("SELECT period_code FROM dim.period WHERE frequency = 'monthly'", needs=("dim.period",))[
                 "period_code"
             ]
         )
     return sorted(found)
 
 
-def period_info(period_code: str) -> dict:
-    df = query(
+def period_info(period_code: str, scope: auth.Viewer | None = None) -> dict:
+    _viewer(scope)  # calendar facts only, but still only for a signed-in viewer
+    df = _select(
         "SELECT period_code, frequency, year, start_date, end_date, label_zh FROM dim.period WHERE period_code = ?",
         [period_code],
         needs=("dim.period",),
@@ -277,15 +352,19 @@ def period_info(period_code: str) -> dict:
     return df.iloc[0].to_dict() if len(df) else {}
 
 
-def indicators(county: str) -> pd.DataFrame:
-    return query(
-        """
+def indicators(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT i.indicator_code, i.name_zh, i.name_en, i.unit, i.frequency,
                list(DISTINCT r.campaign_code ORDER BY r.campaign_code) AS campaigns
         FROM dim.indicator i JOIN dim.requirement r USING (indicator_code)
+        WHERE ? IS NOT NULL AND {_IN_CAMPAIGNS.format("r.campaign_code")}
+          AND {_UNIT_INDICATOR.format("i.indicator_code")}
         GROUP BY ALL ORDER BY i.indicator_code
         """,
-        needs=("dim.indicator", "dim.requirement"),
+        [_county(v, county), *_camps(v), *_units(v)],
+        needs=("dim.indicator", "dim.requirement", "dim.assignment"),
     )
 
 
@@ -299,9 +378,14 @@ _VERDICT_COLS = """
 """
 
 
-def verdicts_asof(county: str, period: str, campaign: str | None = None) -> pd.DataFrame:
-    """County-level year-to-date verdicts at a month, with requirement, indicator and edition names."""
-    return query(
+def verdicts_asof(
+    county: str, period: str, campaign: str | None = None, scope: auth.Viewer | None = None
+) -> pd.DataFrame:
+    """County-level year-to-date verdicts at a month, with requirement, indicator and edition names
+    (a unit-scoped viewer: the requirements its units report)."""
+    v = _viewer(scope)
+    county = _county(v, county)
+    return _select(
         f"""
         SELECT {_VERDICT_COLS},
                r.name_zh AS req_name_zh, r.name_en AS req_name_en,
@@ -313,89 +397,105 @@ def verdicts_asof(county: str, period: str, campaign: str | None = None) -> pd.D
         LEFT JOIN dim.edition e ON e.edition_code = v.edition_code
         WHERE v.county_code = ? AND v.subject_org_code = ? AND v.grain = 'ytd_month' AND v.period_code = ?
           AND (? IS NULL OR v.campaign_code = ?)
+          AND {_IN_CAMPAIGNS.format("v.campaign_code")} AND {_IN_UNITS.format("v.reporting_org_code")}
         ORDER BY v.campaign_code, v.is_veto DESC, v.requirement_code
         """,
-        [county, county, period, campaign, campaign],
+        [county, county, period, campaign, campaign, *_camps(v), *_units(v)],
         needs=("compliance.verdict", "dim.requirement", "dim.indicator", "dim.edition"),
     )
 
 
-def verdict_history(county: str, upto: str, campaign: str | None = None) -> pd.DataFrame:
+def verdict_history(
+    county: str, upto: str, campaign: str | None = None, scope: auth.Viewer | None = None
+) -> pd.DataFrame:
     """County-level ytd_month verdicts up to a month (readiness trends, sparklines, changes)."""
-    return query(
-        """
+    v = _viewer(scope)
+    county = _county(v, county)
+    return _select(
+        f"""
         SELECT requirement_code, campaign_code, indicator_code, period_code, status, value, margin,
                weight, is_veto
         FROM compliance.verdict
         WHERE county_code = ? AND subject_org_code = ? AND grain = 'ytd_month' AND period_code <= ?
           AND (? IS NULL OR campaign_code = ?)
+          AND {_IN_CAMPAIGNS.format("campaign_code")} AND {_IN_UNITS.format("reporting_org_code")}
         ORDER BY period_code
         """,
-        [county, county, upto, campaign, campaign],
+        [county, county, upto, campaign, campaign, *_camps(v), *_units(v)],
         needs=("compliance.verdict",),
     )
 
 
 # ---------------------------------------------------------------- marts (issue 5) and quality (issue 4)
 # Each returns an empty frame when the table exists but holds no rows; pages then fall back.
+# Campaign-level figures (readiness, forecast) are the county's per campaign: scoped by campaign.
 
 
-def readiness_mart(county: str, upto: str) -> pd.DataFrame:
-    return query(
-        """
+def readiness_mart(county: str, upto: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT campaign_code, period_code, readiness, n_pass, n_near, n_fail, n_no_data, n_not_assessable,
                n_met, n_requirements, is_capped, n_veto_failed AS veto_failed_n, n_veto_failed > 0 AS veto_failed,
                readiness_change, days_to_acceptance, acceptance_date
         FROM marts.campaign_readiness
         WHERE county_code = ? AND grain = 'ytd_month' AND period_code <= ?
+          AND {_IN_CAMPAIGNS.format("campaign_code")}
         ORDER BY period_code, campaign_code
         """,
-        [county, upto],
+        [_county(v, county), upto, *_camps(v)],
         needs=("marts.campaign_readiness",),
     )
 
 
-def readiness(county: str, upto: str) -> tuple[pd.DataFrame, bool]:
+def readiness(county: str, upto: str, scope: auth.Viewer | None = None) -> tuple[pd.DataFrame, bool]:
     """Readiness per campaign × month up to `upto`: the mart when built, else estimated from verdicts
     with the same rule (second value True when estimated)."""
+    v = _viewer(scope)
     if has("marts.campaign_readiness"):
-        df = readiness_mart(county, upto)
+        df = readiness_mart(county, upto, scope=v)
         if not df.empty:
             return df, False
-    return analytics.readiness(verdict_history(county, upto)), True
+    return analytics.readiness(verdict_history(county, upto, scope=v)), True
 
 
-def campaign_forecast(county: str, period: str) -> pd.DataFrame:
-    return query(
-        """
+def campaign_forecast(county: str, period: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT campaign_code, target_kind, target_date, n_requirements, n_projected_pass, n_at_risk, n_off_track,
                n_deteriorating, projected_readiness, earliest_ready_date, n_unreachable
         FROM marts.campaign_forecast
-        WHERE county_code = ? AND as_of_period_code = ?
+        WHERE county_code = ? AND as_of_period_code = ? AND {_IN_CAMPAIGNS.format("campaign_code")}
         """,
-        [county, period],
+        [_county(v, county), period, *_camps(v)],
         needs=("marts.campaign_forecast",),
     )
 
 
-def requirement_forecast(county: str, period: str, indicator: str | None = None) -> pd.DataFrame:
-    return query(
-        """
+def requirement_forecast(
+    county: str, period: str, indicator: str | None = None, scope: auth.Viewer | None = None
+) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT requirement_code, campaign_code, indicator_code, as_of_date, target_kind, target_date,
                latest_value, threshold_value, gap, projected_value, projected_low, projected_high,
                projected_margin, required_pace_per_month, slope_per_month, status, status_zh,
                status_reason_zh, status_reason_en, expected_reach_date
         FROM marts.requirement_forecast
         WHERE county_code = ? AND as_of_period_code = ? AND (? IS NULL OR indicator_code = ?)
+          AND {_IN_CAMPAIGNS.format("campaign_code")} AND {_UNIT_INDICATOR.format("indicator_code")}
         """,
-        [county, period, indicator, indicator],
-        needs=("marts.requirement_forecast",),
+        [_county(v, county), period, indicator, indicator, *_camps(v), *_units(v)],
+        needs=("marts.requirement_forecast", "dim.assignment"),
     )
 
 
-def unit_accountability(county: str, period: str) -> pd.DataFrame:
-    return query(
-        """
+def unit_accountability(county: str, period: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT a.rank, a.org_code, coalesce(ou.name_zh, a.unit_name_zh) AS org_name_zh, ou.name_en AS org_name_en, a.score,
                a.timeliness, a.completeness, a.data_quality, a.compliance, a.returns_due, a.returns_on_time,
                a.returns_late, a.returns_missing, a.working_days_late_max, a.resubmissions,
@@ -403,90 +503,104 @@ def unit_accountability(county: str, period: str) -> pd.DataFrame:
                a.is_lagging
         FROM marts.unit_accountability a
         LEFT JOIN dim.org_unit ou ON ou.org_code = a.org_code
-        WHERE a.county_code = ? AND a.period_code = ?
+        WHERE a.county_code = ? AND a.period_code = ? AND {_IN_UNITS.format("a.org_code")}
         ORDER BY a.rank, a.org_code
         """,
-        [county, period],
+        [_county(v, county), period, *_units(v)],
         needs=("marts.unit_accountability", "dim.org_unit"),
     )
 
 
-def lagging_units(county: str, period: str) -> pd.DataFrame:
-    return query(
-        """
+def lagging_units(county: str, period: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT rank, org_code, unit_name_zh, score, reason_codes, reason_zh, reason_en
-        FROM marts.lagging_unit WHERE county_code = ? AND period_code = ?
+        FROM marts.lagging_unit WHERE county_code = ? AND period_code = ? AND {_IN_UNITS.format("org_code")}
         ORDER BY rank, org_code
         """,
-        [county, period],
+        [_county(v, county), period, *_units(v)],
         needs=("marts.lagging_unit",),
     )
 
 
-def plan_schedule(county: str) -> pd.DataFrame:
-    return query(
-        """
+def plan_schedule(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    """The plan's items; the county-wide phases and milestones (no owner) are shown to every viewer."""
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT item_id, item_kind, campaign_code, code, name_zh, name_en, owner_org_code, start_date, due_date,
                status, source
         FROM marts.plan_schedule WHERE county_code = ?
+          AND (campaign_code IS NULL OR {_IN_CAMPAIGNS.format("campaign_code")})
+          AND ((owner_org_code IS NULL AND item_kind <> 'task') OR {_IN_UNITS.format("owner_org_code")})
         ORDER BY coalesce(start_date, due_date), item_id
         """,
-        [county],
+        [_county(v, county), *_camps(v), *_units(v)],
         needs=("marts.plan_schedule",),
     )
 
 
-def tasks(county: str) -> pd.DataFrame:
-    return query(
-        """
+def tasks(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT task_code, task_name, campaign_code, owner_text, owner_org_code, due_date, status, completed_date,
                is_overdue, source_file, sheet, row_no, remark
-        FROM marts.task WHERE county_code = ? ORDER BY due_date, task_code
+        FROM marts.task WHERE county_code = ?
+          AND (campaign_code IS NULL OR {_IN_CAMPAIGNS.format("campaign_code")})
+          AND {_IN_UNITS.format("owner_org_code")}
+        ORDER BY due_date, task_code
         """,
-        [county],
+        [_county(v, county), *_camps(v), *_units(v)],
         needs=("marts.task",),
     )
 
 
-def rectification(county: str) -> pd.DataFrame:
-    return query(
-        """
+def rectification(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT item_id, status, source_kind, campaign_code, requirement_code, indicator_code, owner_org_code,
                is_veto, opened_period_code, due_date, closed_period_code, periods_open, value_at_open,
                threshold_at_open, latest_value, latest_margin, description_zh, description_en
         FROM marts.rectification_item WHERE county_code = ?
+          AND {_IN_CAMPAIGNS.format("campaign_code")} AND {_IN_UNITS.format("owner_org_code")}
         ORDER BY CASE status WHEN 'overdue' THEN 0 WHEN 'open' THEN 1 ELSE 2 END, due_date, item_id
         """,
-        [county],
+        [_county(v, county), *_camps(v), *_units(v)],
         needs=("marts.rectification_item",),
     )
 
 
-def outlier_flags(indicator: str) -> pd.DataFrame:
-    return query(
-        """
+def outlier_flags(indicator: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT observation_id, method, org_code, period_code, value, score, bound_low, bound_high,
                message_zh, message_en
-        FROM quality.outlier WHERE indicator_code = ?
+        FROM quality.outlier WHERE indicator_code = ? AND {_IN_UNITS.format("org_code")}
         """,
-        [indicator],
+        [indicator, *_units(v)],
         needs=("quality.outlier",),
     )
 
 
-def quality_by_period(county: str) -> pd.DataFrame:
+def quality_by_period(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
     """Failure rate per period and data-quality dimension from the quality checks."""
-    return query(
-        """
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT r.period_code, coalesce(r.dimension, r.check_name) AS dimension,
                sum(r.n_checked) AS n_checked, sum(r.n_failed) AS n_failed,
                sum(r.n_failed) / greatest(sum(r.n_checked), 1) AS failure_rate
         FROM quality.check_result r
         LEFT JOIN dim.org_unit ou ON ou.org_code = r.org_code
-        WHERE (ou.county_code = ? OR ou.county_code IS NULL) AND r.period_code <> '?'
+        WHERE (ou.county_code = ? OR (ou.county_code IS NULL AND ? IS NOT NULL)) AND r.period_code <> '?'
+          AND {_IN_UNITS.format("r.org_code")}
         GROUP BY ALL ORDER BY 1, 2
         """,
-        [county],
+        [_county(v, county), _county(v, county), *_units(v)],
         needs=("quality.check_result", "dim.org_unit"),
     )
 
@@ -494,7 +608,7 @@ def quality_by_period(county: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- observations and lineage
 
 
-def observations(county: str, indicator: str) -> pd.DataFrame:
+def observations(county: str, indicator: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
     """Every observation of an indicator (all revisions), with lineage and unit names.
 
     No county filter on `core.source_file`: a file's detected county may differ from its
@@ -503,8 +617,9 @@ def observations(county: str, indicator: str) -> pd.DataFrame:
     of one indicator come from few files (40–270 in the benchmark's warehouses), and DuckDB builds
     the join on them and pushes their file ids into the scan of `core.source_file` as dynamic
     filters (an IN list and a Bloom filter: see EXPLAIN ANALYZE)."""
-    return query(
-        """
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT o.observation_id, o.org_code, ou.name_zh AS org_name_zh, ou.name_en AS org_name_en,
                o.period_code, p.frequency, p.end_date, o.value, o.value_text, o.raw_text, o.unit,
                f.file_name, f.path, o.sheet, o.cell, o.revision_no, o.valid_from, o.valid_to, o.is_current
@@ -512,18 +627,19 @@ def observations(county: str, indicator: str) -> pd.DataFrame:
         LEFT JOIN core.source_file f ON f.file_id = o.file_id
         LEFT JOIN dim.org_unit ou ON ou.org_code = o.org_code
         LEFT JOIN dim.period p ON p.period_code = o.period_code
-        WHERE o.county_code = ? AND o.indicator_code = ?
+        WHERE o.county_code = ? AND o.indicator_code = ? AND {_IN_UNITS.format("o.org_code")}
         ORDER BY p.end_date, o.org_code, o.revision_no
         """,
-        [county, indicator],
+        [_county(v, county), indicator, *_units(v)],
         needs=("core.observation", "core.source_file", "dim.org_unit", "dim.period"),
     )
 
 
-def indicator_requirements(county: str, indicator: str) -> pd.DataFrame:
+def indicator_requirements(county: str, indicator: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
     """Every requirement on an indicator with the county's resolved threshold and edition dates."""
-    return query(
-        """
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT r.requirement_code, r.campaign_code, c.name_zh AS campaign_zh, c.name_en AS campaign_en,
                r.edition_code, e.effective_from, e.effective_to, r.comparison, r.threshold_kind,
                coalesce(cr.threshold_value, r.threshold_value) AS threshold_value, r.threshold_high,
@@ -532,10 +648,10 @@ def indicator_requirements(county: str, indicator: str) -> pd.DataFrame:
         JOIN dim.campaign c USING (campaign_code)
         JOIN dim.edition e ON e.edition_code = r.edition_code
         LEFT JOIN dim.county_requirement cr ON cr.requirement_code = r.requirement_code AND cr.county_code = ?
-        WHERE r.indicator_code = ?
+        WHERE r.indicator_code = ? AND ? IS NOT NULL AND {_IN_CAMPAIGNS.format("r.campaign_code")}
         ORDER BY r.campaign_code, e.effective_from
         """,
-        [county, indicator],
+        [county, indicator, _county(v, county), *_camps(v)],
         needs=("dim.requirement", "dim.campaign", "dim.edition", "dim.county_requirement"),
     )
 
@@ -543,31 +659,34 @@ def indicator_requirements(county: str, indicator: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- returns and quality
 
 
-def submissions(county: str) -> pd.DataFrame:
-    return query(
-        """
+def submissions(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT s.submission_id, s.file_id, s.org_code, ou.name_zh AS org_name_zh, ou.name_en AS org_name_en,
                s.period_code, p.frequency, p.year, p.end_date, s.revision_no, s.received_at, s.due_date,
                s.working_days_late, s.is_on_time, s.is_current, s.values_loaded, s.values_quarantined
         FROM core.submission s
         LEFT JOIN dim.org_unit ou ON ou.org_code = s.org_code
         LEFT JOIN dim.period p ON p.period_code = s.period_code
-        WHERE s.county_code = ?
+        WHERE s.county_code = ? AND {_IN_UNITS.format("s.org_code")}
         ORDER BY p.end_date, s.org_code, s.revision_no
         """,
-        [county],
+        [_county(v, county), *_units(v)],
         needs=("core.submission", "dim.org_unit", "dim.period"),
     )
 
 
-def expected_returns(county: str, period: str) -> pd.DataFrame:
+def expected_returns(county: str, period: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
     """Units expected to report for a period (from assignments at its frequency) and what they sent."""
-    return query(
-        """
+    v = _viewer(scope)
+    county = _county(v, county)
+    return _select(
+        f"""
         WITH p AS (SELECT * FROM dim.period WHERE period_code = ?),
         expected AS (
             SELECT DISTINCT a.org_code FROM dim.assignment a, p
-            WHERE a.county_code = ? AND a.frequency = p.frequency
+            WHERE a.county_code = ? AND a.frequency = p.frequency AND {_IN_UNITS.format("a.org_code")}
         ),
         sent AS (
             SELECT org_code, min(received_at) AS first_received, max(revision_no) AS revisions,
@@ -584,51 +703,69 @@ def expected_returns(county: str, period: str) -> pd.DataFrame:
         LEFT JOIN dim.reporting_deadline d ON d.county_code = ? AND d.period_code = ?
         ORDER BY return_status DESC, s.working_days_late DESC NULLS FIRST, e.org_code
         """,
-        [period, county, county, period, county, period],
+        [period, county, *_units(v), county, period, county, period],
         needs=("dim.assignment", "dim.period", "core.submission", "dim.org_unit", "dim.reporting_deadline"),
     )
 
 
-def source_files(county: str) -> pd.DataFrame:
-    return query(
-        """
+def source_files(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    """Files received for the county (and files whose county is unknown: only for viewers who see
+    every unit, since such a file has no unit yet either)."""
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT file_id, path, file_name, file_format, size_bytes, received_at, processed_at, org_code,
                period_codes, layout, status, values_loaded, values_quarantined, reason_codes,
                message_zh, message_en, feedback_path
         FROM core.source_file
-        WHERE county_code = ? OR county_code IS NULL
+        WHERE (county_code = ? OR (county_code IS NULL AND ? IS NOT NULL)) AND {_IN_UNITS.format("org_code")}
         ORDER BY received_at DESC NULLS LAST, file_name
         """,
-        [county],
+        [_county(v, county), _county(v, county), *_units(v)],
         needs=("core.source_file",),
     )
 
 
-def quarantine(county: str) -> pd.DataFrame:
+def quarantine(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
     """Quarantined files and values of the county's files (and of files whose county is unknown).
 
     The county's files are selected first and matched by id, instead of joining every quarantined
     value to every file and filtering afterwards (241 → 32 ms at national scale). Same rows as the
     join: the loader writes each quarantine row together with its file's row (one transaction), so
-    every `q.file_id` is in `core.source_file`, where `file_id` is the key."""
-    return query(
-        """
+    every `q.file_id` is in `core.source_file`, where `file_id` is the key. A unit-scoped viewer
+    gets the rows of its units' files."""
+    v = _viewer(scope)
+    return _select(
+        f"""
         SELECT q.file_name, q.sheet, q.cell, q.org_code, q.period_code, q.indicator_code, q.raw_text,
                q.scope, q.reason_code, q.message_zh, q.message_en, q.detected_at
         FROM core.quarantine q
         WHERE q.file_id IN (
-            SELECT file_id FROM core.source_file WHERE county_code = ? OR county_code IS NULL
+            SELECT file_id FROM core.source_file
+            WHERE (county_code = ? OR (county_code IS NULL AND ? IS NOT NULL)) AND {_IN_UNITS.format("org_code")}
         )
         ORDER BY q.detected_at DESC NULLS LAST, q.file_name, q.sheet, q.cell
         """,
-        [county],
+        [_county(v, county), _county(v, county), *_units(v)],
         needs=("core.quarantine", "core.source_file"),
     )
 
 
-def feedback_file(recorded: str | None) -> Path | None:
-    """The feedback workbook a row points to, only if it resolves inside settings.feedback_dir."""
+def feedback_file(recorded: str | None, scope: auth.Viewer | None = None) -> Path | None:
+    """The feedback workbook a row points to: only if it resolves inside settings.feedback_dir, and
+    only for the office and the clerk of the unit whose file it answers (checked against the
+    snapshot's `core.source_file`, not the caller's row)."""
     if not recorded:
+        return None
+    v = _viewer(scope)
+    owners = _select(
+        "SELECT DISTINCT org_code FROM core.source_file WHERE feedback_path = ?",
+        [recorded],
+        needs=("core.source_file",),
+    )["org_code"]
+    if owners.empty or not all(
+        v.can(f"download_feedback:{o}" if o else "download_feedback:") for o in owners
+    ):
         return None
     base = settings().feedback_dir.resolve()
     candidate = Path(recorded)
@@ -646,19 +783,24 @@ def feedback_file(recorded: str | None) -> Path | None:
 # ---------------------------------------------------------------- plan
 
 
-def plan(county: str) -> dict[str, pd.DataFrame]:
-    phases = query(
+def plan(county: str, scope: auth.Viewer | None = None) -> dict[str, pd.DataFrame]:
+    """The county's plan phases (everyone in the county) and milestones (county-wide or of the
+    viewer's campaigns)."""
+    v = _viewer(scope)
+    county = _county(v, county)
+    phases = _select(
         "SELECT phase_code, name_zh, name_en, start_date, end_date FROM dim.plan_phase WHERE county_code = ? "
         "ORDER BY start_date",
         [county],
         needs=("dim.plan_phase",),
     )
-    milestones = query(
-        """SELECT m.milestone_code, m.campaign_code, c.name_zh AS campaign_zh, c.name_en AS campaign_en,
+    milestones = _select(
+        f"""SELECT m.milestone_code, m.campaign_code, c.name_zh AS campaign_zh, c.name_en AS campaign_en,
                   m.name_zh, m.due_date
            FROM dim.milestone m LEFT JOIN dim.campaign c USING (campaign_code)
-           WHERE m.county_code = ? ORDER BY m.due_date""",
-        [county],
+           WHERE m.county_code = ? AND (m.campaign_code IS NULL OR {_IN_CAMPAIGNS.format("m.campaign_code")})
+           ORDER BY m.due_date""",
+        [county, *_camps(v)],
         needs=("dim.milestone", "dim.campaign"),
     )
     return {"phases": phases, "milestones": milestones}

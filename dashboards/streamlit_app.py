@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ on the path, not the project root
     sys.path.insert(0, str(ROOT))
 
-from dashboards import data, i18n, ui  # noqa: E402
+from dashboards import auth, data, i18n, ui  # noqa: E402
 from pipelines.warehouse.publish import NoSnapshotError  # noqa: E402
 
 st.set_page_config(
@@ -23,6 +23,7 @@ st.set_page_config(
     page_icon=":material/monitoring:",
     layout="wide",
 )
+VIEWER = auth.require_viewer()  # nothing below runs (no page, filter or download) before sign-in
 
 PAGES = (
     ("page_overview", "app_pages/overview.py", "overview", ":material/dashboard:"),
@@ -34,7 +35,23 @@ PAGES = (
     ("page_sql", "app_pages/sql.py", "sql", ":material/terminal:"),
     ("page_briefing", "app_pages/briefing.py", "briefing", ":material/description:"),
     ("page_mappings", "app_pages/mappings.py", "mappings", ":material/table_edit:"),
+    ("page_admin", "app_pages/admin.py", "admin", ":material/admin_panel_settings:"),
 )
+# Pages a role is offered (the pages and the data layer check again: this only spares a dead end).
+PAGE_NEEDS = {"sql": "sql", "mappings": "mappings", "admin": "users"}
+
+
+def _who(viewer: auth.Viewer) -> None:
+    sb = st.sidebar
+    lang = ui.lang()
+    scope = ", ".join(viewer.units) if viewer.units else ui.t("scope_all")
+    sb.caption(
+        f"{ui.t('signed_in_as')}: **{viewer.display_name}** (`{viewer.username}`) · "
+        f"{ui.t('role')}: {viewer.role_name(lang)}"
+        + (f" · {ui.t('scope_units')}: {scope}" if viewer.units else "")
+    )
+    if sb.button(ui.t("sign_out"), key="auth_sign_out", icon=":material/logout:"):
+        auth.sign_out()
 
 
 def _filters() -> None:
@@ -67,9 +84,11 @@ def _filters() -> None:
 
 
 st.sidebar.toggle(i18n.t("lang_switch"), key=ui.K_LANG)
+_who(VIEWER)
 pages = [
     st.Page(path, title=ui.t(key), url_path=url, icon=icon, default=(url == "overview"))
     for key, path, url, icon in PAGES
+    if url not in PAGE_NEEDS or VIEWER.can(PAGE_NEEDS[url])
 ]
 nav = st.navigation(
     {ui.t("section_leaders"): pages[:4], ui.t("section_analysts"): pages[4:]},

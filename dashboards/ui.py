@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, data, exports, i18n
+from dashboards import auth, charts, data, exports, i18n
 from pipelines.warehouse.publish import NoSnapshotError
 
 # Session-state keys of the sidebar widgets (persist across pages).
@@ -161,6 +161,24 @@ def empty_notice() -> None:
     st.info(i18n.both("no_rows"), icon=":material/info:")
 
 
+def require(action: str) -> auth.Viewer:
+    """The signed-in viewer if its role may `action`; otherwise a bilingual notice and the run stops."""
+    viewer = auth.require_viewer()
+    if not viewer.can(action):
+        st.warning(i18n.both("no_permission"), icon=":material/block:")
+        st.stop()
+    return viewer
+
+
+def audited(event: str, **detail: object):
+    """An on_click callback that records a download (or another action) in the audit log."""
+
+    def _record() -> None:
+        auth.audit(event, detail)
+
+    return _record
+
+
 def downloads(df: pd.DataFrame, stem: str, key: str) -> None:
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(
@@ -170,6 +188,7 @@ def downloads(df: pd.DataFrame, stem: str, key: str) -> None:
         "text/csv",
         key=f"{key}_csv",
         width="stretch",
+        on_click=audited("download", file=f"{stem}.csv", rows=len(df)),
     )
     c2.download_button(
         t("download_xlsx"),
@@ -178,6 +197,7 @@ def downloads(df: pd.DataFrame, stem: str, key: str) -> None:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
         width="stretch",
+        on_click=audited("download", file=f"{stem}.xlsx", rows=len(df)),
     )
 
 

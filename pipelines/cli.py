@@ -636,6 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines import verdicts_cli  # wuchuang verdicts --campaign C --year Y [--variant terrain=hill]
 
     verdicts_cli.register(sub)
+    from pipelines import users_cli  # wuchuang users add|list|disable|enable|reset|role|audit|demo
+
+    users_cli.register(sub)
     return parser
 
 

@@ -45,6 +45,7 @@ if ui.ready() and ui.period():
                 "application/pdf",
                 key="b_pdf",
                 width="stretch",
+                on_click=ui.audited("download", file=f"简报_{period}.pdf"),
             )
         c2.download_button(
             ui.t("download_docx"),
@@ -53,4 +54,5 @@ if ui.ready() and ui.period():
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             key="b_docx",
             width="stretch",
+            on_click=ui.audited("download", file=f"简报_{period}.docx"),
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import analytics, charts, data, ui
+from dashboards import analytics, auth, charts, data, ui
 
 ui.header("page_indicator")
 
@@ -144,4 +144,6 @@ if ui.ready():
             ]
         ]
         st.dataframe(lineage, hide_index=True, width="stretch")
-        ui.downloads(lineage, f"lineage_{code}", "ind_lineage")
+        viewer = auth.require_viewer()
+        if all(viewer.can(f"download_lineage:{o}") for o in lineage["org_code"].dropna().unique()):
+            ui.downloads(lineage, f"lineage_{code}", "ind_lineage")  # the owning unit and the office only

@@ -24,6 +24,7 @@ from pipelines.returns.layouts import mapped
 from pipelines.settings import Settings
 
 ui.header("page_mappings")
+ui.require("mappings")
 
 GRID_ROWS = 60
 L: dict[str, tuple[str, str]] = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import data, i18n, sql_guard, ui
+from dashboards import auth, data, i18n, sql_guard, ui
 
 ui.header("page_sql")
+ui.require("sql")  # only roles that see everything: the console reads the whole snapshot
 
 K_SQL = "sql_text"
 
@@ -36,6 +37,7 @@ if ui.ready():
         st.text_area(ui.t("sql_input"), key=K_SQL, height=180)
         if st.button(ui.t("sql_run"), type="primary", key="sql_run"):
             try:
+                auth.audit("sql", {"sql": st.session_state[K_SQL][:4000]})
                 result = sql_guard.run_query(snap, st.session_state[K_SQL])
             except sql_guard.GuardError as e:
                 st.session_state["sql_error"] = f"{e.zh} / {e.en}"

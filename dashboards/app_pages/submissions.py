@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import charts, data, exports, i18n, ui
+from dashboards import auth, charts, data, exports, i18n, ui
 
 ui.header("page_submissions")
 
@@ -105,7 +105,13 @@ if ui.ready():
     with ui.part():
         st.subheader(ui.t("feedback"))
         files = data.source_files(county)
-        with_fb = files[files["feedback_path"].notna()]
+        viewer = auth.require_viewer()  # feedback workbooks: the owning unit and the office only
+        with_fb = files[
+            files["feedback_path"].notna()
+            & files["org_code"].map(
+                lambda o: viewer.can(f"download_feedback:{o if isinstance(o, str) else ''}")
+            )
+        ]
         if with_fb.empty:
             ui.empty_notice()
         else:
@@ -125,4 +131,5 @@ if ui.ready():
                     target.name,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     key="s_feedback_dl",
+                    on_click=ui.audited("download_feedback", file=target.name, file_id=str(pick)),
                 )

@@ -8,14 +8,38 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import accounts
 from pipelines.settings import Settings
 from tests.dashboards import synthetic
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py"
 
+# Test accounts of every role in each test project's account store (tests only).
+TEST_PASSWORD = "test-password-2016"
+ZJJ, LYJ, TOWN = f"{synthetic.COUNTY}-zjj", f"{synthetic.COUNTY}-lyj", f"{synthetic.COUNTY}-jiangkou"
+TEST_USERS = {
+    "t-leader": ("leader", None, ()),
+    "t-office": ("office", None, ()),
+    "t-forest": ("group_lead", None, ("forest_city",)),
+    "t-zjj": ("dept_clerk", ZJJ, ()),
+    "t-lyj": ("dept_clerk", LYJ, ()),
+    "t-town": ("town_clerk", TOWN, ()),
+}
+
+
+def _accounts(path: Path) -> None:
+    for name, (role, org, camps) in TEST_USERS.items():
+        if accounts.get_user(name, path=path) is None:
+            accounts.add_user(
+                name, role, synthetic.COUNTY, password=TEST_PASSWORD, org_code=org, campaigns=camps, path=path
+            )
+
 
 def _env(base: Path) -> dict[str, str]:
+    base.mkdir(parents=True, exist_ok=True)
+    _accounts(base / "accounts.sqlite")
     return {
+        "WUCHUANG_ACCOUNTS_DB": str(base / "accounts.sqlite"),
         "WUCHUANG_RAW_DIR": str(base / "raw"),
         "WUCHUANG_WAREHOUSE_DIR": str(base / "warehouse"),
         "WUCHUANG_FEEDBACK_DIR": str(base / "feedback"),
@@ -91,3 +115,12 @@ def nothing(empty_env, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for k, v in empty_env.items():
         monkeypatch.setenv(k, v)
     return Settings.from_env()
+
+
+@pytest.fixture
+def as_office():
+    """Calls of `dashboards.data` outside a Streamlit session read as the office (everything)."""
+    from dashboards import auth
+
+    with auth.acting_as(auth.EVERYTHING) as viewer:
+        yield viewer

@@ -24,10 +24,12 @@ PAGES = {
 }
 
 
-def _open(page: str = "overview", at: AppTest | None = None) -> AppTest:
-    """Open a page in a fresh app, or, given `at`, switch to it within that session."""
+def _open(page: str = "overview", at: AppTest | None = None, user: str = "t-office") -> AppTest:
+    """Open a page in a fresh app signed in as `user` (a test account of conftest.TEST_USERS), or,
+    given `at`, switch to it within that session."""
     if at is None:
         at = AppTest.from_file(str(APP), default_timeout=60)
+        at.session_state["auth_user"] = user
     return at.switch_page(f"app_pages/{page}.py").run()
 
 

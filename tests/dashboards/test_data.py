@@ -10,6 +10,8 @@ from dashboards import data
 from pipelines.warehouse.publish import NoSnapshotError, latest_snapshot, publish
 from tests.dashboards import synthetic
 
+pytestmark = pytest.mark.usefixtures("as_office")  # data calls outside a session: the office's scope
+
 
 def test_reads_the_latest_snapshot_never_the_working_file(full):
     assert data.snapshot_path() == latest_snapshot(full.published_dir)

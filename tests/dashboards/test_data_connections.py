@@ -17,6 +17,8 @@ from dashboards import data, sql_guard
 from pipelines.warehouse.publish import publish
 from tests.dashboards import synthetic
 
+pytestmark = pytest.mark.usefixtures("as_office")  # data calls outside a session: the office's scope
+
 COUNTY, OTHER = "511923", "511900"
 
 # the queries as they were before the county filters were pushed down (the reference)

@@ -281,6 +281,103 @@ def _central_directory(data: bytes) -> list[tuple[str, int, int]] | None:
     return out
 
 
+class _MemInfo:
+    """A member of an in-memory archive (the fields of zipfile.ZipInfo that the sniffer uses)."""
+
+    __slots__ = ("filename", "compress_type", "compress_size", "file_size", "header_offset", "flag_bits")
+
+    def __init__(self, filename, compress_type, compress_size, file_size, header_offset, flag_bits):
+        self.filename = filename
+        self.compress_type = compress_type
+        self.compress_size = compress_size
+        self.file_size = file_size
+        self.header_offset = header_offset
+        self.flag_bits = flag_bits
+
+    def is_dir(self) -> bool:
+        return self.filename.endswith("/")
+
+
+class _MemZip:
+    """A plain zip held in memory, read with zlib directly: the sniffer opens every part of every
+    workbook, and zipfile's per-member objects cost more than the inflating. Only stored and
+    deflated members of a single-disk, non-zip64 archive (`from_data` returns None otherwise and the
+    caller uses zipfile). CRCs are not checked: this is for inspection; calamine reads the file."""
+
+    def __init__(self, data: bytes, infos: list[_MemInfo]):
+        self._data = data
+        self._infos = infos
+        self._by_name = {i.filename: i for i in infos}  # a duplicated name: the last one, as zipfile
+
+    @classmethod
+    def from_data(cls, data: bytes) -> _MemZip | None:
+        size = len(data)
+        i = data.rfind(b"PK\x05\x06", max(0, size - 22 - 65535))
+        if i < 0 or size - i < 22:
+            return None
+        _sig, disk, disk_cd, n_disk, n_total, cd_size, cd_off, _c = struct.unpack_from("<4s4H2LH", data, i)
+        if disk or disk_cd or n_disk != n_total or n_total == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_off):
+            return None
+        if cd_off + cd_size > i:
+            return None
+        infos = []
+        pos = cd_off
+        for _ in range(n_total):
+            if pos + 46 > i or data[pos : pos + 4] != b"PK\x01\x02":
+                return None
+            flags, method = struct.unpack_from("<HH", data, pos + 8)
+            comp, uncomp = struct.unpack_from("<LL", data, pos + 20)
+            nlen, elen, clen = struct.unpack_from("<HHH", data, pos + 28)
+            offset = struct.unpack_from("<L", data, pos + 42)[0]
+            if method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or 0xFFFFFFFF in (
+                comp,
+                uncomp,
+                offset,
+            ):
+                return None
+            raw = data[pos + 46 : pos + 46 + nlen]
+            name = raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+            infos.append(_MemInfo(name, method, comp, uncomp, offset, flags))
+            pos += 46 + nlen + elen + clen
+        return cls(data, infos)
+
+    def infolist(self) -> list[_MemInfo]:
+        return list(self._infos)
+
+    def namelist(self) -> list[str]:
+        return [i.filename for i in self._infos]
+
+    def getinfo(self, name: str) -> _MemInfo:
+        return self._by_name[name]
+
+    def read(self, member: str | _MemInfo) -> bytes:
+        info = member if isinstance(member, _MemInfo) else self._by_name[member]
+        off = info.header_offset
+        data = self._data
+        if off + 30 > len(data) or data[off : off + 4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+        if info.flag_bits & 0x1:
+            raise RuntimeError(f"{info.filename} is encrypted")
+        nlen, elen = struct.unpack_from("<HH", data, off + 26)
+        start = off + 30 + nlen + elen
+        raw = data[start : start + info.compress_size]
+        if len(raw) < info.compress_size:
+            raise zipfile.BadZipFile(f"truncated member {info.filename}")
+        if info.compress_type == zipfile.ZIP_STORED:
+            return bytes(raw)
+        d = zlib.decompressobj(-15)
+        out = d.decompress(raw, info.file_size + 1)
+        if len(out) > info.file_size:
+            raise zipfile.BadZipFile(f"member {info.filename} inflates beyond its declared size")
+        return out
+
+    def open(self, member: str | _MemInfo) -> io.BytesIO:
+        return io.BytesIO(self.read(member))
+
+    def close(self) -> None:
+        pass
+
+
 def _read_part(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, limit: int = MAX_PART_BYTES) -> bytes:
     """A member's bytes, read in full but never more than `limit` (a bomb stops there)."""
     with zf.open(name) as fh:
@@ -309,7 +406,7 @@ def _sniff_zip(data: bytes) -> Sniff:
         if total > MAX_UNCOMPRESSED_BYTES:
             raise ReadError("file_too_large", f"{total} bytes uncompressed (limit {MAX_UNCOMPRESSED_BYTES})")
         if zf is None:
-            zf = zipfile.ZipFile(io.BytesIO(data))
+            zf = _MemZip.from_data(data) or zipfile.ZipFile(io.BytesIO(data))
         return _classify_zip(zf, data)
     except ReadError as exc:
         return Sniff(None, exc.reason, exc.detail, "zip")

@@ -51,10 +51,12 @@ def notice(f: Freshness) -> tuple[str, str] | None:
     zh, en = [], []
     if f.failed_run is not None and f.failed_run.at > f.published_at:
         zh.append(
-            f"最近一次数据更新（{_local(f.failed_run.at)}）失败，{shown_zh}。原因：{f.failed_run.reason_zh[:MAX_REASON]}"
+            f"最近一次数据更新（{_local(f.failed_run.at)}）失败，{shown_zh}。"
+            f"原因：{f.failed_run.reason_zh[:MAX_REASON].rstrip('。；')}。"
         )
         en.append(
-            f"The last update ({_local(f.failed_run.at)}) failed; {shown_en}. Reason: {f.failed_run.reason_en[:MAX_REASON]}"
+            f"The last update ({_local(f.failed_run.at)}) failed; {shown_en}. "
+            f"Reason: {f.failed_run.reason_en[:MAX_REASON].rstrip('.; ')}."
         )
     if f.files_after_publish and f.newest_file_at is not None and f.newest_file_at > f.published_at:
         zh.append(

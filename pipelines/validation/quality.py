@@ -465,8 +465,8 @@ def apply_quarantine(conn: duckdb.DuckDBPyConnection, plan: QuarantinePlan) -> i
                 "UPDATE core.source_file SET values_loaded = greatest(coalesce(values_loaded, 0) - ?, 0), "
                 "values_quarantined = coalesce(values_quarantined, 0) + ?, "
                 "status = CASE WHEN status = 'accepted' THEN 'partial' ELSE status END, "
-                "message_zh = concat_ws('；', nullif(message_zh, ''), ?), "
-                "message_en = concat_ws('; ', nullif(message_en, ''), ?) WHERE file_id = ?",
+                "message_zh = concat_ws('；', nullif(rtrim(message_zh, '。；'), ''), ?), "
+                "message_en = concat_ws('; ', nullif(rtrim(message_en, '.; '), ''), ?) WHERE file_id = ?",
                 [
                     n,
                     n,

@@ -160,6 +160,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# The workspace, review and notices pages keep their labels in their own module.
+from dashboards.i18n_workflow import LABELS as _WORKFLOW_LABELS  # noqa: E402
+
+LABELS.update(_WORKFLOW_LABELS)
+
 
 def t(key: str, lang: str = "zh", **fmt: object) -> str:
     zh, en = LABELS.get(key, (key, key))

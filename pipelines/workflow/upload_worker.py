@@ -102,23 +102,28 @@ def run(
         _set(store, upload_id, ingest_state="failed", ingest_message=str(exc))
         return 3
     try:
-        from pipelines.assets.returns import ingest_return_files
-        from pipelines.resources import WarehouseResource
+        # The CLI's ingest of given files (`ingest_return_files`), without importing Dagster first:
+        # the outcome is on the page within seconds; the refresh and publish follow.
+        from pipelines.returns.load import ingest_returns
+        from pipelines.warehouse.connection import writer
 
         settings.ensure_dirs()
-        warehouse = WarehouseResource.from_settings(settings)
         path = (settings.raw_dir.resolve() / row["rel_path"]).resolve()
         _set(store, upload_id, ingest_message="正在入库 / ingesting")
         deadline = time.monotonic() + WAIT_S
         while True:  # a Dagster run of the pipeline may hold the database itself
             try:
-                summary = ingest_return_files(warehouse, [path])
+                with writer(settings.warehouse_path) as conn:
+                    summary = ingest_returns(conn, settings, [path])
+                    outcome = summary.outcomes[0] if summary.outcomes else None
+                    problems, info = (
+                        _problems(conn, outcome.file_id, row["file_name"]) if outcome else ([], {})
+                    )
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise
                 time.sleep(1)
-        outcome = summary.outcomes[0] if summary.outcomes else None
         if outcome is None:
             _set(
                 store,
@@ -130,8 +135,6 @@ def run(
                 problems_json="[]",
             )
         else:
-            with warehouse.get_connection() as conn:
-                problems, info = _problems(conn, outcome.file_id, row["file_name"])
             _set(
                 store,
                 upload_id,

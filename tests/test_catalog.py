@@ -18,14 +18,41 @@ RESEARCHED = {
     "civilized_city": 26,
     "eco_county": 33,
 }
+# Requirements added for the editions in force in 2011–2016 (issue 13, item 1; docs/standards.md):
+# (requirements read in that edition's text, proxies of the nearest edition's requirement).
+ADDED_2011_2016 = {
+    "forest_city": (9, 5),  # forest_2007: 国家森林城市评价指标 2007
+    "hygienic_county": (4, 13),  # hyg_county_2010: 国家卫生县城标准 c.2010
+}
 
 
 def test_catalog_holds_all_147_researched_requirements_per_campaign(catalog):
     counts = {c: 0 for c in RESEARCHED}
     for r in catalog.requirements.values():
         counts[r.campaign] += 1
-    assert counts == RESEARCHED
-    assert sum(counts.values()) == 147
+    added = {c: sum(ADDED_2011_2016.get(c, (0, 0))) for c in RESEARCHED}
+    assert {c: counts[c] - added[c] for c in counts} == RESEARCHED
+    assert sum(counts.values()) - sum(added.values()) == 147
+
+
+def test_editions_in_force_2011_2016_are_completed_with_read_values_and_flagged_proxies(catalog):
+    for campaign, (_, proxies) in ADDED_2011_2016.items():
+        got = [r for r in catalog.requirements.values() if r.campaign == campaign and r.proxy]
+        assert len(got) == proxies, campaign
+        for r in got:
+            target = catalog.requirements[r.proxy_of]
+            assert not r.confirmed and r.proxy_note and r.source
+            assert (target.indicator, target.comparison, target.threshold) == (
+                r.indicator,
+                r.comparison,
+                r.threshold,
+            )
+            assert target.edition != r.edition and target.campaign == r.campaign and not target.proxy
+    forest_2016 = catalog.requirements_in_force("forest_city", dt.date(2016, 12, 31))
+    assert {"forest_coverage", "builtup_green_coverage"} <= {r.indicator for r in forest_2016}
+    assert len(forest_2016) == 20
+    assert len(catalog.requirements_in_force("hygienic_county", dt.date(2013, 12, 31))) == 24
+    assert catalog.editions["hyg_city_2014"].proxy and catalog.editions["hyg_city_2014"].proxy_note
 
 
 def test_every_requirement_keeps_source_confirmation_and_responsible_unit(catalog):
@@ -34,7 +61,9 @@ def test_every_requirement_keeps_source_confirmation_and_responsible_unit(catalo
         assert r.responsible, r.code
         assert r.frequency in ("monthly", "quarterly", "annual")
         assert catalog.indicators[r.indicator].unit in catalog.units
-    assert sum(not r.confirmed for r in catalog.requirements.values()) == 30
+    # 30 researched values unconfirmed, 2 forest_2007 values read in an undated copy, 18 proxies.
+    assert sum(not r.confirmed for r in catalog.requirements.values()) == 30 + 2 + 18
+    assert sum(r.proxy for r in catalog.requirements.values()) == 18
 
 
 def test_green_coverage_is_one_indicator_with_a_threshold_per_campaign(catalog):
@@ -335,3 +364,74 @@ def test_malformed_lookalike_lists_are_rejected(catalog_copy, value, words):
         load_catalog(catalog_copy)
     p = err.value.problems[0]
     assert (p.entry, p.field) == ("forest_coverage", "not_confused_with") and words in p.message_en
+
+
+# --- proxies: a malformed proxy is reported with file, entry and field ---------------------------
+
+_PROXY = {
+    "code": "forest_test_proxy",
+    "edition": "forest_2007",
+    "proxy": True,
+    "proxy_of": "forest_greenway_density",
+    "proxy_note": "2007版数值未读到",
+    "source": "test",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words_en", "words_zh"),
+    [
+        (
+            {"proxy_of": "no_such_requirement"},
+            "proxy_of",
+            "must name an existing requirement",
+            "须指向已有要求",
+        ),
+        ({"proxy_of": "env_invest_index"}, "proxy_of", "belongs to another campaign", "其他创建项目"),
+        ({"proxy_of": "forest_coverage_2007"}, "proxy_of", "same edition", "同一版本"),
+        (
+            {"proxy_of": "forest_fire_damage_rate_2007", "edition": "forest_2024"},
+            "proxy_of",
+            "itself a proxy",
+            "本身是代用",
+        ),
+        ({"indicator": "forest_coverage"}, "indicator", "must measure the indicator", "指标须与"),
+        ({"confirmed": True}, "confirmed", "cannot be confirmed", "不能标为已确认"),
+        ({"proxy_note": ""}, "proxy_note", "must say why", "须说明"),
+    ],
+)
+def test_malformed_proxy_names_file_entry_and_field(catalog_copy, change, field, words_en, words_zh):
+    _edit(
+        catalog_copy / "requirements" / "forest_city.yaml",
+        lambda d: d["requirements"].append({**_PROXY, **change}),
+    )
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy)
+    assert any(
+        p.file == "requirements/forest_city.yaml"
+        and p.entry == "forest_test_proxy"
+        and p.field == field
+        and words_en in p.message_en
+        and words_zh in p.message_zh
+        for p in err.value.problems
+    ), err.value.problems
+
+
+def test_proxy_copies_the_requirement_it_stands_for_unless_it_says_otherwise(catalog_copy):
+    _edit(
+        catalog_copy / "requirements" / "forest_city.yaml",
+        lambda d: d["requirements"].append({**_PROXY, "edition": "forest_2024", "weight": 2}),
+    )
+    cat = load_catalog(catalog_copy)
+    proxy, target = cat.requirements["forest_test_proxy"], cat.requirements["forest_greenway_density"]
+    assert (proxy.indicator, proxy.threshold, proxy.responsible) == (
+        target.indicator,
+        target.threshold,
+        target.responsible,
+    )
+    assert (proxy.proxy, proxy.proxy_of, proxy.weight, proxy.confirmed) == (
+        True,
+        "forest_greenway_density",
+        2.0,
+        False,
+    )

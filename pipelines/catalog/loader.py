@@ -173,6 +173,8 @@ def _load_campaigns(directory: Path, out: _Collector) -> dict[str, Campaign]:
                     start,
                     end,
                     bool(e.get("approx_dates", False)),
+                    proxy=bool(e.get("proxy", False)),
+                    proxy_note=e.get("proxy_note", "") or "",
                 )
             )
         editions.sort(key=lambda e: e.effective_from)
@@ -338,6 +340,8 @@ def _load_requirements(
     files = sorted((directory / "requirements").glob("*.yaml"))
     if not files:
         out.add("requirements/", "-", "-", "没有任何要求文件", "no requirement files found")
+    loaded: list[tuple[str, str, list]] = []
+    raw: dict[str, tuple[str, dict]] = {}  # code → (campaign, entry as written), for proxies
     for path in files:
         file = str(path.relative_to(directory))
         data = _read_yaml(path, directory, out) or {}
@@ -345,7 +349,13 @@ def _load_requirements(
         if campaign not in campaigns:
             out.add(file, "-", "campaign", f"未知创建项目“{campaign}”", f"unknown campaign '{campaign}'")
             continue
-        for i, r in enumerate(data.get("requirements") or []):
+        entries = [r for r in data.get("requirements") or [] if isinstance(r, dict)]
+        loaded.append((file, campaign, entries))
+        for r in entries:
+            if r.get("code") and r["code"] not in raw:
+                raw[r["code"]] = (campaign, r)
+    for file, campaign, entries in loaded:
+        for i, r in enumerate(entries):
             code = r.get("code")
             entry = code or f"#{i + 1}"
             if not code:
@@ -353,6 +363,10 @@ def _load_requirements(
                 continue
             if code in requirements:
                 out.add(file, entry, "code", "要求代码重复", "duplicate requirement code")
+            if r.get("proxy"):
+                r = _proxy_entry(file, entry, campaign, r, raw, out)
+                if r is None:
+                    continue
             ind = r.get("indicator")
             if ind not in indicators:
                 out.add(
@@ -426,8 +440,112 @@ def _load_requirements(
                 variant_note=r.get("variant_note", ""),
                 source=r.get("source", ""),
                 confirmed=bool(r.get("confirmed", False)),
+                proxy=bool(r.get("proxy", False)),
+                proxy_of=r.get("proxy_of"),
+                proxy_note=r.get("proxy_note", "") or "",
             )
     return requirements
+
+
+# Fields a proxy copies from the requirement it stands in for, unless it gives them itself.
+_PROXY_INHERITS = (
+    "indicator",
+    "comparison",
+    "threshold",
+    "frequency",
+    "responsible",
+    "also_reported_by",
+    "weight",
+    "veto",
+    "veto_reason",
+    "name_zh",
+    "name_en",
+)
+
+
+def _proxy_entry(
+    file: str,
+    entry: str,
+    campaign: str,
+    r: dict,
+    raw: dict[str, tuple[str, dict]],
+    out: _Collector,
+) -> dict | None:
+    """A proxy requirement completed from the requirement it stands in for (`proxy_of`), or None
+    after reporting why it cannot be: the target must exist, belong to the same campaign, sit in
+    another edition, measure the same indicator and not be a proxy itself; a proxy is never
+    confirmed and must say why the edition's own value is missing (`proxy_note`)."""
+    target = r.get("proxy_of")
+    if not target or target not in raw:
+        out.add(
+            file,
+            entry,
+            "proxy_of",
+            f"代用要求须指向已有要求（“{target}”不存在）",
+            f"a proxy must name an existing requirement ('{target}' does not exist)",
+        )
+        return None
+    t_campaign, t = raw[target]
+    ok = True
+    if t_campaign != campaign:
+        out.add(
+            file,
+            entry,
+            "proxy_of",
+            f"代用对象“{target}”属于其他创建项目（{t_campaign}）",
+            f"proxy_of '{target}' belongs to another campaign ({t_campaign})",
+        )
+        ok = False
+    if t.get("proxy"):
+        out.add(
+            file,
+            entry,
+            "proxy_of",
+            f"代用对象“{target}”本身是代用要求，不能层层代用",
+            f"proxy_of '{target}' is itself a proxy (no chains)",
+        )
+        ok = False
+    if t.get("edition") == r.get("edition"):
+        out.add(
+            file,
+            entry,
+            "proxy_of",
+            f"代用对象“{target}”与本要求属同一版本",
+            f"proxy_of '{target}' is in the same edition",
+        )
+        ok = False
+    if r.get("indicator") and r["indicator"] != t.get("indicator"):
+        out.add(
+            file,
+            entry,
+            "indicator",
+            f"代用要求的指标须与“{target}”相同（{t.get('indicator')}）",
+            f"a proxy must measure the indicator of '{target}' ({t.get('indicator')})",
+        )
+        ok = False
+    if r.get("confirmed"):
+        out.add(
+            file,
+            entry,
+            "confirmed",
+            "代用要求不能标为已确认（本版数值未读到）",
+            "a proxy cannot be confirmed (the edition's own value was not read)",
+        )
+        ok = False
+    if not r.get("proxy_note"):
+        out.add(
+            file,
+            entry,
+            "proxy_note",
+            "代用要求须说明为何本版数值缺失、为何选该版",
+            "a proxy must say why the edition's value is missing and why this edition stands in",
+        )
+        ok = False
+    if not ok:
+        return None
+    merged = {k: t[k] for k in _PROXY_INHERITS if k in t}
+    merged.update(r)
+    return merged
 
 
 def _load_series(directory: Path, indicators: dict[str, Indicator], out: _Collector) -> list[ReferenceSeries]:

@@ -64,6 +64,10 @@ class Edition:
     effective_from: dt.date
     effective_to: dt.date | None
     approx_dates: bool = False
+    # The edition's own values could not be read: its requirements stand in for it from the nearest
+    # edition (every verdict under it counts as a proxy in compliance.coverage). See docs/standards.md.
+    proxy: bool = False
+    proxy_note: str = ""
 
     def in_force(self, day: dt.date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
@@ -163,6 +167,12 @@ class Requirement:
     variant_note: str = ""
     source: str = ""
     confirmed: bool = False
+    # A proxy: the edition's own value could not be found, so the nearest edition's requirement
+    # `proxy_of` stands in (its comparison and threshold are copied unless given). Never confirmed;
+    # counted and shown as a proxy (compliance.coverage.n_proxy). See docs/standards.md.
+    proxy: bool = False
+    proxy_of: str | None = None
+    proxy_note: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ st.set_page_config(
     page_icon=":material/monitoring:",
     layout="wide",
 )
-VIEWER = auth.require_viewer()  # nothing below runs (no page, filter or download) before sign-in
 
 PAGES = (
     ("page_overview", "app_pages/overview.py", "overview", ":material/dashboard:"),
@@ -37,6 +36,16 @@ PAGES = (
     ("page_mappings", "app_pages/mappings.py", "mappings", ":material/table_edit:"),
     ("page_admin", "app_pages/admin.py", "admin", ":material/admin_panel_settings:"),
 )
+VIEWER = auth.current_viewer()
+if VIEWER is None:
+    # Nothing runs before sign-in: no page, filter or download. The pages are registered (hidden, never
+    # run) only so that the address asked for (e.g. /units) is still the page shown after signing in.
+    st.navigation(
+        [st.Page(path, url_path=url, default=(url == "overview")) for _key, path, url, _icon in PAGES],
+        position="hidden",
+    )
+    VIEWER = auth.require_viewer()  # renders the sign-in form and stops the run
+
 # Pages a role is offered (the pages and the data layer check again: this only spares a dead end).
 PAGE_NEEDS = {"sql": "sql", "mappings": "mappings", "admin": "users"}
 
@@ -44,7 +53,11 @@ PAGE_NEEDS = {"sql": "sql", "mappings": "mappings", "admin": "users"}
 def _who(viewer: auth.Viewer) -> None:
     sb = st.sidebar
     lang = ui.lang()
-    scope = ", ".join(viewer.units) if viewer.units else ui.t("scope_all")
+    try:
+        names = {r.org_code: ui.name(r._asdict()) for r in data.units(viewer.county_code).itertuples()}
+    except (NoSnapshotError, data.MissingTables):
+        names = {}
+    scope = "、".join(names.get(u, u) for u in viewer.units[:5]) + ("…" if len(viewer.units) > 5 else "")
     sb.caption(
         f"{ui.t('signed_in_as')}: **{viewer.display_name}** (`{viewer.username}`) · "
         f"{ui.t('role')}: {viewer.role_name(lang)}"

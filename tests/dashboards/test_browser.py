@@ -20,6 +20,7 @@ import pytest
 from dashboards import exports
 from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse.publish import latest_snapshot
+from tests.dashboards.browser_auth import sign_in
 from tests.dashboards.conftest import APP
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -154,7 +155,7 @@ def _expected_readiness(full) -> list[str]:
 @pytest.mark.parametrize("url_path", list(PAGES))
 def test_every_page_renders_in_chromium(server, page, url_path, full):
     heading, texts = PAGES[url_path]
-    page.goto(f"{server}/{'' if url_path == 'overview' else url_path}")  # the default page lives at /
+    sign_in(page, f"{server}/{'' if url_path == 'overview' else url_path}")  # the default page lives at /
     _settle(page, heading)
     assert "Page not found" not in page.inner_text("body")
     for text in texts:  # waits: under load a page can take a while to finish its run
@@ -181,7 +182,7 @@ def test_every_page_renders_in_chromium(server, page, url_path, full):
 
 
 def test_sql_console_runs_and_refuses_in_the_browser(server, page):
-    page.goto(f"{server}/sql")
+    sign_in(page, f"{server}/sql")
     _settle(page, "SQL 查询")
     editor = page.get_by_label("SQL 查询语句")
     editor.fill("SELECT campaign_code FROM dim.campaign ORDER BY 1")
@@ -198,7 +199,7 @@ def test_sql_console_runs_and_refuses_in_the_browser(server, page):
 
 
 def test_language_switch_in_the_browser(server, page):
-    page.goto(server)
+    sign_in(page, server)
     _settle(page, "总览")
     page.locator(
         "[data-testid='stSidebar'] [data-testid='stCheckbox'] label, [data-testid='stSidebar'] label"
@@ -210,7 +211,7 @@ def test_language_switch_in_the_browser(server, page):
 
 
 def test_briefing_pdf_downloads(server, page):
-    page.goto(f"{server}/briefing")
+    sign_in(page, f"{server}/briefing")
     _settle(page, "简报")
     page.get_by_role("button", name="下载 Word").wait_for()  # always offered
     if exports.find_cjk_font() is None:
@@ -227,7 +228,7 @@ def test_briefing_pdf_downloads(server, page):
 
 
 def test_clicking_a_requirement_row_opens_its_indicator(server, page):
-    page.goto(f"{server}/campaign")
+    sign_in(page, f"{server}/campaign")
     _settle(page, "创建项目")
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.wait_for()

@@ -21,6 +21,7 @@ from pipelines.returns.layouts import mapped
 from pipelines.returns.model import ParseContext
 from pipelines.returns.parse import parse_file
 from pipelines.warehouse.publish import latest_snapshot
+from tests.dashboards.browser_auth import sign_in
 from tests.dashboards.conftest import _build
 from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _assert_no_error
 from tests.dashboards.test_browser import server as _server_fixture  # the server fixture, reused below
@@ -86,7 +87,7 @@ def _open(browser, url: str, width: int, height: int):
     ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     pg = ctx.new_page()
     pg.set_default_timeout(45_000)
-    pg.goto(f"{url}/mappings")
+    sign_in(pg, f"{url}/mappings")
     pg.get_by_role("heading", name="导入映射", exact=True).first.wait_for()
     return ctx, pg
 

@@ -27,7 +27,9 @@ def test_dimension_assets_build_and_publish_the_warehouse(tmp_settings):
     conn = publish.connect_readonly(tmp_settings.published_dir)
     try:
         n = dict(conn.execute("SELECT campaign_code, count(*) FROM dim.requirement GROUP BY 1").fetchall())
-        assert sum(n.values()) == 147
+        assert (
+            sum(n.values()) == 178
+        )  # 147 researched + 31 completing the 2007/2010 editions (docs/standards.md)
         assert conn.execute("SELECT count(*) FROM dim.org_unit WHERE level = 'county'").fetchone()[0] == 1
         assert conn.execute("SELECT count(*) FROM dim.period WHERE frequency = 'monthly'").fetchone()[0] == 61
         due = conn.execute(
@@ -49,7 +51,7 @@ def test_rebuilding_dimensions_is_idempotent(tmp_settings):
     dg.materialize(dimensions.assets, resources={"warehouse": wh})
     conn = duckdb.connect(str(tmp_settings.warehouse_path), read_only=True)
     try:
-        assert conn.execute("SELECT count(*) FROM dim.requirement").fetchone()[0] == 147
+        assert conn.execute("SELECT count(*) FROM dim.requirement").fetchone()[0] == 178
         assert (
             conn.execute("SELECT count(*) FROM dim.assignment").fetchone()[0]
             == conn.execute(

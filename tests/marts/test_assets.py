@@ -26,6 +26,8 @@ def _seed(conn: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     reqs = conn.execute(
         "SELECT requirement_code, indicator_code, is_veto FROM dim.requirement "
         "WHERE edition_code = 'hyg_county_2010' AND comparison = '>=' AND threshold_kind = 'absolute' "
+        # Two monthly % requirements read in the county text (not the proxies completing the edition).
+        "AND requirement_code IN ('hyg_closed_garbage_transport', 'hyg_garbage_feces_harmless') "
         "ORDER BY is_veto DESC, requirement_code LIMIT 2"
     ).fetchall()
     (improving, ind_a, _), (failing, ind_b, _) = reqs

@@ -342,3 +342,13 @@ def test_office_sql_queries_and_downloads_are_audited(full):
     at.switch_page("app_pages/admin.py").run()
     assert not at.exception
     assert any("审计日志" in s.value for s in at.subheader)
+
+
+def test_readme_lists_every_demo_account_with_role_user_and_password():
+    from pipelines.settings import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for username, role, _display, _org, _camps, password in accounts.DEMO_ACCOUNTS:
+        line = next((ln for ln in readme.splitlines() if f"`{username}` / `{password}`" in ln), None)
+        assert line is not None, username
+        assert role in line, (role, line)

@@ -30,6 +30,13 @@ EVENTS = {
     "user_enabled": ("启用账户", "account enabled"),
     "password_reset": ("重置密码", "password reset"),
     "role_changed": ("更改角色", "role changed"),
+    "approval": ("审核", "review decision"),
+    "reopen_period": ("重新开放报告期", "period reopened"),
+    "upload": ("上传报表", "return uploaded"),
+    "rectification_answer": ("答复整改事项", "rectification answered"),
+    "notices_fill": ("生成通知", "notices filled"),
+    "notices_send": ("发送通知", "notices sent"),
+    "notices_requeue": ("重新发送通知", "notice requeued"),
 }
 event_label = {k: (en if lang == "en" else zh) for k, (zh, en) in EVENTS.items()}
 

@@ -300,7 +300,7 @@ def _recent_failures(conn: sqlite3.Connection, username: str) -> int:
     ).fetchone()[0]
     return conn.execute(
         "SELECT count(*) FROM audit_log WHERE username = ? AND event = 'signin_failed' AND at >= ? AND at > ? "
-        "AND detail LIKE '%\"reason\": \"bad\"%'",
+        "AND json_extract(detail, '$.reason') = 'bad'",
         [username, since, last_ok or ""],
     ).fetchone()[0]
 

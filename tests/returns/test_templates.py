@@ -162,17 +162,22 @@ def test_threshold_text_lists_all_campaigns_in_force(catalog, profile):
         catalog, "builtup_green_coverage", dt.date(2015, 12, 31), profile.variants
     )
     assert text.split("；") == ["≥35%（创模）", "≥35%（森林）", "≥36%（卫生）"]
-    # before the 2014 hygienic-city edition applies, only env-model and forest-2007 ask for it
+    # in 2013 the c.2010 county standard asks for it too (a proxy of the 2014 value, docs/standards.md)
     assert templates.threshold_text(
         catalog, "builtup_green_coverage", dt.date(2013, 12, 31), profile.variants
+    ) == ("≥35%（创模）；≥35%（森林）；≥36%（卫生）")
+    # before any hygienic edition applies (2010), only env-model and forest-2007 ask for it
+    assert templates.threshold_text(
+        catalog, "builtup_green_coverage", dt.date(2009, 12, 31), profile.variants
     ) == ("≥35%（创模）；≥35%（森林）")
 
 
 def test_threshold_text_resolves_county_variants_and_relative(catalog, profile):
     forest = templates.threshold_text(catalog, "forest_coverage", dt.date(2013, 12, 31), profile.variants)
-    assert forest == "≥75%（生态）"  # 山区 variant, not the 45% hill default
+    # 生态: the 山区 variant, not the 45% hill default; 森林 2007: 南方城市 35%
+    assert forest == "≥75%（生态）；≥35%（森林）"
     hill = templates.threshold_text(catalog, "forest_coverage", dt.date(2013, 12, 31), {"terrain": "hill"})
-    assert hill == "≥45%（生态）"
+    assert hill == "≥45%（生态）；≥35%（森林）"
     energy = templates.threshold_text(catalog, "env_industrial_energy_intensity", dt.date(2013, 12, 31), {})
     assert energy == "不高于全国平均水平且连续3年下降（创模）"
     # nothing in force for a 2021-only indicator in 2013
@@ -185,7 +190,7 @@ def test_threshold_shown_in_form(tmp_path, catalog, profile):
     )
     _, ws = _sheet(path)
     row = next(r for r in range(4, 40) if ws.cell(r, 2).value == "forest_coverage")
-    assert ws.cell(row, 5).value == "≥75%（生态）"
+    assert ws.cell(row, 5).value == "≥75%（生态）；≥35%（森林）"
 
 
 def test_same_inputs_same_bytes(tmp_path, catalog, profile):

@@ -35,6 +35,9 @@ PAGES = (
     ("page_briefing", "app_pages/briefing.py", "briefing", ":material/description:"),
     ("page_mappings", "app_pages/mappings.py", "mappings", ":material/table_edit:"),
     ("page_admin", "app_pages/admin.py", "admin", ":material/admin_panel_settings:"),
+    ("page_workspace", "app_pages/workspace.py", "workspace", ":material/assignment:"),
+    ("page_review", "app_pages/review.py", "review", ":material/fact_check:"),
+    ("page_notices", "app_pages/notices.py", "notices", ":material/notifications:"),
 )
 VIEWER = auth.current_viewer()
 if VIEWER is None:
@@ -48,6 +51,7 @@ if VIEWER is None:
 
 # Pages a role is offered (the pages and the data layer check again: this only spares a dead end).
 PAGE_NEEDS = {"sql": "sql", "mappings": "mappings", "admin": "users"}
+PAGE_NEEDS |= {"workspace": "upload", "review": "approve", "notices": "approve"}  # workspace, review, notices
 
 
 def _who(viewer: auth.Viewer) -> None:

@@ -25,10 +25,12 @@ def build(
     expected: pd.DataFrame | None,
     period_end: pd.Timestamp,
     ready: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
 ) -> Briefing:
     """campaigns: campaign_code, name_zh, acceptance_date; verdicts: verdicts_asof; history: verdict_history;
     expected: expected_returns for the month (None when returns are not loaded yet); ready: readiness per
-    campaign × period (marts.campaign_readiness), estimated from `history` when None."""
+    campaign × period (marts.campaign_readiness), estimated from `history` when None; coverage:
+    compliance.coverage rows (each readiness figure says what it is judged on)."""
     b = Briefing(
         title=f"{county_name}“五创联动”工作月度简报（{period_label}）",
         subtitle=f"数据截至 {period_label}（{period}）；依据已发布数据快照自动生成",
@@ -49,6 +51,12 @@ def build(
             f"{row.name_zh}：达标率 {r['readiness']:.0%}（达标 {r['n_pass']} 项、临界 {r['n_near']} 项、"
             f"未达标 {r['n_fail']} 项、无数据 {r['n_no_data']} 项）"
         )
+        if coverage is not None and not coverage.empty:
+            hit = coverage[
+                (coverage["campaign_code"] == row.campaign_code) & (coverage["period_code"] == period)
+            ]
+            if not hit.empty and isinstance(hit.iloc[0]["label_zh"], str):
+                text += f"，{hit.iloc[0]['label_zh']}"
         if days is not None:
             text += (
                 f"，{'距验收 ' + str(days) + ' 天' if days >= 0 else '验收目标日已过 ' + str(-days) + ' 天'}"

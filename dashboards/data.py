@@ -448,6 +448,36 @@ def readiness_mart(county: str, upto: str, scope: auth.Viewer | None = None) -> 
     )
 
 
+def coverage(county: str, upto: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    """What each readiness figure is judged on, per campaign × period (compliance.coverage): the
+    requirements of the edition in force, how many were assessed, proxies among them, stale ones, and
+    the label shown next to readiness ("按 22 项中的 18 项评价"). Empty when the table is not built."""
+    v = _viewer(scope)
+    if not has("compliance.coverage"):
+        return pd.DataFrame(
+            columns=[
+                "campaign_code",
+                "period_code",
+                "grain",
+                "n_requirements",
+                "n_assessed",
+                "n_proxy_assessed",
+            ]
+            + ["n_stale", "coverage", "label_zh", "label_en"]
+        )
+    return _select(
+        f"""
+        SELECT campaign_code, period_code, grain, n_requirements, n_assessed, n_proxy_assessed, n_stale,
+               coverage, label_zh, label_en
+        FROM compliance.coverage
+        WHERE county_code = ? AND period_code <= ? AND {_IN_CAMPAIGNS.format("campaign_code")}
+        ORDER BY period_code, campaign_code
+        """,
+        [_county(v, county), upto, *_camps(v)],
+        needs=("compliance.coverage",),
+    )
+
+
 def readiness(county: str, upto: str, scope: auth.Viewer | None = None) -> tuple[pd.DataFrame, bool]:
     """Readiness per campaign × month up to `upto`: the mart when built, else estimated from verdicts
     with the same rule (second value True when estimated)."""

@@ -220,3 +220,14 @@ def stale_banner() -> None:
     text = _stale_text(str(s.published_dir), str(s.raw_dir), os.environ.get("DAGSTER_HOME"))
     if text:
         st.warning(f"{text[0]}\n\n{text[1]}", icon=":material/history:")
+
+
+def coverage_label(cov: pd.DataFrame, campaign: str, period: str, lang: str) -> str:
+    """The coverage label of one campaign × period ('' when unknown)."""
+    if cov is None or cov.empty:
+        return ""
+    hit = cov[(cov["campaign_code"] == campaign) & (cov["period_code"] == period)]
+    if hit.empty:
+        return ""
+    label = hit.iloc[0]["label_en" if lang == "en" else "label_zh"]
+    return "" if pd.isna(label) else str(label)

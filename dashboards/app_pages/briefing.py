@@ -30,6 +30,7 @@ if ui.ready() and ui.period():
             expected,
             pd.Timestamp(info.get("end_date") or pd.Timestamp.today()),
             data.readiness(county, period)[0] if not ui.campaign() else None,
+            data.coverage(county, period),
         )
         with st.container(border=True):
             st.markdown(b.markdown())

@@ -18,6 +18,8 @@ if ui.ready() and ui.period():
         if not ui.campaign():
             st.caption("在侧栏选择创建项目 / choose a campaign in the sidebar")
         st.subheader(f"{names.get(code, code)} · {period}")
+        if label := ui.coverage_label(data.coverage(ui.county(), period), code, period, ui.lang()):
+            st.caption(label)
         verdicts = data.verdicts_asof(county, period, code)
         if verdicts.empty:
             ui.empty_notice()

@@ -16,6 +16,7 @@ if ui.ready() and ui.period():
         camps = data.campaigns(county)
         names = ui.campaign_names()
         ready, estimated = data.readiness(county, period)
+        cov = data.coverage(county, period)
         now = ready[ready["period_code"] == period].set_index("campaign_code")
         prev_periods = sorted(p for p in ready["period_code"].unique() if p < period)
         prev = (
@@ -40,6 +41,8 @@ if ui.ready() and ui.period():
                 if value is not None and prev is not None and code in prev.index:
                     delta = f"{(value - prev['readiness'][code]) * 100:+.1f} pp"
                 st.metric(ui.t("readiness"), "—" if value is None else f"{value:.0%}", delta)
+                if label := ui.coverage_label(cov, code, period, ui.lang()):
+                    st.caption(label)  # what the figure is judged on (按 22 项中的 18 项评价)
                 if pd.notna(row.acceptance_date):
                     days = (pd.Timestamp(row.acceptance_date) - end).days
                     if days >= 0:

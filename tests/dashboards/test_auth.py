@@ -167,6 +167,7 @@ ARGS = {  # every public query function with arguments on the synthetic warehous
     "verdict_history": (COUNTY, "2016-12"),
     "readiness_mart": (COUNTY, "2016-12"),
     "readiness": (COUNTY, "2016-12"),
+    "coverage": (COUNTY, "2016-12"),
     "campaign_forecast": (COUNTY, "2016-12"),
     "requirement_forecast": (COUNTY, "2016-12"),
     "unit_accountability": (COUNTY, "2016-12"),

@@ -275,7 +275,7 @@ def test_xlsx_round_trips_lists_and_dates():
     assert back.loc[0, "codes"] == "a, b" and back.loc[0, "名称"] == "甲"
 
 
-def _sample_briefing() -> exports.Briefing:
+def _sample_briefing(coverage=None) -> exports.Briefing:
     camps = pd.DataFrame(
         {"campaign_code": ["c"], "name_zh": ["国家森林城市"], "acceptance_date": [pd.Timestamp("2017-12-31")]}
     )
@@ -302,7 +302,15 @@ def _sample_briefing() -> exports.Briefing:
         }
     )
     return briefing.build(
-        "平昌县", "2016-12", "2016年12月", camps, verdicts, history, expected, pd.Timestamp("2016-12-31")
+        "平昌县",
+        "2016-12",
+        "2016年12月",
+        camps,
+        verdicts,
+        history,
+        expected,
+        pd.Timestamp("2016-12-31"),
+        coverage=coverage,
     )
 
 
@@ -317,6 +325,19 @@ def test_briefing_has_status_risks_late_units_and_changes():
     assert sections["二、主要风险"][0].startswith("【否决项】国家森林城市｜建成区绿化覆盖率")
     assert sections["三、迟报、漏报单位"] == ["县城管局：迟报 6 个工作日", "县卫健局：未报送"]
     assert "林木覆盖率：未达标 → 达标" in sections["四、较上月变化"][0]
+
+
+def test_each_readiness_figure_in_the_briefing_says_what_it_is_judged_on():
+    cov = pd.DataFrame(
+        {
+            "campaign_code": ["c"],
+            "period_code": ["2016-12"],
+            "label_zh": ["按 22 项中的 18 项评价（含代用标准 2 项）"],
+        }
+    )
+    line = dict(_sample_briefing(cov).sections)["一、各创建项目进展"][0]
+    assert "达标率 50%" in line and "按 22 项中的 18 项评价（含代用标准 2 项）" in line
+    assert "项评价" not in dict(_sample_briefing().sections)["一、各创建项目进展"][0]
 
 
 def test_briefing_pdf_embeds_a_cjk_font():

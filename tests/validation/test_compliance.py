@@ -197,7 +197,7 @@ def test_relative_previous_year(catalog, profile):
     v = verdict(_annual(catalog, ind, org, {2021: 50.0, 2022: 45.0}), catalog, profile, ind, "2022")
     assert (v["status"], v["threshold_value"], v["margin"]) == ("pass", 50.0, 5.0)
     v = verdict(_annual(catalog, ind, org, {2021: 50.0, 2022: 50.0}), catalog, profile, ind, "2022")
-    assert v["status"] == "near"  # <= previous year: equal passes narrowly
+    assert v["status"] == "fail"  # 逐年下降: equal to last year is not a decline
     v = verdict(_annual(catalog, ind, org, {2021: 50.0, 2022: 50.5}), catalog, profile, ind, "2022")
     assert v["status"] == "fail"
     v = verdict(_annual(catalog, ind, org, {2022: 49.0}), catalog, profile, ind, "2022")

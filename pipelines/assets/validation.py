@@ -26,6 +26,26 @@ def _context():
     return settings, catalog, load_profiles(settings.profiles_dir, catalog)
 
 
+def accepted_only(obs, store=None):
+    """With WUCHUANG_VERDICTS_ACCEPTED_ONLY=1, verdicts use only data the office accepted: values of
+    browser uploads still submitted, returned or superseded are left out (files that reach the raw
+    folder otherwise are not under review and stay in)."""
+    from pipelines.workflow import review
+    from pipelines.workflow.store import Store, workflow_dir
+
+    if not review.accepted_only_enabled() or obs is None or obs.empty or "file_path" not in obs:
+        return obs
+    if store is None:
+        path = workflow_dir() / "workflow.sqlite"
+        if not path.exists():
+            return obs
+        store = Store(path)
+    pending = review.unaccepted_rel_paths(store)
+    if not pending:
+        return obs
+    return obs[~obs["file_path"].isin(pending)].reset_index(drop=True)
+
+
 def _observations(warehouse: WarehouseResource, catalog, current_only: bool = False):
     with warehouse.get_connection() as conn:
         return frame.enrich(frame.read_observations(conn, current_only), catalog)
@@ -183,7 +203,7 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 )
 def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     _, catalog, profiles = _context()
-    obs = _observations(warehouse, catalog, current_only=True)
+    obs = accepted_only(_observations(warehouse, catalog, current_only=True))
     rows = compliance.compute_verdicts(obs, catalog, profiles)
     coverage = compliance.coverage_rows(rows)
     counties = [p.code for p in profiles]

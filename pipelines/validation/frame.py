@@ -18,7 +18,7 @@ OBSERVATION_COLUMNS = core.OBSERVATION.column_names
 LINEAGE_COLUMNS = ["observation_id", "file_id", "file_name", "sheet", "cell", "raw_text"]
 
 _SQL = """
-SELECT o.*, f.file_name
+SELECT o.*, f.file_name, f.path AS file_path
 FROM core.observation o LEFT JOIN core.source_file f ON f.file_id = o.file_id
 {where}
 ORDER BY o.org_code, o.indicator_code, o.period_code, o.revision_no, o.observation_id

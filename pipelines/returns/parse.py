@@ -33,9 +33,10 @@ from pathlib import Path
 
 from pipelines.catalog.model import Catalog
 from pipelines.reporting_calendar import CalendarError, Period, parse_period, periods_between
+from pipelines.returns.cells import a1
 from pipelines.returns.layouts import FAMILY_NAMES_ZH, mapped, read_sheet
 from pipelines.returns.layouts.base import Reading
-from pipelines.returns.layouts.table import Classifier
+from pipelines.returns.layouts.table import FOOTER_PREFIXES, Classifier
 from pipelines.returns.matching import (
     VALUE_RANK,
     HeaderMatch,
@@ -63,29 +64,7 @@ HEADER_SCAN_ROWS = 40
 MAX_NAME_LENGTH = 200
 MAX_CELL_PROBLEMS = 200  # unknown-name cells kept per file when nothing else loads
 
-_FOOTER_PREFIXES = (
-    "填报单位",
-    "填报人",
-    "填表人",
-    "审核人",
-    "审核",
-    "制表",
-    "制表人",
-    "填报日期",
-    "填表日期",
-    "报送日期",
-    "负责人",
-    "单位负责人",
-    "统计负责人",
-    "联系人",
-    "联系电话",
-    "注:",
-    "注：",
-    "说明:",
-    "说明：",
-    "备注:",
-    "备注：",
-)
+_FOOTER_PREFIXES = (*FOOTER_PREFIXES, "注:", "注：", "说明：", "备注：")
 _SUBTOTAL = re.compile(r"^(合\s*计|小\s*计|总\s*计)")
 _NUMBERING_ROW = frozenset({"甲", "乙", "丙", "丁", "a", "b", "c", "A", "B", "C", "栏次"})
 _UNIT_SYNONYMS = {"百分比": "%", "百分率": "%", "千分比": "‰", "千分率": "‰", "db": "dB(A)", "分贝": "dB(A)"}
@@ -184,25 +163,6 @@ def _place_resolver(profiles):
 
 
 # --- small helpers -----------------------------------------------------------------------------
-
-_COL_LETTERS: list[str] = []
-
-
-def col_letter(c: int) -> str:
-    """0-based column index → spreadsheet letters (0 → A, 26 → AA)."""
-    while len(_COL_LETTERS) <= c:
-        n = len(_COL_LETTERS) + 1
-        s = ""
-        while n:
-            n, rem = divmod(n - 1, 26)
-            s = chr(65 + rem) + s
-        _COL_LETTERS.append(s)
-    return _COL_LETTERS[c]
-
-
-def a1(r: int, c: int) -> str:
-    """0-based row and column → A1 reference."""
-    return f"{col_letter(c)}{r + 1}"
 
 
 def col_index(letters: str) -> int | None:

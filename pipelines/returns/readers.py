@@ -38,6 +38,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.returns.cells import a1, rc
 from pipelines.returns.numfmt import cells_from_zip
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -1117,34 +1118,25 @@ def _xls_cells(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]
             if rid in (0x0203, 0x027E) and size >= 6:  # NUMBER, RK
                 r, c, ixfe = unpack("<HHH", wb, body)
                 if ixfe in pct_xf:
-                    percent.setdefault(current, set()).add(_a1(r, c))
+                    percent.setdefault(current, set()).add(a1(r, c))
             elif rid == 0x00BD and size >= 6:  # MULRK: several RK cells of one row
                 r, c = unpack("<HH", wb, body)
                 n = (size - 6) // 6
                 for k in range(n):
                     if unpack("<H", wb, body + 4 + 6 * k)[0] in pct_xf:
-                        percent.setdefault(current, set()).add(_a1(r, c + k))
+                        percent.setdefault(current, set()).add(a1(r, c + k))
             elif rid == 0x0006 and size >= 14:  # FORMULA: an error or a number result
                 r, c, ixfe = unpack("<HHH", wb, body)
                 if wb[body + 12] == 0xFF and wb[body + 13] == 0xFF:
                     if wb[body + 6] == 0x02:
-                        errors.setdefault(current, {})[_a1(r, c)] = _XLS_ERRORS.get(wb[body + 8], "#ERROR")
+                        errors.setdefault(current, {})[a1(r, c)] = _XLS_ERRORS.get(wb[body + 8], "#ERROR")
                 elif ixfe in pct_xf:
-                    percent.setdefault(current, set()).add(_a1(r, c))
+                    percent.setdefault(current, set()).add(a1(r, c))
             elif rid == 0x0205 and size >= 8 and wb[body + 7] == 1:  # BOOLERR holding an error
                 r, c = unpack("<HH", wb, body)
-                errors.setdefault(current, {})[_a1(r, c)] = _XLS_ERRORS.get(wb[body + 6], "#ERROR")
+                errors.setdefault(current, {})[a1(r, c)] = _XLS_ERRORS.get(wb[body + 6], "#ERROR")
         pos = body + size
     return percent, errors
-
-
-def _a1(r: int, c: int) -> str:
-    letters = ""
-    n = c + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{r + 1}"
 
 
 def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = None) -> Book:
@@ -1190,25 +1182,15 @@ def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = Non
         wb.close()
     for sh in sheets:  # calamine reads a #DIV/0! cell as empty: put the error text back in the grid
         for ref, text in errors.get(sh.name, {}).items():
-            rc = _rc(ref)
-            if rc is None or rc[0] >= len(sh.rows):
+            pos = rc(ref)
+            if pos is None or pos[0] >= len(sh.rows):
                 continue
-            row = sh.rows[rc[0]]
-            if rc[1] < MAX_COLUMNS:
-                row.extend([""] * (rc[1] + 1 - len(row)))
-                if row[rc[1]] == "":
-                    row[rc[1]] = text
+            row = sh.rows[pos[0]]
+            if pos[1] < MAX_COLUMNS:
+                row.extend([""] * (pos[1] + 1 - len(row)))
+                if row[pos[1]] == "":
+                    row[pos[1]] = text
     return Book(path, kind, sheets, percent_cells=percent, error_cells=errors)
-
-
-def _rc(ref: str) -> tuple[int, int] | None:
-    m = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", ref)
-    if not m:
-        return None
-    c = 0
-    for ch in m.group(1):
-        c = c * 26 + ord(ch) - 64
-    return int(m.group(2)) - 1, c - 1
 
 
 def _calamine_sheet(sh, name: str, visible: str) -> Sheet:

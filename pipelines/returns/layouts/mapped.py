@@ -44,6 +44,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.returns.cells import col_letter
 from pipelines.returns.layouts.base import EMPTY, NOT_LOADED_ROLES, Fit, Reading
 from pipelines.returns.layouts.table import (
     HEADER_SCAN_ROWS,
@@ -52,7 +53,6 @@ from pipelines.returns.layouts.table import (
     TableView,
     _filled,
     _is_number_cell,
-    a1,
     emit,
 )
 from pipelines.returns.normalize import clean_text
@@ -124,10 +124,6 @@ def fingerprint(sheet, use_name: bool = True) -> str:
 
 
 # --- the mapping --------------------------------------------------------------------------------
-
-
-def col_letter(c: int) -> str:
-    return a1(0, c)[:-1]
 
 
 def col_index(letters: str) -> int:

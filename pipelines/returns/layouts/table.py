@@ -16,26 +16,19 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
+from pipelines.returns.cells import a1
 from pipelines.returns.layouts.base import EMPTY, Column, Fit, Label, Record, RowInfo
-from pipelines.returns.matching import name_key
+from pipelines.returns.matching import HEADER_NAMES, name_key
 from pipelines.returns.normalize import clean_text, find_period, format_number, month_of_header
 
 HEADER_SCAN_ROWS = 40
 MAX_HEADER_LEVELS = 4
 MAX_LABEL_LENGTH = 80
 
-# Column headers departments write, by role (compared after name_key: no spaces, brackets, punctuation).
-HEADER_WORDS: dict[str, tuple[str, ...]] = {
+# Column headers departments write, by role: matching.HEADER_NAMES and the words below (compared after
+# name_key: no spaces, brackets, punctuation).
+_MORE_HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "name": (
-        "指标名称",
-        "指标",
-        "项目",
-        "考核指标",
-        "指标项目",
-        "项目名称",
-        "评价指标",
-        "指标内容",
-        "名称",
         "监测项目",
         "统计指标",
         "主要指标",
@@ -52,31 +45,6 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
         "具体指标",
     ),
     "value": (
-        "本期数值",
-        "本期",
-        "本月",
-        "本月数",
-        "完成值",
-        "实际值",
-        "数值",
-        "指标值",
-        "填报值",
-        "本季度",
-        "本年",
-        "年度值",
-        "本期值",
-        "本月完成",
-        "本期完成",
-        "本季",
-        "本季数",
-        "本年数",
-        "实际完成",
-        "完成情况",
-        "监测值",
-        "统计值",
-        "当期值",
-        "现状值",
-        "数据",
         "实际",
         "实际数",
         "完成数",
@@ -124,19 +92,12 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
         "累计完成",
         "年初至今",
     ),
-    "unit": ("计量单位", "单位", "指标单位", "数值单位"),
-    "code": ("指标代码", "代码", "指标编码", "编码", "code", "指标编号"),
+    "unit": (
+        "指标单位",
+        "数值单位",
+    ),
+    "code": ("指标编号",),
     "period": (
-        "报告期",
-        "期间",
-        "时期",
-        "月份",
-        "统计期",
-        "报告期间",
-        "时间",
-        "日期",
-        "年月",
-        "统计时间",
         "年份",
         "年度",
         "年",
@@ -148,11 +109,12 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
         "统计年度",
         "时段",
     ),
-    "seq": ("序号", "编号", "no", "序", "排序", "栏次"),
+    "seq": (
+        "序",
+        "排序",
+        "栏次",
+    ),
     "remark": (
-        "备注",
-        "说明",
-        "附注",
         "数据来源",
         "资料来源",
         "来源",
@@ -175,17 +137,6 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
         "统计口径",
     ),
     "target": (
-        "目标值",
-        "标准值",
-        "标准要求",
-        "考核标准",
-        "目标",
-        "标准",
-        "创建标准",
-        "要求",
-        "考核要求",
-        "计划值",
-        "目标要求",
         "计划数",
         "计划",
         "年度目标",
@@ -213,16 +164,6 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
         "预期值",
     ),
     "previous": (
-        "上期数值",
-        "上期",
-        "上月",
-        "上年",
-        "上年同期",
-        "同期值",
-        "上月数",
-        "去年同期",
-        "上期值",
-        "同期",
         "上年数",
         "上年实际",
         "去年",
@@ -317,6 +258,10 @@ HEADER_WORDS: dict[str, tuple[str, ...]] = {
         "地市",
     ),
 }
+HEADER_WORDS: dict[str, tuple[str, ...]] = {
+    role: tuple(dict.fromkeys((*HEADER_NAMES.get(role, ()), *_MORE_HEADER_WORDS.get(role, ()))))
+    for role in (*HEADER_NAMES, *_MORE_HEADER_WORDS)
+}
 # Words that make any header a not-loaded column when the text is not itself an indicator name
 # carrying the word (a 目标值 under 2014年, "比上年增减(%)", "上年同期数").
 _NOT_LOADED_WORDS = (
@@ -333,7 +278,7 @@ _VALUE_WORDS = ("完成", "实际", "数值", "现状", "监测值", "统计值"
 _KEEP_UPPER = frozenset({"target", "previous", "change", "rate", "remark", "bad_period"})
 _ROLE_BY_KEY = {name_key(w): role for role, words in HEADER_WORDS.items() for w in words}
 
-_FOOTER_PREFIXES = (
+FOOTER_PREFIXES = (
     "填报单位",
     "填报人",
     "填表人",
@@ -374,15 +319,6 @@ _CUM_PERIOD = re.compile(r"(\d{1,2})\s*[-—～~至到]\s*(\d{1,2})\s*月")
 _QUARTER = re.compile(r"^(?:第)?([一二三四1-4])季度?$")
 _HALF = re.compile(r"(上半年|下半年|前三季度|1-2月)")
 _CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-
-
-def a1(r: int, c: int) -> str:
-    s = ""
-    n = c + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        s = chr(65 + rem) + s
-    return f"{s}{r + 1}"
 
 
 def strip_name(text: str) -> str:
@@ -921,7 +857,7 @@ class Analyser:
                 continue
             info = RowInfo(r)
             first_text = next((clean_text(v) for v in row if isinstance(v, str) and v.strip()), "")
-            if first_text.startswith(_FOOTER_PREFIXES) and not any(
+            if first_text.startswith(FOOTER_PREFIXES) and not any(
                 _is_number_cell(row[c]) for c in data_cols if c < len(row) and isinstance(row[c], int | float)
             ):
                 info.kind = "footer"

@@ -46,13 +46,17 @@ def test_statement_check_is_linear_in_the_query_length():
     try:
         times = {}
         for n in (2000, 20000):
-            started = time.perf_counter()
-            assert sql_guard.check_statement(conn, in_list(n))
-            times[n] = time.perf_counter() - started
+            best = float("inf")
+            for _ in range(3):  # the best of three: a busy machine slows one run, not the shape
+                started = time.perf_counter()
+                assert sql_guard.check_statement(conn, in_list(n))
+                best = min(best, time.perf_counter() - started)
+            times[n] = best
     finally:
         conn.close()
     assert times[20000] < 2.0
-    assert times[20000] < 30 * max(times[2000], 0.005)  # 10x the text, far from 100x the time
+    # 10x the text: linear is ~10x the time, quadratic 100x (the old check: 20 s at 8,000 literals)
+    assert times[20000] < 50 * max(times[2000], 0.005)
 
 
 def test_a_string_in_a_long_from_list_is_still_found():

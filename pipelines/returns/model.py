@@ -38,6 +38,10 @@ REASONS = {
     ),
     "parse_error": ("读取文件时发生意外错误", "unexpected error while reading the file"),
     "no_header": ("找不到表头（指标名称、数值列）", "no header row found (indicator name and value columns)"),
+    "target_table": (
+        "表中是目标或计划值，不是实际完成值，未入库",
+        "the table holds targets or plans, not actual values, and was not loaded",
+    ),
     "cumulative_period": (
         "累计或跨年的时段（如 1-6月、上半年、2012-2014年）不是一个报告期",
         "a cumulative or multi-year span (e.g. Jan–Jun, first half, 2012–2014) is not one reporting period",

@@ -153,6 +153,12 @@ def resources(ctx: ParseContext) -> _Resources:
     return res
 
 
+# Titles of tables that hold targets or plans, not what was achieved ("目标任务分解表", "年度计划表"),
+# unless they also speak of completion ("目标完成情况").
+_TARGET_TABLE = re.compile(r"目标值|目标任务|任务分解|指标分解|计划表|计划值|计划指标|目标表|标准值表")
+_ACTUAL_WORDS = re.compile(r"完成|实际|现状|监测|统计|实绩|进展|情况")
+
+
 def _place_resolver(profiles):
     """The place-name resolver, when the places module is available (None otherwise)."""
     try:
@@ -356,6 +362,15 @@ class _Parser:
                     + ", ".join(ambiguous[0].reading.candidates),
                 )
                 return
+            targets = [p for p in self.out.problems if p.reason_code == "target_table"]
+            if targets:  # every sheet holds targets: the file is refused for that, not for its header
+                self.out.problems = [p for p in self.out.problems if p.reason_code != "target_table"]
+                self._file_problem(
+                    "target_table",
+                    targets[0].message_zh.split("（", 1)[-1].rstrip("）"),
+                    targets[0].message_en.split(" (", 1)[-1].rstrip(")"),
+                )
+                return
             self._file_problem("no_header")
             return
         if self.out.layout is None:
@@ -447,6 +462,24 @@ class _Parser:
             else:
                 reading, _view = read_sheet(sheet, self.res.classifier, county)
             title = reading.title
+            if (
+                reading.family
+                and reading.records
+                and _TARGET_TABLE.search(title or "")
+                and not _ACTUAL_WORDS.search(title)
+            ):
+                # "2015年创建目标任务分解表": the numbers are targets, whatever the column is called
+                self.out.problems.append(
+                    problem(
+                        "target_table",
+                        self.file,
+                        "sheet",
+                        sheet=sheet.name,
+                        detail_zh=f"标题“{title[:60]}”表明表中是目标或计划值，不作为实际完成值入库",
+                        detail_en=f"the title '{title[:60]}' says the table holds targets or plans, not actual values",
+                    )
+                )
+                reading = Reading(sheet.name, None, title=title)
             infos.append(_SheetInfo(sheet, None, title, reading))
         return infos
 

@@ -476,3 +476,13 @@ def test_a_group_column_beside_the_indicator_names_is_not_the_name_column(ctx):
         ("builtup_green_coverage", "D3"),
         ("urban_sewage_treatment", "D4"),
     }
+
+
+def test_a_table_of_targets_is_not_loaded_as_actual_values(ctx):
+    rows = [["平昌县住建局2015年创建目标任务分解表"], ["指标", "数值"], ["建成区绿化覆盖率", 40]]
+    r = parse_file(_xlsx(ctx, "zjj", "a.xlsx", {"S": rows}), ctx)
+    assert r.values == [] and [p.reason_code for p in r.problems] == ["target_table"]
+    assert "目标" in r.problems[0].message_zh and "targets" in r.problems[0].message_en
+    done = [["平昌县住建局2015年目标任务完成情况"], ["指标", "数值"], ["建成区绿化覆盖率", 40]]
+    r = parse_file(_xlsx(ctx, "zjj", "b.xlsx", {"S": done}), ctx)
+    assert [(v.cell, v.value) for v in r.values] == [("B3", 40.0)]

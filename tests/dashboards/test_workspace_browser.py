@@ -235,7 +235,7 @@ def test_clerk_uploads_office_returns_clerk_sees_comment(env, server, browser):
         assert took < 10, took
         page.get_by_text("部分接收").first.wait_for(timeout=2_000)
         page.get_by_text("问题单元格").wait_for(timeout=2_000)
-        # the feedback workbook is offered once written (the page keeps refreshing until then)
+        # the feedback download is rendered after the problem table (elements arrive one by one)
         page.get_by_role("button", name="下载反馈工作簿").first.wait_for(timeout=10_000)
         body = page.locator("[data-testid='stMain']").inner_text()
         assert "填报表" in body  # the sheet of the problem cell is listed

@@ -11,26 +11,21 @@ Screenshots (1440×900 and 390×844, Chinese and English) go to tmp/artifacts/da
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import os
 import re
 import secrets
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipelines import accounts
-from pipelines.settings import PROJECT_ROOT
-from tests.dashboards.browser_auth import sign_in
-from tests.dashboards.conftest import APP, LYJ, ZJJ
-from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _assert_no_error, _free_port
+from tests.dashboards.browser_auth import chromium, free_port, sign_in, streamlit_app, wait_http
+from tests.dashboards.conftest import LYJ, ZJJ
+from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _assert_no_error
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,43 +40,9 @@ SHOTS = ARTIFACTS / "auth"
 LYJ_NAME, ZJJ_NAME = "县林业局", "县住房和城乡建设局"
 
 
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, what: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"{what} did not start; see {log}:\n{log.read_text()[-2000:]}")
-        time.sleep(0.3)
-
-
-@contextlib.contextmanager
-def _streamlit(env: dict[str, str], *extra: str, port: int | None = None) -> Iterator[str]:
-    port = port or _free_port()
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.address=127.0.0.1",
-        f"--server.port={port}", "--server.headless=true", "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false", "--global.developmentMode=false", *extra,
-    ]  # fmt: skip
-    log = ARTIFACTS.parent / f"streamlit-auth-{port}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            cmd, env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)}, cwd=PROJECT_ROOT, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc, log, "streamlit")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def _streamlit(env: dict[str, str], *extra: str, port: int | None = None):
+    port = port or free_port()
+    return streamlit_app(env, ARTIFACTS.parent / f"streamlit-auth-{port}.log", *extra, port=port)
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +53,8 @@ def server(warehouse_env) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium(CHROMIUM_ARGS) as b:
+        yield b
 
 
 @pytest.fixture
@@ -284,7 +239,7 @@ def test_office_sees_users_and_the_audit_log(server, page):
 @pytest.fixture(scope="module")
 def oidc_provider() -> Iterator[str]:
     """oidc-provider-mock on 127.0.0.1 (a subject typed on its form signs in with e-mail = subject)."""
-    port = _free_port()
+    port = free_port()
     log = ARTIFACTS.parent / "oidc-provider.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
@@ -295,7 +250,7 @@ def oidc_provider() -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(f"{url}/.well-known/openid-configuration", proc, log, "the OIDC provider")
+        wait_http(f"{url}/.well-known/openid-configuration", proc, log, "the OIDC provider")
         yield url
     finally:
         proc.terminate()
@@ -307,7 +262,7 @@ def oidc_provider() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def sso_server(warehouse_env, oidc_provider, tmp_path_factory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     secrets_file = tmp_path_factory.mktemp("sso") / "secrets.toml"
     secrets_file.write_text(
         "[auth]\n"

@@ -6,11 +6,6 @@ of each page is saved under tmp/artifacts/dashboards/ (override with WUCHUANG_AR
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,10 +15,8 @@ import pytest
 from dashboards import exports
 from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse.publish import latest_snapshot
-from tests.dashboards.browser_auth import sign_in
-from tests.dashboards.conftest import APP
+from tests.dashboards.browser_auth import CHROMIUM, chromium, sign_in, streamlit_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -58,65 +51,16 @@ PAGES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(warehouse_env) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, **warehouse_env, "PYTHONPATH": str(PROJECT_ROOT)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.address=127.0.0.1",
-        f"--server.port={port}",
-        "--server.headless=true",
-        "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false",
-        "--global.developmentMode=false",
-    ]
-    log = ARTIFACTS.parent / "streamlit-browser-test.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; see {log}:\n{log.read_text()[-2000:]}")
-            time.sleep(0.3)
+    with streamlit_app(warehouse_env, ARTIFACTS.parent / "streamlit-browser-test.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium(CHROMIUM_ARGS) as b:
+        yield b
 
 
 @pytest.fixture

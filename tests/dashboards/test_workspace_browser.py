@@ -9,17 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from pipelines.settings import PROJECT_ROOT, Settings
-from tests.dashboards.conftest import APP, _build
-from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+from pipelines.settings import Settings
+from tests.dashboards.browser_auth import chromium, streamlit_app
+from tests.dashboards.conftest import _build
+from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.browser,
@@ -98,51 +96,14 @@ def _return_file(base: Path, bad_value: str = "约九成") -> Path:
 @pytest.fixture(scope="module")
 def server(env):
     values, _ = env
-    port = _free_port()
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.address=127.0.0.1", f"--server.port={port}",
-        "--server.headless=true", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false",
-        "--global.developmentMode=false",
-    ]  # fmt: skip
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    log = SHOTS / "streamlit.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            cmd, env={**os.environ, **values, "PYTHONPATH": str(PROJECT_ROOT)}, cwd=PROJECT_ROOT, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.3)
+    with streamlit_app(values, SHOTS / "streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium(CHROMIUM_ARGS) as b:
+        yield b
 
 
 def _sign_in(browser, url: str, who: tuple[str, str], width: int = 1440, height: int = 900):

@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 
 from pipelines import accounts
-from tests.dashboards.browser_auth import chromium, free_port, sign_in, streamlit_app, wait_http
+from tests.dashboards.browser_auth import free_port, sign_in, streamlit_app, wait_http
 from tests.dashboards.conftest import LYJ, ZJJ
-from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _assert_no_error
+from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, _assert_no_error
+from tests.dashboards.test_browser import browser as _browser_fixture
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,10 +52,7 @@ def server(warehouse_env) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium(CHROMIUM_ARGS) as b:
-        yield b
+browser = _browser_fixture  # the module-scoped chromium of test_browser.py
 
 
 @pytest.fixture

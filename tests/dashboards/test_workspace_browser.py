@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from pipelines.settings import Settings
-from tests.dashboards.browser_auth import chromium, streamlit_app
+from tests.dashboards.browser_auth import streamlit_app
 from tests.dashboards.conftest import _build
-from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM
+from tests.dashboards.test_browser import browser as _browser_fixture
 
 pytestmark = [
     pytest.mark.browser,
@@ -100,10 +101,7 @@ def server(env):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium(CHROMIUM_ARGS) as b:
-        yield b
+browser = _browser_fixture  # the module-scoped chromium of test_browser.py
 
 
 def _sign_in(browser, url: str, who: tuple[str, str], width: int = 1440, height: int = 900):

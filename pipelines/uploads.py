@@ -80,6 +80,7 @@ REASONS = {
     ),
     "corrupt_archive": ("文件损坏或不完整", "the file is corrupt or truncated"),
     "macro_enabled": ("含宏的工作簿不予接收", "macro-enabled workbooks are refused"),
+    "active_content": ("含脚本或活动内容的文件不予接收", "files with scripts or active content are refused"),
     "encrypted_file": READ_REASONS["encrypted_file"],
     "old_format": READ_REASONS["old_format"],
 }
@@ -116,8 +117,9 @@ class SavedUpload:
     file_format: str = ""  # what the reader read it as: xlsx | xls | xlsb | ods | csv | html
 
 
-def safe_file_name(name: str) -> str:
-    """The normalised name, or UploadRefused. Never strips folders silently: a name with one is refused."""
+def safe_file_name(name: str, allowed: tuple[str, ...] = ALLOWED_EXTENSIONS) -> str:
+    """The normalised name, or UploadRefused. Never strips folders silently: a name with one is refused.
+    `allowed`: the accepted extensions (returns: ALLOWED_EXTENSIONS; evidence: EVIDENCE_EXTENSIONS)."""
     if not isinstance(name, str):
         raise UploadRefused("bad_name", "?", "文件名必须是文本 / the name must be text")
     shown = name[:80]
@@ -147,11 +149,11 @@ def safe_file_name(name: str) -> str:
     ext = Path(norm).suffix.lower()
     if ext in MACRO_EXTENSIONS:
         raise UploadRefused("macro_enabled", shown, ext)
-    if ext not in ALLOWED_EXTENSIONS:
+    if ext not in allowed:
         raise UploadRefused(
             "bad_extension",
             shown,
-            f"{ext or '无扩展名 / no extension'}；允许 / allowed: {' '.join(ALLOWED_EXTENSIONS)}",
+            f"{ext or '无扩展名 / no extension'}；允许 / allowed: {' '.join(allowed)}",
         )
     return norm
 
@@ -365,3 +367,124 @@ def save_upload(
         sha256=hashlib.sha256(blob).hexdigest(),
         file_format=file_format,
     )
+
+
+# ---------------------------------------------------------------- evidence mode (档案资料)
+# Evidence (minutes, plans, photos, scans) is stored as it is, never parsed into figures: the same
+# name, size, archive-bomb, macro and encryption checks as returns, and a type judged by content
+# (`readers.sniff_format`) that must agree with the extension. Images are opened (Pillow, with its
+# decompression-bomb limit) and PDFs are refused when they carry JavaScript, launch actions or
+# embedded files.
+
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+EVIDENCE_TYPES = {  # extension -> (content type label, MIME type)
+    ".pdf": ("pdf", "application/pdf"),
+    ".png": ("png", "image/png"),
+    ".jpg": ("jpeg", "image/jpeg"),
+    ".jpeg": ("jpeg", "image/jpeg"),
+    ".docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".doc": ("doc", "application/msword"),
+    ".odt": ("odt", "application/vnd.oasis.opendocument.text"),
+    ".pptx": ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    ".xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".xls": ("xls", "application/vnd.ms-excel"),
+    ".ods": ("ods", "application/vnd.oasis.opendocument.spreadsheet"),
+    ".csv": ("csv", "text/csv"),
+}
+EVIDENCE_EXTENSIONS = tuple(EVIDENCE_TYPES)
+# What the sniffer names a non-spreadsheet (its English real_type) -> the content type it is.
+_EVIDENCE_REAL = {
+    "a PDF file": "pdf",
+    "an image (PNG)": "png",
+    "an image (JPEG)": "jpeg",
+    "a Word document": "docx",
+    "a Word 97-2003 document": "doc",
+    "a text document (ODT)": "odt",
+    "a PowerPoint presentation": "pptx",
+}
+_PDF_ACTIVE = (
+    (rb"/JavaScript", "JavaScript"),
+    (rb"/JS\b", "JavaScript"),
+    (rb"/Launch", "Launch"),
+    (rb"/EmbeddedFile", "EmbeddedFile"),
+    (rb"/RichMedia", "RichMedia"),
+    (rb"/XFA", "XFA"),
+)
+
+
+@dataclass(frozen=True)
+class CheckedEvidence:
+    name: str  # the normalised original name
+    data: bytes
+    content_type: str  # pdf | png | jpeg | docx | doc | odt | pptx | xlsx | xls | ods | csv
+    mime: str
+    size: int
+    sha256: str
+
+
+def _check_pdf(blob: bytes, name: str) -> None:
+    if b"%%EOF" not in blob[-2048:]:
+        raise UploadRefused("corrupt_archive", name, "PDF 不完整 / truncated PDF")
+    # Names may hide letters as #xx escapes (/J#61vaScript): decode them before looking.
+    plain = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), blob)
+    if re.search(rb"/Encrypt\b", plain):
+        raise UploadRefused("encrypted_file", name, "PDF 已加密 / the PDF is encrypted")
+    for pattern, what in _PDF_ACTIVE:
+        if re.search(pattern, plain):
+            raise UploadRefused("active_content", name, f"PDF {what}")
+
+
+def _check_image(blob: bytes, name: str, fmt: str) -> None:
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(blob)) as im:
+                if (im.format or "").lower() != fmt:
+                    raise UploadRefused("content_mismatch", name, im.format or "?")
+                if im.width * im.height > 40_000_000:
+                    raise UploadRefused("archive_bomb", name, f"{im.width}×{im.height}")
+                im.verify()
+    except UploadRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRefused("archive_bomb", name, "图片像素过多 / too many pixels") from None
+    except Exception as exc:  # PIL raises assorted errors on damaged images
+        raise UploadRefused("corrupt_archive", name, type(exc).__name__) from None
+
+
+def check_evidence(
+    data: bytes | BinaryIO, file_name: str, max_bytes: int = MAX_EVIDENCE_BYTES
+) -> CheckedEvidence:
+    """Check an evidence file (name, size, archive bombs, macros, encryption, type by content agreeing
+    with the extension); return its bytes and content type, or raise UploadRefused."""
+    name = safe_file_name(file_name, EVIDENCE_EXTENSIONS)
+    blob = _read_limited(data, name, max_bytes)
+    ext = Path(name).suffix.lower()
+    want, mime = EVIDENCE_TYPES[ext]
+    if blob.startswith((ZIP_MAGIC, b"PK\x05\x06")):
+        _check_zip(blob, name)
+    if want in ("xlsx", "xls", "ods", "csv"):
+        got = check_content(blob, name)  # a spreadsheet (a ledger): exactly the returns gate
+        if got not in (want, "html") and not (want == "xls" and got in ("xls", "html", "csv")):
+            raise UploadRefused("content_mismatch", name, f"{got} ≠ {ext}")
+    else:
+        sniff = readers.sniff_format(blob, name)
+        if sniff.ok:
+            raise UploadRefused("content_mismatch", name, f"表格 / a spreadsheet ({sniff.format}) ≠ {ext}")
+        if sniff.reason != "unsupported_format":
+            raise UploadRefused(
+                _FROM_READER.get(sniff.reason or "", "corrupt_archive"), name, sniff.detail[:300]
+            )
+        got = _EVIDENCE_REAL.get(sniff.real_type[1])
+        if got != want:
+            real = " / ".join(x for x in sniff.real_type if x) or "?"
+            raise UploadRefused("content_mismatch", name, f"{real} ≠ {ext}")
+        if want == "pdf":
+            _check_pdf(blob, name)
+        elif want in ("png", "jpeg"):
+            _check_image(blob, name, want)
+    return CheckedEvidence(name, blob, want, mime, len(blob), hashlib.sha256(blob).hexdigest())

@@ -1021,13 +1021,14 @@ def ingest_returns(
     feedback: bool = True,
     today: dt.date | None = None,
 ) -> IngestSummary:
-    """Ingest the raw folder (or only `paths`) and write the feedback workbooks of the new files.
+    """Ingest the raw folder (or only `paths`) and write the feedback workbooks of the new files that
+    have problems (clean files get none: their registry row is the receipt).
 
     The one entry point for the Dagster asset, the folder sensor and the CLI.
     """
     from pipelines.catalog import load_catalog
     from pipelines.profile import load_profiles
-    from pipelines.returns.feedback import write_feedback
+    from pipelines.returns.feedback import pending_feedback, write_feedback
 
     catalog = load_catalog(settings.standards_dir)
     profiles = tuple(load_profiles(settings.profiles_dir, catalog))
@@ -1037,13 +1038,8 @@ def ingest_returns(
     else:
         summary = ingest_files(conn, ctx, paths, parse=parse)
     if feedback:
-        # Also files committed by a run that died before its feedback step: none is left without one.
-        pending = [
-            fid
-            for (fid,) in conn.execute(
-                "SELECT file_id FROM core.source_file WHERE feedback_path IS NULL ORDER BY received_at, path"
-            ).fetchall()
-        ]
-        todo = list(dict.fromkeys([*summary.file_ids, *pending]))
+        # Workbooks only for files with problems (clean files: the registry row is the receipt); also
+        # files committed by a run that died before its feedback step: none is left without one.
+        todo = list(dict.fromkeys([*summary.file_ids, *pending_feedback(conn)]))
         write_feedback(conn, settings.raw_dir, settings.feedback_dir, todo)
     return summary

@@ -116,13 +116,56 @@ def test_xlsx_feedback_marks_the_bad_cell_in_the_departments_own_layout(env):
     assert recorded == "511923/sthjj/2012年3月环境质量_反馈.xlsx"
 
 
-def test_accepted_file_gets_a_summary_without_marks(env):
-    _, ctx, _ = env
+def test_accepted_file_gets_no_workbook_but_a_receipt_in_the_registry(env):
+    conn, ctx, fb = env
     drop(ctx.raw_dir, "511923/sthjj/ok.xlsx", department_xlsx(), RECEIVED)
-    written = ingest_and_feedback(env, FakeParser({"ok.xlsx": lambda p: result(p, [value("B3", 85.3)])}))
-    wb = openpyxl.load_workbook(written["ok_反馈.xlsx"])
+    drop(ctx.raw_dir, "511923/sthjj/bad.xlsx", department_xlsx(), RECEIVED + dt.timedelta(hours=1))
+    parser = FakeParser(
+        {
+            "ok.xlsx": lambda p: result(p, [value("B3", 85.3)]),
+            "bad.xlsx": lambda p: result(p, [value("B3", 85.2)], [problem("B4", "八十五")]),
+        }
+    )
+    written = ingest_and_feedback(env, parser)
+    assert set(written) == {"bad_反馈.xlsx"}  # the clean file: no workbook
+    assert not (fb / "511923/sthjj/ok_反馈.xlsx").exists()
+    rows = dict(
+        conn.execute(
+            "SELECT file_name, (status, values_loaded, feedback_path) FROM core.source_file"
+        ).fetchall()
+    )
+    assert rows["ok.xlsx"] == ("accepted", 1, None) and rows["bad.xlsx"][2] == "511923/sthjj/bad_反馈.xlsx"
+    assert feedback.pending_feedback(conn) == []  # the clean file is not "due"
+    zh, en = feedback.receipt_text(1, RECEIVED)
+    assert "回执" in zh and "1 个数值全部入库" in zh and "Receipt" in en and "nothing to fix" in en
+
+
+def test_accepted_file_gets_a_summary_without_marks_on_demand(env):
+    conn, ctx, fb = env
+    drop(ctx.raw_dir, "511923/sthjj/ok.xlsx", department_xlsx(), RECEIVED)
+    summary = load.ingest_folder(
+        conn, ctx, parse=FakeParser({"ok.xlsx": lambda p: result(p, [value("B3", 85.3)])})
+    )
+    written = feedback.write_feedback(conn, ctx.raw_dir, fb, summary.file_ids, clean_files=True)
+    wb = openpyxl.load_workbook(next(iter(written.values())))
     assert "已接收" in summary_text(wb[feedback.SUMMARY_SHEET])
     assert all(c.comment is None for row in wb[SHEET].iter_rows() for c in row)
+
+
+def test_a_clean_file_whose_values_are_quarantined_later_is_due_for_feedback(env):
+    conn, ctx, fb = env
+    drop(ctx.raw_dir, "511923/sthjj/ok.xlsx", department_xlsx(), RECEIVED)
+    summary = load.ingest_folder(
+        conn, ctx, parse=FakeParser({"ok.xlsx": lambda p: result(p, [value("B3", 85.3)])})
+    )
+    (fid,) = summary.file_ids
+    assert feedback.pending_feedback(conn) == []
+    conn.execute(
+        "UPDATE core.source_file SET values_quarantined = 1, status = 'partial' WHERE file_id = ?", [fid]
+    )
+    assert feedback.pending_feedback(conn) == [fid]
+    assert list(feedback.write_feedback(conn, ctx.raw_dir, fb, [fid])) == [fid]
+    assert feedback.pending_feedback(conn) == []
 
 
 def test_problem_inside_a_merged_range_marks_its_top_left_cell(env):

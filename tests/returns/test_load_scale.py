@@ -215,9 +215,10 @@ def test_feedback_written_in_parallel_is_the_same_as_one_by_one(sample_raw, cata
 
     ctx = ParseContext(catalog=catalog, profiles=(profile,), raw_dir=sample_raw, today=dt.date(2017, 1, 1))
     conn, summary = _ingest(profile, ctx, workers=1)
-    serial = feedback.write_feedback(conn, sample_raw, tmp_path / "fb1", summary.file_ids, workers=1)
+    ids = summary.file_ids
+    serial = feedback.write_feedback(conn, sample_raw, tmp_path / "fb1", ids, workers=1, clean_files=True)
     paths1 = conn.execute("SELECT file_id, feedback_path FROM core.source_file ORDER BY 1").fetchall()
-    parallel = feedback.write_feedback(conn, sample_raw, tmp_path / "fb2", summary.file_ids, workers=3)
+    parallel = feedback.write_feedback(conn, sample_raw, tmp_path / "fb2", ids, workers=3, clean_files=True)
     paths2 = conn.execute("SELECT file_id, feedback_path FROM core.source_file ORDER BY 1").fetchall()
     assert len(serial) == len(summary.file_ids) > 10
     assert {k: p.relative_to(tmp_path / "fb1") for k, p in serial.items()} == {

@@ -378,3 +378,125 @@ def build(conn: duckdb.DuckDBPyConnection, horizon: dt.date | None) -> dict:
     )
     q_items, q_events = merge_quality_history((q_items, q_events), previous, horizon or dt.date.today())
     return {marts.RECTIFICATION_ITEM: items + q_items, marts.RECTIFICATION_EVENT: events + q_events}
+
+
+# ------------------------------------------------------------------------------ supervision (督查) items
+
+#: Chinese working days a unit has to rectify a problem found at an inspection (限期整改).
+SUPERVISION_DUE_WORKING_DAYS = 10
+
+
+def supervision_items(
+    inspections: list[dict],
+    scores: list[dict],
+    points: dict[str, dict],
+    items: dict[tuple[str, str], dict],
+    horizon: dt.date | None,
+    due_working_days: int = SUPERVISION_DUE_WORKING_DAYS,
+) -> tuple[list[dict], list[dict]]:
+    """Rectification items from inspections (issue 17).
+
+    `inspections`: dicts with inspection_id, county_code, point_code, inspected_on and (optional) the
+    lineage source_file / sheet; `scores`: inspection_id, item_code, score, max_score, problem, photo_ref,
+    cell; `points`: point_code → {name_zh, point_type, town_code, unit_code}; `items`: (type, item_code)
+    → {name_zh, name_en}.
+
+    Per point × checklist item, over the inspections in date order:
+    - a score below the item's maximum while no item is open opens one (owner: the point's 包保单位;
+      due `due_working_days` Chinese working days after the inspection);
+    - a later inspection scoring the item below its maximum again keeps it open (`found_again`);
+    - a later inspection scoring it in full closes it (`closed`; `closed_late` after the due date);
+    - an item closed and found again later is a new item with `recurrence` counting the earlier ones.
+    Status at the horizon: open, or overdue when the horizon is after the due date."""
+    by_id = {i["inspection_id"]: i for i in inspections}
+    series: dict[tuple, list[tuple[dict, dict]]] = defaultdict(list)
+    for s in scores:
+        insp = by_id.get(s["inspection_id"])
+        if insp is None or insp["point_code"] not in points:
+            continue
+        series[(insp["county_code"], insp["point_code"], s["item_code"])].append((insp, s))
+    out_items: list[dict] = []
+    events: list[dict] = []
+    latest = max((i["inspected_on"] for i in inspections), default=None)
+    as_of = max(d for d in (horizon, latest) if d is not None) if (horizon or latest) else None
+    for (county, point_code, item_code), seq in sorted(series.items()):
+        seq.sort(key=lambda x: (x[0]["inspected_on"], x[0]["inspection_id"]))
+        pt = points[point_code]
+        meta = items.get((pt["point_type"], item_code), {})
+        open_item = None
+        closed_before = 0
+        for insp, s in seq:
+            day = insp["inspected_on"]
+            short = s["score"] < s["max_score"] - 1e-9
+            if open_item is None:
+                if not short:
+                    continue
+                open_item = {
+                    "county_code": county,
+                    "item_id": f"supervision:{point_code}:{item_code}:{day.isoformat()}",
+                    "point_code": point_code,
+                    "point_name_zh": pt["name_zh"],
+                    "point_type": pt["point_type"],
+                    "town_code": pt.get("town_code"),
+                    "item_code": item_code,
+                    "item_name_zh": meta.get("name_zh", item_code),
+                    "owner_org_code": pt.get("unit_code"),
+                    "opened_inspection_id": insp["inspection_id"],
+                    "opened_date": day,
+                    "due_date": rc.add_working_days(day, due_working_days),
+                    "closed_inspection_id": None,
+                    "closed_date": None,
+                    "times_found": 1,
+                    "recurrence": closed_before,
+                    "score_at_open": s["score"],
+                    "max_score": s["max_score"],
+                    "problem_text": s.get("problem"),
+                    "photo_ref": s.get("photo_ref"),
+                    "description_zh": (
+                        f"{pt['name_zh']}·{meta.get('name_zh', item_code)}：扣{s['max_score'] - s['score']:g}分"
+                        + (f"（{s['problem']}）" if s.get("problem") else "")
+                        + "，限期整改"
+                    ),
+                    "description_en": (
+                        f"{pt['name_zh']} · {meta.get('name_en', item_code)}: "
+                        f"{s['max_score'] - s['score']:g} point(s) deducted; rectify"
+                    ),
+                    "source_file": insp.get("source_file"),
+                    "sheet": s.get("sheet"),
+                    "cell": s.get("cell"),
+                    "as_of_date": as_of,
+                    "_seq": 1,
+                }
+                out_items.append(open_item)
+                events.append(_sup_event(open_item, insp, s, "opened"))
+                continue
+            open_item["_seq"] += 1
+            if short:
+                open_item["times_found"] += 1
+                events.append(_sup_event(open_item, insp, s, "found_again"))
+            else:
+                open_item["closed_inspection_id"] = insp["inspection_id"]
+                open_item["closed_date"] = day
+                events.append(_sup_event(open_item, insp, s, "closed"))
+                open_item = None
+                closed_before += 1
+    for it in out_items:
+        it.pop("_seq", None)
+        it["is_repeat"] = it["times_found"] >= 2 or it["recurrence"] >= 1
+        if it["closed_date"] is not None:
+            it["status"] = "closed_late" if it["closed_date"] > it["due_date"] else "closed"
+        else:
+            it["status"] = "overdue" if as_of is not None and as_of > it["due_date"] else "open"
+    return out_items, events
+
+
+def _sup_event(item: dict, insp: dict, s: dict, event: str) -> dict:
+    return {
+        "county_code": item["county_code"],
+        "item_id": item["item_id"],
+        "seq": item["_seq"],
+        "inspection_id": insp["inspection_id"],
+        "event": event,
+        "event_date": insp["inspected_on"],
+        "score": s["score"],
+    }

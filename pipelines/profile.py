@@ -4,6 +4,9 @@ A profile names the county and its parents, the declared classes that select thr
 the plan (phases, campaigns with dates, milestones), the organisation (leading group, office,
 working groups), the responsible units (departments and towns) and the reporting calendar rules.
 Another county is another file.
+
+Profiles are parsed with libyaml and kept per file for the life of the process, read again when the
+file's size, modification time or inode changes or when a different catalog object is given.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.catalog.loader import CatalogError, CatalogProblem
+from pipelines.catalog.loader import SAFE_LOADER, CatalogError, CatalogProblem
 from pipelines.catalog.model import VARIANT_DIMENSIONS, Catalog
 
 
@@ -230,9 +233,35 @@ def _d(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+_PROFILES: dict[str, tuple[tuple, Catalog, CountyProfile]] = {}
+
+
+def clear_cache() -> None:
+    """Forget every loaded profile."""
+    _PROFILES.clear()
+
+
 def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
-    """Load one county profile and check it against the catalog; raise CatalogError on problems."""
+    """Load one county profile and check it against the catalog; raise CatalogError on problems.
+
+    Cached per file (size, mtime, inode) and catalog object."""
     path = Path(path)
+    try:
+        st = path.stat()
+        stamp: tuple | None = (st.st_size, st.st_mtime_ns, st.st_ino)
+    except OSError:
+        stamp = None
+    key = str(path.absolute())
+    hit = _PROFILES.get(key)
+    if stamp is not None and hit is not None and hit[0] == stamp and hit[1] is catalog:
+        return hit[2]
+    profile = _load_profile(path, catalog)
+    if stamp is not None:
+        _PROFILES[key] = (stamp, catalog, profile)
+    return profile
+
+
+def _load_profile(path: Path, catalog: Catalog) -> CountyProfile:
     file = path.name
     problems: list[CatalogProblem] = []
 
@@ -240,7 +269,7 @@ def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
         problems.append(CatalogProblem(file, entry, fld, zh, en))
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(
             [CatalogProblem(file, "-", "-", f"无法读取：{exc}", f"cannot read: {exc}")]

@@ -435,3 +435,46 @@ def test_proxy_copies_the_requirement_it_stands_for_unless_it_says_otherwise(cat
         2.0,
         False,
     )
+
+
+# ---- loading once per process (issue 18)
+
+
+def test_libyaml_loader_reads_every_catalog_file_like_the_pure_python_loader():
+    from pipelines.catalog.loader import SAFE_LOADER
+    from tests.conftest import STANDARDS
+
+    assert SAFE_LOADER is yaml.CSafeLoader  # the wheel carries libyaml: the fast path is taken
+    files = sorted(Path(STANDARDS).rglob("*.yaml"))
+    assert len(files) >= 5
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=SAFE_LOADER) == yaml.safe_load(text), f.name
+
+
+def test_catalog_is_loaded_once_and_read_again_when_a_file_changes(catalog_copy):
+    first = load_catalog(catalog_copy)
+    assert load_catalog(catalog_copy) is first  # cached: the same object, no parsing
+    assert load_catalog(str(catalog_copy)) is first
+    path = catalog_copy / "requirements" / "eco_county.yaml"
+    code = _first_req(yaml.safe_load(path.read_text(encoding="utf-8")))["code"]
+    assert first.requirements[code].weight == 1
+    _edit(path, lambda d: _first_req(d).update(weight=3))
+    changed = load_catalog(catalog_copy)
+    assert changed is not first and changed.requirements[code].weight == 3
+    assert load_catalog(catalog_copy) is changed
+    (catalog_copy / "extra.yaml").write_text("a: 1\n", encoding="utf-8")  # an added file counts too
+    assert load_catalog(catalog_copy) is not changed
+
+
+def test_a_broken_catalog_is_not_cached(catalog_copy):
+    good = load_catalog(catalog_copy)
+    path = catalog_copy / "units.yaml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original + "\n  : [unclosed\n", encoding="utf-8")
+    for _ in range(2):  # raised every time, not only the first
+        with pytest.raises(CatalogError, match="units.yaml"):
+            load_catalog(catalog_copy)
+    path.write_text(original, encoding="utf-8")
+    again = load_catalog(catalog_copy)
+    assert again.requirements.keys() == good.requirements.keys()

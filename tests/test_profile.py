@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -97,3 +98,20 @@ def test_second_county_is_a_data_change(catalog, tmp_path):
     assert counties == {"511921", "511923"}
     orgs = [r[0] for r in rows[dim.ORG_UNIT]]
     assert len(orgs) == len(set(orgs))  # the shared province and city appear once
+
+
+def test_profile_is_loaded_once_and_read_again_when_its_file_changes(catalog, tmp_path):
+    from tests.conftest import PROFILES
+
+    src = sorted(PROFILES.glob("*.yaml"))[0]
+    path = tmp_path / src.name
+    shutil.copy(src, path)
+    first = load_profile(path, catalog)
+    assert load_profile(path, catalog) is first
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["county"]["name_zh"] = data["county"]["name_zh"] + "（改）"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    changed = load_profile(path, catalog)
+    assert changed is not first and changed.name_zh.endswith("（改）")
+    other = dataclasses.replace(catalog)  # another catalog object: checked against it again
+    assert load_profile(path, other) is not changed

@@ -15,7 +15,10 @@ Status of an item as of the data horizon:
   before the horizon; otherwise `overdue` once the due date has passed, else `planned`. A date passing
   is never evidence, so no milestone is both done and overdue.
 - acceptance-like milestones (the acceptance and the forest city's interim provincial acceptance) need
-  an event with outcome `passed`; a recorded failed acceptance leaves them overdue. Their row shows the
+  an event with outcome `passed`; a recorded failed acceptance leaves them overdue.
+- events come from the profile (`events:`) and from the office's application and acceptance records
+  in the workflow store (`pipelines.plan_process.acceptance.plan_events`): a failed first attempt and
+  the re-application's pass both show, the milestone done on the pass (late when after its date). Their row shows the
   campaign's yearly readiness of the due year (`readiness_at_due`) as context, never as evidence.
 - one acceptance milestone per campaign: the derived `acceptance` (the profile's `<campaign>_acceptance`
   duplicate of the same date is dropped).
@@ -283,8 +286,29 @@ def schedule_rows(
     return rows
 
 
-def event_rows(profiles) -> list[dict]:
-    """Recorded plan events of the county profiles (`events:`) as dicts for `schedule_rows`."""
+def event_rows(profiles, store_path=None) -> list[dict]:
+    """Recorded plan events as dicts for `schedule_rows`: the county profiles' `events:` and the
+    application / inspection / acceptance records the office keeps in the workflow store
+    (`pipelines.plan_process.store`, read only when the store file exists; `store_path` overrides
+    its location)."""
+    return _profile_events(profiles) + acceptance_events({p.code for p in profiles}, store_path)
+
+
+def acceptance_events(counties: set[str], store_path=None) -> list[dict]:
+    """Milestone events from the acceptance records of the workflow store (none when it does not exist)."""
+    from pathlib import Path
+
+    from pipelines.plan_process import acceptance, store
+    from pipelines.workflow.store import Store, workflow_dir
+
+    path = Path(store_path) if store_path else workflow_dir() / "workflow.sqlite"
+    if not path.is_file():
+        return []
+    records = [r for r in store.acceptance_records(Store(path)) if r["county_code"] in counties]
+    return acceptance.plan_events(records)
+
+
+def _profile_events(profiles) -> list[dict]:
     return [
         {
             "county_code": p.code,

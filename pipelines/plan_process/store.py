@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS pp_acceptance (
     county_code TEXT NOT NULL,
     campaign_code TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT 'acceptance',  -- acceptance | re_review
+    milestone TEXT NOT NULL DEFAULT 'acceptance', -- acceptance | interim_acceptance (forest city, provincial first)
     attempt INTEGER NOT NULL,
     applied_on TEXT,
     application_documents TEXT,
@@ -262,6 +263,7 @@ def record_acceptance(
     user: str,
     *,
     kind: str = "acceptance",
+    milestone: str = "acceptance",
     applied_on=None,
     application_documents: str = "",
     inspection_from=None,
@@ -280,6 +282,8 @@ def record_acceptance(
     result); a result needs its date; a new application for a campaign whose latest attempt failed
     is a re-application (`reapplication_of` the failed record); nothing is added after a pass but
     re-reviews."""
+    if milestone not in ("acceptance", "interim_acceptance"):
+        raise PlanProcessError(f"未知节点：{milestone}", f"unknown milestone: {milestone}")
     if kind not in ("acceptance", "re_review"):
         raise PlanProcessError(f"未知记录类型：{kind}", f"unknown record kind: {kind}")
     if result not in (None, "", *RESULTS):
@@ -302,8 +306,8 @@ def record_acceptance(
             dict(r)
             for r in c.execute(
                 "SELECT * FROM pp_acceptance WHERE county_code = ? AND campaign_code = ? AND kind = 'acceptance' "
-                "ORDER BY attempt",
-                (county, campaign),
+                "AND milestone = ? ORDER BY attempt",
+                (county, campaign, milestone),
             ).fetchall()
         ]
         if record_id:
@@ -357,16 +361,17 @@ def record_acceptance(
                 (county, campaign),
             ).fetchone()[0]
             attempt = n + 1
-        rid = f"{kind}:{county}:{campaign}:{attempt}"
+        rid = f"{kind}:{county}:{campaign}:{milestone}:{attempt}"
         c.execute(
-            "INSERT INTO pp_acceptance (record_id, county_code, campaign_code, kind, attempt, applied_on, "
+            "INSERT INTO pp_acceptance (record_id, county_code, campaign_code, kind, milestone, attempt, applied_on, "
             "application_documents, inspection_from, inspection_to, team, result, result_on, result_document, "
-            "findings, reapplication_of, recorded_by, recorded_at, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "findings, reapplication_of, recorded_by, recorded_at, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 rid,
                 county,
                 campaign,
                 kind,
+                milestone,
                 attempt,
                 applied,
                 application_documents or None,

@@ -296,6 +296,7 @@ ACCEPTANCE = _t(
         ("record_id", "VARCHAR", "Record", False),
         ("campaign_code", "VARCHAR", "Campaign"),
         ("kind", "VARCHAR", "acceptance | re_review"),
+        ("milestone", "VARCHAR", "acceptance | interim_acceptance (the forest city's provincial step)"),
         ("attempt", "INTEGER", "1 = first application; 2 = re-application …"),
         ("applied_on", "DATE", "Application date"),
         ("application_documents", "VARCHAR", "Documents submitted"),

@@ -283,3 +283,182 @@ def requirement_info(conn: duckdb.DuckDBPyConnection) -> dict[str, dict]:
             conn, "SELECT requirement_code, threshold_kind, reference, edition_code FROM dim.requirement"
         )
     }
+
+
+# ---------------------------------------------------------------- archive readiness (档案资料)
+#
+# Rules (also in docs/archive.md):
+# - A slot is one document owed: clause × item × period, `count` files of it (pipelines.archive.catalog).
+# - Per slot, from the latest version of each item in it: accepted = min(items accepted, count);
+#   provided = min(items accepted or awaiting review, count); a returned item is not provided.
+# - Per clause and campaign: required = Σ count, provided and accepted summed; share_accepted =
+#   accepted / required. A slot still owed (accepted < count) is missing, with its unit and due date;
+#   overdue when its due date is before `as_of`.
+# - A prerequisite clause (the standard's basic conditions, organisation and planning where the
+#   standard requires them, and every veto requirement) with a slot due by `as_of` that is not fully
+#   accepted caps readiness like a veto: archive readiness = min(share_accepted, VETO_CAP) and the
+#   campaign's overall readiness = min(indicator readiness, VETO_CAP).
+
+ARCHIVE_STATUS_ZH = {
+    "complete": "资料齐全（均已审核通过）",
+    "prerequisite_missing": "前提条件资料缺失（封顶）",
+    "incomplete": "资料不全",
+    "no_requirements": "无资料要求",
+}
+
+
+def archive_slot_rows(slots: list, latest_versions: list[dict], as_of=None) -> list[dict]:
+    """One row per slot (pipelines.archive.catalog.Slot) with what was provided and accepted."""
+    by_slot: dict[tuple, list[dict]] = defaultdict(list)
+    for v in latest_versions:
+        by_slot[(v["campaign_code"], v["clause_code"], v["item_code"], v["period_code"])].append(v)
+    rows = []
+    for s in slots:
+        vs = by_slot.get(s.key, [])
+        n_acc = sum(1 for v in vs if v["review_state"] == "accepted")
+        n_sub = sum(1 for v in vs if v["review_state"] == "submitted")
+        n_ret = sum(1 for v in vs if v["review_state"] == "returned")
+        accepted = min(n_acc, s.count)
+        provided = min(n_acc + n_sub, s.count)
+        if accepted >= s.count:
+            state = "accepted"
+        elif provided >= s.count:
+            state = "submitted"
+        elif n_ret:
+            state = "returned"
+        else:
+            state = "missing"
+        due_passed = as_of is None or s.due_date <= as_of
+        rows.append(
+            {
+                "county_code": s.county_code,
+                "campaign_code": s.campaign_code,
+                "clause_code": s.clause_code,
+                "clause_order": s.clause_order,
+                "category": s.category,
+                "clause_name_zh": s.clause_name_zh,
+                "clause_name_en": s.clause_name_en,
+                "item_code": s.item_code,
+                "kind": s.kind,
+                "title_zh": s.title_zh,
+                "title_en": s.title_en,
+                "period": s.period,
+                "period_code": s.period_code,
+                "due_date": s.due_date,
+                "provider_org_code": s.provider_org_code,
+                "provider_short": s.provider_short,
+                "prerequisite": s.prerequisite,
+                "assumed": s.assumed,
+                "source": s.source,
+                "requirement_code": s.requirement_code,
+                "required": s.count,
+                "provided": provided,
+                "accepted": accepted,
+                "n_returned": n_ret,
+                "n_items": len(vs),
+                "state": state,
+                "is_due": due_passed,
+                "is_overdue": state != "accepted" and as_of is not None and s.due_date < as_of,
+            }
+        )
+    return rows
+
+
+def archive_clause_rows(slot_rows: list[dict]) -> list[dict]:
+    """One row per county × campaign × clause: required vs provided vs accepted, prerequisite state."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in slot_rows:
+        groups[(r["county_code"], r["campaign_code"], r["clause_order"], r["clause_code"])].append(r)
+    out = []
+    for (county, campaign, order, clause), rs in sorted(groups.items()):
+        required = sum(r["required"] for r in rs)
+        accepted = sum(r["accepted"] for r in rs)
+        owed = [r for r in rs if r["state"] != "accepted"]
+        prereq = rs[0]["prerequisite"]
+        out.append(
+            {
+                "county_code": county,
+                "campaign_code": campaign,
+                "clause_code": clause,
+                "clause_order": order,
+                "category": rs[0]["category"],
+                "clause_name_zh": rs[0]["clause_name_zh"],
+                "clause_name_en": rs[0]["clause_name_en"],
+                "requirement_code": rs[0]["requirement_code"],
+                "prerequisite": prereq,
+                "n_slots": len(rs),
+                "required": required,
+                "provided": sum(r["provided"] for r in rs),
+                "accepted": accepted,
+                "n_returned": sum(r["n_returned"] for r in rs),
+                "missing": required - sum(r["provided"] for r in rs),
+                "share_accepted": accepted / required if required else None,
+                "n_overdue": sum(1 for r in owed if r["is_overdue"]),
+                "prerequisite_missing": bool(prereq and any(r["is_due"] for r in owed)),
+                "next_due_date": min((r["due_date"] for r in owed), default=None),
+                "units": sorted({r["provider_short"] for r in rs}),
+                "assumed": any(r["assumed"] for r in rs),
+            }
+        )
+    return out
+
+
+def archive_campaign_rows(clause_rows: list[dict], indicator_rows: list[dict] | None = None) -> list[dict]:
+    """One row per county × campaign: archive readiness, the prerequisite cap, and the overall
+    readiness with the latest indicator readiness (`indicator_rows`: marts.campaign_readiness rows;
+    the latest period of grain ytd_month, else year, is used)."""
+    latest: dict[tuple, dict] = {}
+    for r in sorted(
+        indicator_rows or [], key=lambda r: (r["grain"] != "ytd_month", r["period_end"]), reverse=True
+    ):
+        latest.setdefault((r["county_code"], r["campaign_code"]), r)
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in clause_rows:
+        groups[(r["county_code"], r["campaign_code"])].append(r)
+    out = []
+    for (county, campaign), rs in sorted(groups.items()):
+        required = sum(r["required"] for r in rs)
+        accepted = sum(r["accepted"] for r in rs)
+        provided = sum(r["provided"] for r in rs)
+        share = accepted / required if required else None
+        missing_prereq = [r["clause_code"] for r in rs if r["prerequisite_missing"]]
+        capped = bool(missing_prereq)
+        archive = None if share is None else (min(share, VETO_CAP) if capped else share)
+        ind = latest.get((county, campaign))
+        ind_r = ind["readiness"] if ind else None
+        overall = None if ind_r is None else (min(ind_r, VETO_CAP) if capped else ind_r)
+        if share is None:
+            status = "no_requirements"
+        elif capped:
+            status = "prerequisite_missing"
+        elif accepted == required:
+            status = "complete"
+        else:
+            status = "incomplete"
+        out.append(
+            {
+                "county_code": county,
+                "campaign_code": campaign,
+                "n_clauses": len(rs),
+                "n_clauses_complete": sum(1 for r in rs if r["accepted"] == r["required"]),
+                "required": required,
+                "provided": provided,
+                "accepted": accepted,
+                "n_returned": sum(r["n_returned"] for r in rs),
+                "missing": required - provided,
+                "n_overdue": sum(r["n_overdue"] for r in rs),
+                "share_provided": provided / required if required else None,
+                "share_accepted": share,
+                "prerequisite_missing_codes": missing_prereq,
+                "readiness_cap": VETO_CAP,
+                "is_capped": capped,
+                "archive_readiness": archive,
+                "archive_status": status,
+                "archive_status_zh": ARCHIVE_STATUS_ZH[status],
+                "indicator_period_code": ind["period_code"] if ind else None,
+                "indicator_readiness": ind_r,
+                "overall_readiness": overall,
+                "overall_capped": bool(capped and ind_r is not None and ind_r > VETO_CAP),
+            }
+        )
+    return out

@@ -17,6 +17,7 @@ planted with their expected status, reason codes and bad cells in the manifest.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
 import json
@@ -163,12 +164,17 @@ def long_period_text(period: Period, r: random.Random) -> str:
     return f"{period.start.year}年"
 
 
+# The county's short name in titles (平昌 for 平昌县); build_corpus sets it from the profile, so a
+# synthetic county (`python -m pipelines.sample --counties N`) titles its returns with its own name.
+COUNTY_SHORT: contextvars.ContextVar[str] = contextvars.ContextVar("county_short", default="平昌")
+
+
 def dept_name(unit: OrgUnit, r: random.Random) -> str:
     """The unit's name as a 2011-2016 title would write it, e.g. 平昌县环保局."""
-    name = dept_short(unit, r)
+    name, short = dept_short(unit, r), COUNTY_SHORT.get()
     if name.startswith("县"):
-        return "平昌" + name
-    return name if name.startswith("平昌") else "平昌县" + name
+        return short + name
+    return name if name.startswith(short) else short + "县" + name
 
 
 def dept_short(unit: OrgUnit, r: random.Random) -> str:
@@ -691,7 +697,7 @@ class Planner:
         y = period.start.year
         prev = self.previous(unit, period, inds)
         g = writers.Grid("表2-1", widths={0: 44, 1: 10, 2: 12, 3: 12, 4: 12, 5: 12}, title_rows=1)
-        g.add([f"表2-1　平昌县主要指标（{y}年）"])
+        g.add([f"表2-1　{COUNTY_SHORT.get()}县主要指标（{y}年）"])
         g.merges.append((0, 0, 0, 5))
         h = g.add(["指标", "单位", "全县", None, "县城", None])
         g.add([None, None, "本年", "上年", "本年", "上年"])
@@ -1015,7 +1021,11 @@ class Planner:
             r = self.rng("bad", "folder")
             rec = self.received_for(u, p)
             g, cells = self.wide_grid(
-                u, p, r, two_row=True, title=f"平昌县林业局{period_title(p, 1)}森林城市创建指标完成情况表"
+                u,
+                p,
+                r,
+                two_row=True,
+                title=f"{COUNTY_SHORT.get()}县林业局{period_title(p, 1)}森林城市创建指标完成情况表",
             )
             m = self.meta(u, [p], "long", "xlsx", rec, kind="bad:wrong_folder", folder_unit="sthjj")
             m["expected"] = {"status": "rejected", "reasons": ["wrong_folder"], "bad_cells": []}
@@ -1143,9 +1153,13 @@ def build_corpus(
     units: Iterable[str] | None = None,
 ) -> Corpus:
     """Plan the whole corpus in memory. `years` / `units` (short codes) make a reduced corpus for tests."""
-    planner = Planner(catalog, profile, seed, years, units)
-    taken = planner.plan_defects()
-    planner.plan_regular(taken)
+    token = COUNTY_SHORT.set(profile.name_zh.removesuffix("县"))
+    try:
+        planner = Planner(catalog, profile, seed, years, units)
+        taken = planner.plan_defects()
+        planner.plan_regular(taken)
+    finally:
+        COUNTY_SHORT.reset(token)
     return Corpus(seed, planner.files, planner.missing, planner.outlier_list(), planner.styles)
 
 

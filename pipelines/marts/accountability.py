@@ -405,3 +405,134 @@ def build(conn: duckdb.DuckDBPyConnection) -> dict:
         horizon=horizon,
     )
     return {marts.UNIT_ACCOUNTABILITY: rows, marts.LAGGING_UNIT: notices}
+
+
+# ------------------------------------------------------------------------------ against the letter; supervision
+
+#: Weight of the supervision component in the combined unit ranking (issue 17, docs/accountability.md §3).
+SUPERVISION_WEIGHT = 0.25
+
+
+def letter_rows(
+    targets: list[dict],
+    signings: dict[tuple[str, str, int], dict],
+    names: dict[str, str],
+    points_per_unit: dict[str, int],
+) -> list[dict]:
+    """One row per unit × year of the target letters: targets, signing and performance against them.
+    A target without a year value counts as not met (`share_met` over all targets)."""
+    groups: dict[tuple[str, str, int], list[dict]] = defaultdict(list)
+    for t in targets:
+        groups[(t["county_code"], t["org_code"], t["year"])].append(t)
+    out = []
+    for (county, org, year), ts in sorted(groups.items()):
+        s = signings.get((county, org, year)) or {}
+        n_met = sum(1 for t in ts if t.get("met"))
+        out.append(
+            {
+                "county_code": county,
+                "org_code": org,
+                "year": year,
+                "unit_name_zh": names.get(org, org),
+                "n_targets": len(ts),
+                "n_points": points_per_unit.get(org, 0),
+                "signed_on": s.get("signed_on"),
+                "document_no": s.get("document_no"),
+                "scan_name": s.get("scan_name"),
+                "signing_source": s.get("source"),
+                "n_assessed": sum(1 for t in ts if t.get("met") is not None),
+                "n_met": n_met,
+                "share_met": n_met / len(ts) if ts else None,
+            }
+        )
+    return out
+
+
+def supervision_component(mean_score_pct: float | None, n_problems: int, n_late: int) -> float | None:
+    """0..1: the mean inspection score share, times the share of the year's problems rectified in time.
+    NULL when the unit's points were not inspected that year (neither earns nor costs)."""
+    if mean_score_pct is None:
+        return None
+    timely = 1 - n_late / n_problems if n_problems else 1.0
+    return max(0.0, min(1.0, mean_score_pct / 100)) * timely
+
+
+def supervision_unit_scores(
+    inspections: list[dict],
+    problems: list[dict],
+    ledger: list[dict],
+    weight: float = SUPERVISION_WEIGHT,
+    levels: dict[str, str] | None = None,
+) -> list[dict]:
+    """Per unit × year: the supervision component and the ledger score combined with it.
+
+    combined = 100 × (w·supervision + (1 − w)·ledger/100) with w = SUPERVISION_WEIGHT when both exist;
+    the ledger score alone when the unit had no inspection; the supervision component alone (× 100) when
+    it had nothing due in the ledger that year. `ledger`: marts.unit_accountability rows (score, period_code,
+    rank_group, is_ranked); the year's ledger score is the mean of its ranked months. Ranked within
+    county × year × rank group (ties share a rank)."""
+    by_key: dict[tuple[str, str, int], dict] = {}
+
+    def slot(county: str, org: str, year: int) -> dict:
+        return by_key.setdefault(
+            (county, org, year),
+            {"scores": [], "n_problems": 0, "n_late": 0, "n_repeat": 0, "ledger": [], "group": None},
+        )
+
+    for i in inspections:
+        if i.get("unit_code") and i.get("score_pct") is not None:
+            slot(i["county_code"], i["unit_code"], i["inspected_on"].year)["scores"].append(i["score_pct"])
+    for p in problems:
+        if not p.get("owner_org_code"):
+            continue
+        s = slot(p["county_code"], p["owner_org_code"], p["opened_date"].year)
+        s["n_problems"] += 1
+        s["n_late"] += p["status"] in ("overdue", "closed_late")
+        s["n_repeat"] += bool(p.get("is_repeat"))
+    for r in ledger:
+        year = int(str(r["period_code"])[:4])
+        s = slot(r["county_code"], r["org_code"], year)
+        s["group"] = r.get("rank_group") or s["group"]
+        if r.get("score") is not None and r.get("is_ranked", True):
+            s["ledger"].append(float(r["score"]))
+    rows = []
+    for (county, org, year), s in sorted(by_key.items()):
+        mean = sum(s["scores"]) / len(s["scores"]) if s["scores"] else None
+        comp = supervision_component(mean, s["n_problems"], s["n_late"])
+        led = sum(s["ledger"]) / len(s["ledger"]) if s["ledger"] else None
+        if comp is not None and led is not None:
+            combined = 100 * (weight * comp + (1 - weight) * led / 100)
+        elif led is not None:
+            combined = led
+        elif comp is not None:
+            combined = 100 * comp
+        else:
+            combined = None
+        rows.append(
+            {
+                "county_code": county,
+                "org_code": org,
+                "year": year,
+                "n_inspections": len(s["scores"]),
+                "mean_score_pct": mean,
+                "n_problems": s["n_problems"],
+                "n_overdue": s["n_late"],
+                "n_repeat": s["n_repeat"],
+                "supervision_component": comp,
+                "ledger_score": led,
+                "combined_score": combined,
+                "rank_group": s["group"] or ("town" if (levels or {}).get(org) == "town" else "department"),
+                "rank": None,
+                "n_ranked": None,
+            }
+        )
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["combined_score"] is not None:
+            groups[(r["county_code"], r["year"], r["rank_group"])].append(r)
+    for rs in groups.values():
+        rs.sort(key=lambda r: -r["combined_score"])
+        for r in rs:
+            r["rank"] = 1 + sum(1 for o in rs if o["combined_score"] > r["combined_score"] + 1e-9)
+            r["n_ranked"] = len(rs)
+    return rows

@@ -1,7 +1,8 @@
 """督查 / self-inspection spreadsheets: points × checklist items with scores, 问题描述 and 照片编号.
 
 Files come from the supervision drop folder (`WUCHUANG_SUPERVISION_DIR`, default
-`data/supervision/`, NOT under the raw folder the return ingest reads), laid out
+`supervision/` next to the raw folder, i.e. `data/supervision/`; NOT under the raw folder the return
+ingest reads), laid out
 `<county>/<any sub-folders>/<file>`. They are read with the return ingest's reader
 (`pipelines.returns.readers.read_book`: format sniffing, xlsx/xls/ods/csv, merged cells) and every
 record keeps its file, sheet and cell. Problems are named with file, sheet, cell and a reason in
@@ -72,6 +73,7 @@ REASONS = {
     "unreadable": ("文件无法读取", "the file cannot be read"),
 }
 _DATE_RE = re.compile(r"(20\d\d)\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})")
+_TEAM_RE = re.compile(r"(?:督查组|自查组|检查组)\s*[:：]\s*(\S+)")
 _NUM_RE = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*分?$")
 _MAX_RE = re.compile(r"[（(]?\s*(?:满分)?\s*\d+(?:\.\d+)?\s*分?\s*[)）]?$")
 
@@ -194,16 +196,12 @@ def read_sheet(
     above = [v for r in range(hr) for v in sheet.rows[r] if v not in ("", None)]
     title = next((str(v) for v in above if isinstance(v, str) and ("查" in v or "评分" in v)), sheet.name)
     day = find_date(above) or find_date([sheet.name])
-    team = next(
-        (
-            norm(v).split("督查组：", 1)[-1].split("督查组:", 1)[-1]
-            for v in above
-            if "组" in str(v) and "：" in str(v)
-        ),
-        None,
-    )
-    if team and _DATE_RE.search(team):
-        team = re.split(r"督查日期|检查日期|检查时间|日期", team)[0] or None
+    team = None
+    for v in above:
+        m = _TEAM_RE.search(unicodedata.normalize("NFKC", str(v)))
+        if m:
+            team = m.group(1)
+            break
     header = [norm(v) for v in sheet.rows[hr]]
     below = [norm(v) for v in sheet.rows[hr + 1]] if hr + 1 < len(sheet.rows) else []
     # Two-row header: the row below names the items under a merged group header.
@@ -376,7 +374,7 @@ def supervision_dir(settings) -> Path:
     env = os.environ.get("WUCHUANG_SUPERVISION_DIR")
     if env:
         return Path(env).expanduser().resolve()
-    return Path(settings.root) / "data" / "supervision"
+    return Path(settings.raw_dir).parent / "supervision"
 
 
 def read_folder(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.styles import Alignment, Font
+from python_calamine import CalamineWorkbook
 
 from pipelines.catalog import load_catalog
 from pipelines.plan_process import letters
@@ -29,7 +30,7 @@ from pipelines.plan_process import points as pts
 from pipelines.plan_process import store as pstore
 from pipelines.profile import load_profiles
 from pipelines.settings import Settings
-from pipelines.workflow.store import Store
+from pipelines.workflow.store import Store, now
 
 YEARS = range(2012, 2017)
 ROUNDS = (("上半年", "自查", 6, 12), ("下半年", "督查", 11, 20))  # half, kind, month, day
@@ -224,7 +225,7 @@ def _town_name(profile, town: str) -> str:
 def _save(wb, path: Path, day: dt.date) -> Path:
     """Save only when the cells changed (openpyxl stamps the time), mtime = the inspection day."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
     wb.save(tmp)
     if path.is_file() and _cells(path) == _cells(tmp):
         tmp.unlink()
@@ -236,11 +237,8 @@ def _save(wb, path: Path, day: dt.date) -> Path:
 
 
 def _cells(path: Path) -> list:
-    wb = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return [[list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets]
-    finally:
-        wb.close()
+    book = CalamineWorkbook.from_path(str(path))
+    return [book.get_sheet_by_name(n).to_python() for n in book.sheet_names]
 
 
 SIGN_DAYS = {2012: (2, 20), 2013: (1, 25), 2014: (2, 14), 2015: (2, 6), 2016: (1, 29)}
@@ -350,31 +348,33 @@ def seed_records(store: Store, profile, catalog) -> dict[str, int]:
             )
         }
     n_sign = 0
+    rows = []
     for year in YEARS:
         units = sorted({t["org_code"] for t in letters.letter_targets(catalog, profile, year)})
         for org in units:
-            short = org.split("-", 1)[-1]
-            if year == 2016 and short in UNSIGNED_2016:
+            if year == 2016 and org.split("-", 1)[-1] in UNSIGNED_2016:
                 continue
             m, d = SIGN_DAYS[year]
-            exists = store.one(
-                "SELECT 1 FROM pp_letter_signing WHERE county_code = ? AND org_code = ? AND year = ?",
-                (profile.code, org, year),
-            )
-            if exists:
-                continue
-            pstore.record_signing(
-                store,
-                profile.code,
-                org,
-                year,
-                dt.date(year, m, d),
-                "sample",
-                signatory="（样例）",
-                document_no=f"平创联〔{year}〕{n_sign % 40 + 1}号",
-                source="sample",
-            )
             n_sign += 1
+            rows.append(
+                (
+                    profile.code,
+                    org,
+                    year,
+                    dt.date(year, m, d).isoformat(),
+                    "（样例）",
+                    f"平创联〔{year}〕{n_sign}号",
+                    "sample",
+                    now(),
+                    "sample",
+                )
+            )
+    with store.tx() as c:  # one transaction: office signings (same unit and year) win
+        c.executemany(
+            "INSERT OR IGNORE INTO pp_letter_signing (county_code, org_code, year, signed_on, signatory, document_no, "
+            "recorded_by, recorded_at, source) VALUES (?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
     n_acc = 0
     for camp, ms, applied, i_from, i_to, team, result, r_on, doc, findings in ACCEPTANCE:
         if camp in office:

@@ -1216,4 +1216,5 @@ def write_corpus(corpus: Corpus, out_dir: Path) -> WriteReport:
     if manifest_written:
         manifest_path.write_bytes(data)
     total = sum(len(f.data) for f in corpus.files) + len(data)
+    __import__("pipelines.sample.plan_process").sample.plan_process.write_sample(out_dir, corpus.seed)  # issue 17
     return WriteReport(written, unchanged, removed, total, manifest_written)

@@ -28,7 +28,9 @@ class Archive:
     _slots: list[ec.Slot] = field(default_factory=list, repr=False)
 
     @classmethod
-    def load(cls, settings: Settings | None = None, county: str | None = None, store: Store | None = None) -> Archive:
+    def load(
+        cls, settings: Settings | None = None, county: str | None = None, store: Store | None = None
+    ) -> Archive:
         settings = settings or Settings.from_env()
         catalog = load_catalog(settings.standards_dir)
         profiles = load_profiles(settings.profiles_dir, catalog)
@@ -71,7 +73,10 @@ class Archive:
         return readiness.archive_clause_rows(self.slot_rows(campaign, as_of))
 
     def campaign_rows(
-        self, campaign: str | None = None, as_of: dt.date | None = None, indicator_rows: list[dict] | None = None
+        self,
+        campaign: str | None = None,
+        as_of: dt.date | None = None,
+        indicator_rows: list[dict] | None = None,
     ) -> list[dict]:
         return readiness.archive_campaign_rows(self.clause_rows(campaign, as_of), indicator_rows)
 

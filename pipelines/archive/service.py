@@ -78,7 +78,7 @@ class Archive:
         as_of: dt.date | None = None,
         indicator_rows: list[dict] | None = None,
     ) -> list[dict]:
-        return readiness.archive_campaign_rows(self.clause_rows(campaign, as_of), indicator_rows)
+        return readiness.archive_campaign_rows(self.clause_rows(campaign, as_of), indicator_rows, as_of)
 
     def unit_name(self, short: str, lang: str = "zh") -> str:
         for u in self.profile.org_units:

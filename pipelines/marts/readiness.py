@@ -403,14 +403,18 @@ def archive_clause_rows(slot_rows: list[dict]) -> list[dict]:
     return out
 
 
-def archive_campaign_rows(clause_rows: list[dict], indicator_rows: list[dict] | None = None) -> list[dict]:
+def archive_campaign_rows(
+    clause_rows: list[dict], indicator_rows: list[dict] | None = None, as_of=None
+) -> list[dict]:
     """One row per county × campaign: archive readiness, the prerequisite cap, and the overall
     readiness with the latest indicator readiness (`indicator_rows`: marts.campaign_readiness rows;
-    the latest period of grain ytd_month, else year, is used)."""
+    the latest period ending by `as_of`, of grain ytd_month, else year, is used)."""
     latest: dict[tuple, dict] = {}
     for r in sorted(
-        indicator_rows or [], key=lambda r: (r["grain"] != "ytd_month", r["period_end"]), reverse=True
+        indicator_rows or [], key=lambda r: (r["grain"] == "ytd_month", r["period_end"]), reverse=True
     ):
+        if as_of is not None and r["period_end"] is not None and r["period_end"] > as_of:
+            continue
         latest.setdefault((r["county_code"], r["campaign_code"]), r)
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in clause_rows:

@@ -48,7 +48,6 @@ from collections import defaultdict
 from statistics import median
 
 import duckdb
-from scipy.stats import theilslopes
 
 from pipelines.marts.common import (
     VETO_CAP,
@@ -170,6 +169,8 @@ def classify(
     if len(points) >= 2 and len({p[0] for p in points}) >= 2:
         xs = [_x(d) for d, _ in points]
         ys = [v for _, v in points]
+        from scipy.stats import theilslopes  # imported here: scipy.stats costs ≈ 1 s to import
+
         res = theilslopes(ys, xs, alpha=BAND_ALPHA)
         slope, lo, hi = float(res.slope), float(res.low_slope), float(res.high_slope)
         mx, my, xt = median(xs), median(ys), _x(target)

@@ -16,7 +16,6 @@ import os
 import shutil
 from pathlib import Path
 
-import great_expectations as gx
 import pandas as pd
 
 from pipelines.validation import suites as suite_gen
@@ -26,6 +25,14 @@ log = logging.getLogger(__name__)
 
 KEEP_RESULTS = int(os.environ.get("WUCHUANG_GX_KEEP_RESULTS", "10"))
 DATASOURCE, ASSET, BATCH = "warehouse", "observation", "whole_frame"
+
+
+def _gx():
+    """Great Expectations, imported on first use: importing it costs seconds, and importing the
+    Dagster definitions (which reach this module) must stay cheap (issue 18)."""
+    import great_expectations as gx
+
+    return gx
 
 
 def committed_context_dir(expectations_dir: Path) -> Path:
@@ -45,7 +52,7 @@ def open_context(expectations_dir: Path, gx_dir: Path):
         old.unlink()
     for suite in suite_gen.suites_dir(expectations_dir).glob("*.json"):
         shutil.copyfile(suite, root / "expectations" / suite.name)
-    return gx.get_context(mode="file", project_root_dir=Path(gx_dir))
+    return _gx().get_context(mode="file", project_root_dir=Path(gx_dir))
 
 
 _OPS = {
@@ -94,7 +101,7 @@ def run_suite(context, suite_name: str, frame: pd.DataFrame, check_name: str) ->
     suite = context.suites.get(suite_name)
     batch_def = context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
     vd = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{suite_name}__{BATCH}", data=batch_def, suite=suite)
+        _gx().ValidationDefinition(name=f"{suite_name}__{BATCH}", data=batch_def, suite=suite)
     )
     result = vd.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "COMPLETE"})
     out = []

@@ -1216,5 +1216,7 @@ def write_corpus(corpus: Corpus, out_dir: Path) -> WriteReport:
     if manifest_written:
         manifest_path.write_bytes(data)
     total = sum(len(f.data) for f in corpus.files) + len(data)
-    __import__("pipelines.sample.plan_process").sample.plan_process.write_sample(out_dir, corpus.seed)  # issue 17
+    from pipelines.sample.plan_process import write_sample  # issue 17: 督查 sheets, signings, acceptance
+
+    write_sample(out_dir, corpus.seed)
     return WriteReport(written, unchanged, removed, total, manifest_written)

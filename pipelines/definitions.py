@@ -7,13 +7,13 @@ domain by adding its module to DOMAINS.
 import dagster as dg
 
 from pipelines import jobs, schedules, sensors
-from pipelines.assets import dimensions, marts, plan_process, returns, validation
+from pipelines.assets import archive, dimensions, marts, plan_process, returns, validation
 from pipelines.assets.publishing import build_published_warehouse
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
 from pipelines.workflow import notices_job
 
-DOMAINS = [dimensions, returns, validation, marts, plan_process]
+DOMAINS = [dimensions, returns, validation, marts, plan_process, archive]
 
 _settings = Settings.from_env()
 domain_assets = [a for m in DOMAINS for a in m.assets]

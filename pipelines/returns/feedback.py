@@ -29,21 +29,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import openpyxl
 import pyarrow as pa
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.cell import coordinate_from_string
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.returns.load import reason_text
 from pipelines.returns.workers import default_workers, fork_map
 from pipelines.safe_output import append_row, neutralize_workbook, set_cell
+
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is built: most runs write none (issue 18)
+    import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,17 @@ UNREADABLE = frozenset(
     }
 )
 AUTHOR = "五创联动数据平台"
-PROBLEM_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
-HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
-WRAP = Alignment(wrap_text=True, vertical="top")
+PROBLEM_COLOR = "FFFFC7CE"
+HEADER_COLOR = "FFDDEBF7"
+# openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE (control characters XML cannot hold), without the import
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
+def _fill(color: str):
+    from openpyxl.styles import PatternFill
+
+    return PatternFill(fill_type="solid", start_color=color, end_color=color)
+
 
 STATUS_ZH = {
     "accepted": "已接收：全部数值已入库",
@@ -229,6 +237,8 @@ def _read_grids(path: Path) -> list[tuple[str, list[list], list]]:
 
 def _rebuild(path: Path) -> tuple[openpyxl.Workbook, dict[str, str]]:
     """A new workbook holding the file's cells; returns it and original → new sheet names."""
+    import openpyxl
+
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     names: dict[str, str] = {}
@@ -252,6 +262,8 @@ def _rebuild(path: Path) -> tuple[openpyxl.Workbook, dict[str, str]]:
 def _neutralize(wb: openpyxl.Workbook, path: Path) -> None:
     """The department's formulas must not reach whoever opens the feedback: each becomes its cached
     value (read again with data_only only when the workbook has formulas), external links go."""
+    import openpyxl
+
     has_formulas = any(c.data_type == "f" for ws in wb.worksheets for c in ws._cells.values())
     cached = None
     if has_formulas:
@@ -268,6 +280,8 @@ def open_workbook(path: Path) -> tuple[openpyxl.Workbook, dict[str, str], str]:
     how: "original" (annotated in place), "rebuilt" (cells copied into a new xlsx) or "none"
     (the file cannot be opened: an empty workbook to hold the summary).
     """
+    import openpyxl
+
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         try:
@@ -305,6 +319,9 @@ def _target_sheet(wb: openpyxl.Workbook, names: dict[str, str], sheet: str | Non
 
 def _anchor(ws: Worksheet, ref: str):
     """The cell to annotate: the top-left cell when `ref` falls inside a merged range."""
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.utils.cell import coordinate_from_string
+
     coordinate_from_string(ref)  # raises ValueError for a malformed reference
     c = ws[ref]
     if isinstance(c, MergedCell):
@@ -316,6 +333,9 @@ def _anchor(ws: Worksheet, ref: str):
 
 def annotate(wb: openpyxl.Workbook, names: dict[str, str], issues: list[Issue]) -> int:
     """Fill and comment every problem cell; returns how many cells were marked."""
+    from openpyxl.comments import Comment
+
+    problem_fill = _fill(PROBLEM_COLOR)
     texts: dict[tuple[str, str], list[str]] = {}
     cells = {}
     for i in issues:
@@ -333,7 +353,7 @@ def annotate(wb: openpyxl.Workbook, names: dict[str, str], issues: list[Issue]) 
         texts.setdefault(key, []).append(f"{i.message_zh}\n{i.message_en}")
     for key, c in cells.items():
         text = "\n\n".join(texts[key])
-        c.fill = PROBLEM_FILL
+        c.fill = problem_fill
         comment = Comment(text[:30000], AUTHOR)
         comment.width, comment.height = 320, min(60 + 18 * text.count("\n") + len(text) // 2, 600)
         c.comment = comment
@@ -343,6 +363,8 @@ def annotate(wb: openpyxl.Workbook, names: dict[str, str], issues: list[Issue]) 
 def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksheet:
     if SUMMARY_SHEET in wb.sheetnames:
         wb[SUMMARY_SHEET].title = f"{SUMMARY_SHEET}_原"
+    from openpyxl.styles import Alignment, Font
+
     ws = wb.create_sheet(SUMMARY_SHEET, 0)
     bold = Font(bold=True)
     append_row(ws, [f"报表反馈：{report.file_name}"])
@@ -370,7 +392,7 @@ def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksh
     append_row(ws, header)
     for col in range(1, len(header) + 1):
         c = ws.cell(row=ws.max_row, column=col)
-        c.font, c.fill = bold, HEADER_FILL
+        c.font, c.fill = bold, _fill(HEADER_COLOR)
     if not report.issues:
         append_row(ws, ["", "", "", "", "无", "未发现问题", "无需修改", "no problems found"])
     for n, i in enumerate(report.issues, start=1):
@@ -390,10 +412,11 @@ def write_summary(wb: openpyxl.Workbook, report: FileReport, how: str) -> Worksh
     for col, width in zip("ABCDEFGH", (14, 16, 8, 16, 22, 60, 40, 60), strict=True):
         ws.column_dimensions[col].width = width
     # Wrap the long texts only (styling every cell costs more than the rest of the sheet).
+    wrap = Alignment(wrap_text=True, vertical="top")
     for row in ws.iter_rows(min_row=2, min_col=2, max_col=8):
         for c in row:
             if isinstance(c.value, str) and len(c.value) > 20:
-                c.alignment = WRAP
+                c.alignment = wrap
     return ws
 
 
@@ -402,6 +425,8 @@ def build_feedback(source: Path, out: Path, report: FileReport) -> Path:
 
     A file rejected as unreadable (empty, corrupt, too large, macro-enabled, unknown format) is not
     opened again: its feedback is the summary only."""
+    import openpyxl
+
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     unreadable = any(i.scope == "file" and i.reason_code in UNREADABLE for i in report.issues)

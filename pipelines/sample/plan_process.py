@@ -203,6 +203,9 @@ def write_supervision(folder: Path, profile, points, checklists, seed: int) -> l
             name = f"{year}年{half}{kind}评分表.xlsx"
             path = base / str(year) / name
             written.append(_save(wb, path, day))
+            written.append(
+                _recheck(base, profile, points, checklists, scores[(year, rnd)], year, half, day, seed)
+            )
     # A workbook without any date: rejected as a whole with its reason.
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -216,6 +219,51 @@ def write_supervision(folder: Path, profile, points, checklists, seed: int) -> l
     ws.append([1, p.name_zh, *[i.max_score for i in cl.items], ""])
     written.append(_save(wb, base / "2016" / "农贸市场督查评分表（补报）.xlsx", dt.date(2016, 12, 5)))
     return written
+
+
+def _recheck(
+    base: Path, profile, points, checklists, scores: dict, year: int, half: str, day: dt.date, seed: int
+) -> Path:
+    """整改复查: the points with deductions re-inspected 8 working days after the round; each deducted item
+    is fixed with probability 0.75 (the item closes in time), else scored as before (found again)."""
+    from pipelines import reporting_calendar as rc
+
+    when = rc.add_working_days(day, 8)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    unit_names = {u.code: u.name_zh for u in profile.org_units}
+    for ptype, cl in sorted(checklists.items()):
+        rows = []
+        for p in (x for x in points if x.type == ptype):
+            sc = scores[p.code]
+            if all(sc[it.code] >= it.max_score for it in cl.items):
+                continue
+            r = random.Random(f"{seed}:recheck:{p.code}:{year}:{half}")
+            vals = [
+                it.max_score if sc[it.code] >= it.max_score or r.random() < 0.75 else sc[it.code]
+                for it in cl.items
+            ]
+            probs = [
+                PROBLEMS.get(it.code, it.name_zh) + "（未整改到位）"
+                for it, v in zip(cl.items, vals, strict=True)
+                if v < it.max_score
+            ]
+            rows.append(
+                [
+                    p.name_zh,
+                    _town_name(profile, p.town),
+                    unit_names.get(p.unit, p.unit),
+                    *vals,
+                    float(sum(vals)),
+                    "；".join(probs),
+                    "",
+                ]
+            )
+        if rows:
+            ws = wb.create_sheet(cl.name_zh)
+            title = f"平昌县{year}年{half}督查问题整改复查表（{cl.name_zh}）"
+            _sheet(ws, title, f"督查组：县创建办复查组    复查日期：{when:%Y-%m-%d}", cl, rows, 0)
+    return _save(wb, base / str(year) / f"{year}年{half}整改复查表.xlsx", when)
 
 
 def _town_name(profile, town: str) -> str:

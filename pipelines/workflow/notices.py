@@ -10,6 +10,8 @@ idempotency key `kind:county:subject:channel:recipient`, unique in the outbox):
 - `overdue_rectification`: an open rectification item past its due date (to the owner's clerk);
 - `rectification_escalation`: the same item `escalate_after_working_days` working days later, to
   the unit head;
+- `overdue_supervision`: a problem found at an inspection (督查, `supervision.problem`) still open past
+  its due date (to the clerk of the point's responsible unit);
 - `monthly_bulletin`: from the refresh day (`bulletin_working_day`-th working day) of a month, the
   draft 通报 of the previous month for the creation office.
 
@@ -53,6 +55,7 @@ KINDS = {
         "Overdue rectification (escalated to the head)",
     ),
     "monthly_bulletin": ("月度通报（草稿）", "Monthly bulletin (draft)"),
+    "overdue_supervision": ("督查问题整改逾期", "Overdue rectification of an inspection finding"),
 }
 STATES = {
     "pending": ("待发送", "pending"),
@@ -201,6 +204,7 @@ def plan_notices(
                     f"{r.description_en or r.item_id} is {late} working days overdue.",
                 )
             )
+    out += _overdue_supervision(run, county, today)
     nth = _working_day_of_month(today)
     if nth >= ns.bulletin_working_day:
         prev = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
@@ -225,6 +229,39 @@ def plan_notices(
                 f"{prev} 通报草稿（待创建办审定后印发）：\n"
                 + ("\n".join(lines) if lines else "本月无需通报的单位。")
                 + f"\nDraft bulletin for {prev}: {len(lines)} unit(s) listed.",
+            )
+        )
+    return out
+
+
+def _overdue_supervision(
+    run: Callable[[str, list], pd.DataFrame], county: str, today: dt.date
+) -> list[Notice]:
+    """`overdue_supervision`: a problem found at an inspection (supervision.problem, issue 17) still open past
+    its due date, to the clerk of the point's responsible unit (包保单位)."""
+    try:
+        rows = run(
+            "SELECT item_id, owner_org_code, due_date, opened_date, description_zh, description_en "
+            "FROM supervision.problem WHERE county_code = ? AND closed_date IS NULL AND due_date < ? "
+            "AND owner_org_code IS NOT NULL ORDER BY due_date, item_id",
+            [county, today],
+        )
+    except Exception:  # the table is not in this snapshot
+        return []
+    out = []
+    for r in rows.itertuples(index=False):
+        due_date = pd.Timestamp(r.due_date).date()
+        late = duties.working_days_between(due_date, today)
+        out.append(
+            Notice(
+                "overdue_supervision",
+                r.item_id,
+                r.owner_org_code,
+                "clerk",
+                f"【督查整改逾期】{r.description_zh}",
+                f"{pd.Timestamp(r.opened_date).date()} 督查发现的问题“{r.description_zh}”应于 {due_date} 前整改到位，"
+                f"已逾期 {late} 个工作日，请整改后报县创建办复查。\nOverdue: {r.description_en}, due {due_date} "
+                f"({late} working days overdue).",
             )
         )
     return out

@@ -639,6 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines import users_cli  # wuchuang users add|list|disable|enable|reset|role|audit|demo
 
     users_cli.register(sub)
+    __import__("pipelines.plan_cli").plan_cli.register(sub)  # wuchuang letters --year Y [--unit U] --out DIR
     from pipelines import archive_cli  # wuchuang package --campaign C --out F.zip; wuchuang archive …
 
     archive_cli.register(sub)

@@ -1219,4 +1219,7 @@ def write_corpus(corpus: Corpus, out_dir: Path) -> WriteReport:
     from pipelines.sample.plan_process import write_sample  # issue 17: 督查 sheets, signings, acceptance
 
     write_sample(out_dir, corpus.seed)
+    from pipelines.sample.evidence import write_sample_evidence  # issue 16: the archive's sample evidence
+
+    write_sample_evidence(out_dir, corpus.seed)
     return WriteReport(written, unchanged, removed, total, manifest_written)

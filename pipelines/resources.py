@@ -1,26 +1,61 @@
 """Dagster resources: the project settings and the single-writer warehouse."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from pipelines.settings import Settings
-from pipelines.warehouse import connection, publish
+from pipelines.warehouse import connection, counties, publish, union
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """Paths of the working database and the published snapshots.
 
-    Defaults come from `Settings.from_env()`; the pipeline is the only writer and runs assets in
-    one process (in_process_executor), so connections are opened per asset and closed after.
+    Defaults come from `Settings.from_env()`; connections are opened per asset and closed after.
+
+    Two modes, decided per run:
+    - no partition (`make run`, the CLI, tests): the single working database `database`, published
+      as one verified copy (`publish.publish`);
+    - a county partition run (tag `dagster/partition` = county code): the county's own working
+      database under `<warehouse>/counties/<code>/`, the step scoped to that county
+      (`counties.county_scope`: its profile alone, its GX folder), and publishing that county's
+      snapshot plus a new union file for the readers (`union.publish_county`). Counties are
+      separate files, so county runs can write at the same time.
     """
 
     database: str
     published_dir: str
     keep_snapshots: int = 3
+    _county: str = PrivateAttr(default="")
+    _county_database: str = PrivateAttr(default="")
+    _scope: ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        code = (run.tags.get(counties.PARTITION_TAG) or "") if run is not None else ""
+        if not code:
+            return
+        self._scope = ExitStack()
+        self._county_database = str(self._scope.enter_context(counties.county_scope(code)))
+        self._county = code
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._scope is not None:
+            self._scope.close()
+            self._scope = None
+
+    @property
+    def county(self) -> str:
+        """The county of this run ('' when the run is not partitioned)."""
+        return self._county
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self._county_database or self.database)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WarehouseResource":
@@ -32,8 +67,12 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connection.writer(Path(self.database)) as conn:
+        with connection.writer(self.database_path) as conn:
             yield conn
 
     def publish(self) -> Path:
+        if self._county:
+            return union.publish_county(
+                self.database_path, self._county, Path(self.published_dir), self.keep_snapshots
+            )
         return publish.publish(Path(self.database), Path(self.published_dir), self.keep_snapshots)

@@ -34,7 +34,12 @@ def ingest_return_files(warehouse: WarehouseResource, paths: Iterable[Path] | No
 def departmental_returns(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    summary = ingest_return_files(warehouse)
+    paths = None  # the whole raw folder
+    if warehouse.county:  # a county partition: only <raw>/<county>/
+        from pipelines.warehouse.counties import county_raw_files
+
+        paths = county_raw_files(Settings.from_env().raw_dir, warehouse.county)
+    summary = ingest_return_files(warehouse, paths)
     for line in summary.lines():
         context.log.info(line)
     metadata = {k: dg.MetadataValue.int(v) for k, v in summary.as_dict().items()}

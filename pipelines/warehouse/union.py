@@ -1,0 +1,381 @@
+"""Publishing a county partition: a per-county snapshot and a read-only union for the readers.
+
+With county partitions every county writes its own working database
+(`pipelines.warehouse.counties`). Publishing county C, under the same `published/.publish.lock`
+as `publish.publish`:
+
+1. sweep leftovers of interrupted publishes (`.tmp-*` in `published/` and `published/counties/*/`);
+2. open C's working database (waiting while its run holds it), CHECKPOINT, read every table's row
+   count, columns, comments and the views' SQL, and export each table to Parquet in
+   `published/counties/C/.tmp-<id>/` while still holding the file; fsync every file;
+3. verify the export (every table's Parquet row count equals the database's), then rename the folder
+   to `published/counties/C/v-<stamp>-<id>/` (atomic) and fsync: an immutable county snapshot;
+4. write a new *union* file `published/.tmp-<id>.duckdb` holding only views: a county table becomes
+   `SELECT * FROM read_parquet([every county's current file])`, a catalog table (the same in every
+   county, `SHARED_TABLES`) is read from the county published last; the views of the working database
+   (e.g. `core.observation_current`) are re-created over them; `province.*` views rank counties;
+   comments are copied so `duckdb_columns()` keeps the documentation;
+5. verify the union (it opens read-only and every view binds), rename it to
+   `published/warehouse-<stamp>-<id>.duckdb` with its manifest (which county snapshot it reads,
+   row counts), and swap `CURRENT` exactly like `publish.publish`: readers switch at that rename;
+6. prune union files beyond `keep` and county snapshots no kept union file reads.
+
+Only the changed county is exported; the other counties' Parquet files are referenced, never
+copied. The union file is a few hundred kilobytes whatever the province size, and it is an ordinary
+DuckDB file: `latest_snapshot`, `connect_readonly` and every reader that opens the snapshot path
+read-only keep working. Its views hold absolute paths of the county files: move the published
+folder only together with a republish. A crash at any point leaves the previous union and every
+county snapshot it reads intact (new files are renamed into place before anything points at them;
+nothing an existing union reads is deleted except by `prune`, which keeps what kept unions read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from pipelines.warehouse import publish as single
+
+COUNTIES = "counties"
+VERSION_PREFIX = "v-"
+# Catalog tables written from the standards catalog alone: identical in every county database, so
+# the union reads them from one county instead of repeating them per county.
+SHARED_TABLES = frozenset(
+    {
+        "dim.campaign",
+        "dim.edition",
+        "dim.indicator",
+        "dim.requirement",
+        "dim.requirement_variant",
+        "dim.reference_value",
+        "dim.unit_of_measure",
+        "ops.schema_state",
+    }
+)
+# Tables identical across counties except for periods a county's plan adds: one row per key.
+DISTINCT_TABLES = {"dim.period": "period_code"}
+SCHEMA_FILE = "schema.json"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _qualified(key: str) -> str:
+    schema, table = key.split(".", 1)
+    return f"{_ident(schema)}.{_ident(table)}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def county_root(published_dir: Path, code: str) -> Path:
+    return Path(published_dir) / COUNTIES / code
+
+
+def _describe(conn: duckdb.DuckDBPyConnection) -> dict:
+    """Tables (columns, comments) and views (SQL, comment) of a database, for the union."""
+    tables: dict[str, dict] = {}
+    for schema, name, comment in conn.execute(
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE NOT internal ORDER BY 1, 2"
+    ).fetchall():
+        tables[f"{schema}.{name}"] = {"comment": comment, "columns": {}}
+    for schema, name, column, comment in conn.execute(
+        "SELECT c.schema_name, c.table_name, c.column_name, c.comment FROM duckdb_columns() c "
+        "JOIN duckdb_tables() t USING (database_name, schema_name, table_name) ORDER BY c.column_index"
+    ).fetchall():
+        key = f"{schema}.{name}"
+        if key in tables:
+            tables[key]["columns"][column] = comment
+    views = [
+        {"name": f"{s}.{v}", "sql": sql, "comment": comment}
+        for s, v, sql, comment in conn.execute(
+            "SELECT schema_name, view_name, sql, comment FROM duckdb_views() WHERE NOT internal "
+            "AND NOT temporary ORDER BY 1, 2"
+        ).fetchall()
+    ]
+    return {"tables": tables, "views": views}
+
+
+def _export_county(database: Path, dest: Path, timeout: float) -> dict:
+    """CHECKPOINT, describe and export every table to Parquet while holding the county database."""
+    conn = single._open_writer(database, timeout)
+    try:
+        conn.execute("CHECKPOINT")
+        counts = single.table_counts(conn)
+        described = _describe(conn)
+        single.check_free_space(dest.parent, database.stat().st_size)
+        dest.mkdir(parents=True)
+        for key in counts:
+            target = dest / f"{key}.parquet"
+            conn.execute(f"COPY {_qualified(key)} TO {_literal(str(target))} (FORMAT parquet)")
+    finally:
+        conn.close()
+    described["counts"] = counts
+    (dest / SCHEMA_FILE).write_text(json.dumps(described, ensure_ascii=False), encoding="utf-8")
+    for f in dest.iterdir():
+        single._fsync_file(f)
+    single._fsync_dir(dest)
+    return described
+
+
+def _verify_export(dest: Path, counts: dict[str, int]) -> None:
+    check = duckdb.connect()
+    try:
+        bad = []
+        for key, n in counts.items():
+            got = check.execute(
+                f"SELECT count(*) FROM read_parquet({_literal(str(dest / (key + '.parquet')))})"
+            ).fetchone()[0]
+            if got != n:
+                bad.append(key)
+    finally:
+        check.close()
+    if bad:
+        raise single.PublishError(
+            f"县快照导出不一致：{', '.join(bad[:5])} / county snapshot export differs: {', '.join(bad[:5])}"
+        )
+
+
+def _previous_counties(published_dir: Path) -> dict[str, str]:
+    """County code -> snapshot folder name the current union reads ({} for none or a single-file snapshot)."""
+    try:
+        manifest = single.snapshot_manifest(published_dir)
+    except single.NoSnapshotError:
+        return {}
+    counties = manifest.get("counties") or {}
+    root = Path(published_dir) / COUNTIES
+    return {c: v for c, v in counties.items() if (root / c / v / SCHEMA_FILE).is_file()}
+
+
+def _schema(published_dir: Path, code: str, version: str) -> dict:
+    return json.loads((county_root(published_dir, code) / version / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def _build_union(path: Path, published_dir: Path, counties: dict[str, str], latest: str) -> dict[str, int]:
+    """Write the union file of views; returns the row count of every view (from the county manifests)."""
+    schemas = {c: _schema(published_dir, c, v) for c, v in counties.items()}
+    order = [latest, *sorted(c for c in counties if c != latest)]
+    keys: list[str] = []
+    for c in order:
+        keys += [k for k in schemas[c]["tables"] if k not in keys]
+    totals: dict[str, int] = {}
+    conn = duckdb.connect(str(path))
+    try:
+        for key in keys:
+            schema = key.split(".", 1)[0]
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
+            having = [c for c in order if key in schemas[c]["tables"]]
+            files = [
+                str(county_root(published_dir, c) / counties[c] / f"{key}.parquet")
+                for c in (having[:1] if key in SHARED_TABLES else having)
+            ]
+            listing = "[" + ", ".join(_literal(f) for f in files) + "]"
+            source = f"read_parquet({listing}, union_by_name = true)"
+            if key in DISTINCT_TABLES:
+                col = _ident(DISTINCT_TABLES[key])
+                body = f"SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY {col} ORDER BY {col}) = 1"
+                totals[key] = -1  # counted below
+            else:
+                body = f"SELECT * FROM {source}"
+                totals[key] = sum(
+                    schemas[c]["counts"].get(key, 0) for c in (having[:1] if key in SHARED_TABLES else having)
+                )
+            conn.execute(f"CREATE VIEW {_qualified(key)} AS {body}")
+            meta = schemas[having[0]]["tables"][key]
+            if meta.get("comment"):
+                conn.execute(f"COMMENT ON VIEW {_qualified(key)} IS {_literal(meta['comment'])}")
+            for column, comment in meta["columns"].items():
+                if comment:
+                    conn.execute(
+                        f"COMMENT ON COLUMN {_qualified(key)}.{_ident(column)} IS {_literal(comment)}"
+                    )
+        for key in [k for k, v in totals.items() if v < 0]:
+            totals[key] = conn.execute(f"SELECT count(*) FROM {_qualified(key)}").fetchone()[0]
+        for view in schemas[latest]["views"]:
+            conn.execute(view["sql"])
+            if view.get("comment"):
+                conn.execute(f"COMMENT ON VIEW {_qualified(view['name'])} IS {_literal(view['comment'])}")
+        _province_views(conn, keys)
+        conn.execute("CHECKPOINT")
+    finally:
+        conn.close()
+    return totals
+
+
+def _province_views(conn: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
+    """Province-level views over the per-county marts: cheap, recomputed by every query."""
+    if "marts.campaign_readiness" not in keys:
+        return
+    cols = {
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'marts' "
+            "AND table_name = 'campaign_readiness'"
+        ).fetchall()
+    }
+    if not {"county_code", "campaign_code", "period_code", "readiness", "grain"} <= cols:
+        return
+    status = "readiness_status" if "readiness_status" in cols else "NULL"
+    conn.execute("CREATE SCHEMA IF NOT EXISTS province")
+    conn.execute(
+        f"""
+        CREATE VIEW province.county_ranking AS
+        WITH latest AS (
+            SELECT county_code, campaign_code, grain, period_code, readiness, {status} AS readiness_status
+            FROM marts.campaign_readiness
+            QUALIFY row_number() OVER (
+                PARTITION BY county_code, campaign_code, grain ORDER BY period_code DESC) = 1
+        )
+        SELECT *, rank() OVER (PARTITION BY campaign_code, grain ORDER BY readiness DESC NULLS LAST) AS rank_in_province,
+               count(*) OVER (PARTITION BY campaign_code, grain) AS n_counties
+        FROM latest
+        """
+    )
+    conn.execute(
+        "COMMENT ON VIEW province.county_ranking IS '各县最新一期创建准备度及全省排名 / each county''s latest "
+        "readiness per campaign and grain, ranked across the province'"
+    )
+    conn.execute(
+        """
+        CREATE VIEW province.readiness AS
+        SELECT campaign_code, grain, count(*) AS n_counties,
+               avg(readiness) AS mean_readiness, min(readiness) AS min_readiness,
+               max(readiness) AS max_readiness,
+               count(*) FILTER (WHERE readiness_status = 'ready') AS n_ready
+        FROM province.county_ranking GROUP BY campaign_code, grain
+        """
+    )
+    conn.execute(
+        "COMMENT ON VIEW province.readiness IS '全省创建准备度汇总（按各县最新一期） / province readiness "
+        "summary over each county''s latest period'"
+    )
+
+
+def _verify_union(path: Path) -> None:
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        for schema, view in conn.execute(
+            "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall():
+            conn.execute(f"SELECT * FROM {_ident(schema)}.{_ident(view)} LIMIT 0").fetchall()
+    except duckdb.Error as exc:
+        raise single.PublishError(
+            f"汇总快照校验失败：{exc} / the union snapshot does not verify: {exc}"
+        ) from exc
+    finally:
+        conn.close()
+
+
+def sweep_county_leftovers(published_dir: Path) -> None:
+    root = Path(published_dir) / COUNTIES
+    if root.is_dir():
+        for stale in root.glob(f"*/{single.TMP_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
+def publish_county(
+    database: Path, code: str, published_dir: Path, keep: int = 3, lock_timeout: float = 60.0
+) -> Path:
+    """Publish county `code` from its working database and point CURRENT at a new union file."""
+    database, published_dir = Path(database), Path(published_dir)
+    if not database.exists():
+        raise single.PublishError(
+            f"县工作数据库不存在：{code} / the working database of county {code} does not exist"
+        )
+    try:
+        with single.publish_lock(published_dir, lock_timeout):
+            return _publish_county(database, code, published_dir, keep, lock_timeout)
+    except single.PublishError:
+        raise
+    except OSError as exc:
+        raise single.os_error(exc, "发布县快照", "publishing the county") from None
+
+
+def _publish_county(database: Path, code: str, published_dir: Path, keep: int, timeout: float) -> Path:
+    single.sweep_leftovers(published_dir)
+    sweep_county_leftovers(published_dir)
+    token = uuid.uuid4().hex[:8]
+    now = dt.datetime.now(dt.UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    root = county_root(published_dir, code)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp_dir = root / f"{single.TMP_PREFIX}{token}"
+    try:
+        described = _export_county(database, tmp_dir, timeout)
+        _verify_export(tmp_dir, described["counts"])
+    except Exception:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    version = f"{VERSION_PREFIX}{stamp}-{token}"
+    os.replace(tmp_dir, root / version)
+    single._fsync_dir(root)
+
+    counties = {**_previous_counties(published_dir), code: version}
+    tmp_union = published_dir / f"{single.TMP_PREFIX}{token}.duckdb"
+    try:
+        totals = _build_union(tmp_union, published_dir, counties, code)
+        single._fsync_file(tmp_union)
+        _verify_union(tmp_union)
+    except Exception:
+        tmp_union.unlink(missing_ok=True)
+        raise
+    final = published_dir / f"warehouse-{stamp}-{token}.duckdb"
+    os.replace(tmp_union, final)
+    manifest = {
+        "snapshot": final.name,
+        "published_at": now.isoformat(),
+        "size_bytes": final.stat().st_size,
+        "kind": "county_union",
+        "published_county": code,
+        "counties": dict(sorted(counties.items())),
+        "tables": totals,
+    }
+    manifest_tmp = published_dir / f"{single.TMP_PREFIX}{token}.json"
+    single._write_durably(manifest_tmp, json.dumps(manifest, ensure_ascii=False, indent=1))
+    os.replace(manifest_tmp, final.with_suffix(".json"))
+    single._fsync_dir(published_dir)
+    pointer_tmp = published_dir / f"{single.TMP_PREFIX}{token}.{single.POINTER}"
+    single._write_durably(pointer_tmp, final.name + "\n")
+    os.replace(pointer_tmp, published_dir / single.POINTER)
+    single._fsync_dir(published_dir)
+    single.prune(published_dir, keep)
+    prune_counties(published_dir)
+    return final
+
+
+def _referenced(published_dir: Path) -> dict[str, set[str]]:
+    """County snapshot folders read by any union file still present."""
+    used: dict[str, set[str]] = {}
+    for manifest in Path(published_dir).glob("warehouse-*.json"):
+        if not single.SNAPSHOT_RE.match(manifest.with_suffix(".duckdb").name):
+            continue
+        if not manifest.with_suffix(".duckdb").is_file():
+            continue
+        try:
+            counties = json.loads(manifest.read_text(encoding="utf-8")).get("counties") or {}
+        except (OSError, ValueError):
+            return {}  # unreadable manifest: keep everything this time
+        for c, v in counties.items():
+            used.setdefault(c, set()).add(v)
+    return used
+
+
+def prune_counties(published_dir: Path) -> list[Path]:
+    """Delete county snapshot folders that no remaining union file reads. Hold the publish lock."""
+    used = _referenced(published_dir)
+    if not used:
+        return []
+    removed = []
+    for folder in sorted((Path(published_dir) / COUNTIES).glob(f"*/{VERSION_PREFIX}*")):
+        if folder.name not in used.get(folder.parent.name, set()):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

@@ -72,6 +72,15 @@ def monthly_refresh_schedule(context: dg.ScheduleEvaluationContext):
     tags = {"wuchuang/trigger": "monthly_schedule", "wuchuang/refresh_day": day.isoformat()}
     if not official:
         tags["wuchuang/calendar"] = "weekday-fallback: update chinesecalendar"
+    from pipelines.settings import Settings
+    from pipelines.warehouse import counties
+
+    profiles_dir = Settings.from_env().profiles_dir
+    if counties.partitioned(profiles_dir):  # one run per county partition (docs/scaling.md)
+        return [
+            dg.RunRequest(run_key=f"monthly-{day.isoformat()}-{code}", partition_key=code, tags=tags)
+            for code in counties.county_codes(profiles_dir)
+        ]
     return dg.RunRequest(run_key=f"monthly-{day.isoformat()}", tags=tags)
 
 

@@ -12,6 +12,13 @@ run. Each tick scans the folder and compares:
 
 The run refreshes the whole folder, which is cheap because the ingest skips content it has already
 registered (content hash), so the run key is about *when* to run, not *what* to read.
+
+With county partitions (`counties.partitioned`: more than one county profile, or
+WUCHUANG_COUNTY_PARTITIONS=on) the tick starts one run per *affected county* instead, with that
+county as partition key (its first folder under the raw folder, `<raw>/<county>/<unit>/<file>`) and a
+run key hashed from that county's new or changed files: the county is re-ingested, re-validated,
+recomputed and published alone; the other counties' snapshots stay as they are. Files outside a
+known county's folder cannot be attributed and are only logged.
 Skipped: README.md, manifest.json, hidden files and folders (`.x`), Office lock files (`~$x`) and
 partial downloads/temp files; files modified in the last few seconds wait for the next tick so a
 copy in progress is not read half-written (uploads through `pipelines.uploads` are atomic anyway).
@@ -133,6 +140,37 @@ def detect_changes(
     return out
 
 
+def county_run_requests(changes: FolderChanges, known: set[str]) -> tuple[list[dg.RunRequest], list[str]]:
+    """One run request per county with new or changed files; and the files of no known county."""
+    from pipelines.warehouse.counties import county_of
+
+    by_county: dict[str, list[str]] = {}
+    stray = []
+    for path in changes.to_ingest:
+        code = county_of(path)
+        if code in known:
+            by_county.setdefault(code, []).append(path)
+        else:
+            stray.append(path)
+    requests = []
+    for code, files in sorted(by_county.items()):
+        triples = [[p, *changes.cursor[p]] for p in files]
+        digest = hashlib.sha256(json.dumps(triples, ensure_ascii=False).encode("utf-8")).hexdigest()
+        part = FolderChanges(
+            new=[p for p in changes.new if p in files],
+            changed=[p for p in changes.changed if p in files],
+            cursor=changes.cursor,
+        )
+        requests.append(
+            dg.RunRequest(
+                run_key=f"raw-{code}-{digest[:32]}",
+                partition_key=code,
+                tags={**_tags(part), "wuchuang/county": code},
+            )
+        )
+    return requests, stray
+
+
 def _tags(changes: FolderChanges) -> dict[str, str]:
     files = changes.to_ingest
     shown = files[:MAX_TAG_FILES]
@@ -165,6 +203,22 @@ def raw_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         if changes.settling:
             reason += f"; {len(changes.settling)} 个文件仍在写入 / still being written"
         return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=cursor)
+    from pipelines.warehouse import counties
+
+    settings = Settings.from_env()
+    if counties.partitioned(settings.profiles_dir):
+        requests, stray = county_run_requests(changes, set(counties.county_codes(settings.profiles_dir)))
+        if stray:
+            context.log.warning(
+                f"不属于任何县文件夹的文件未入库 / files outside every county folder were not ingested: "
+                f"{', '.join(stray[:20])}"
+            )
+        if not requests:
+            return dg.SensorResult(
+                skip_reason=dg.SkipReason("新文件不属于任何县 / new files belong to no county folder"),
+                cursor=cursor,
+            )
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=changes.run_key(), tags=_tags(changes))],
         cursor=cursor,

@@ -81,6 +81,18 @@ def county_codes(profiles_dir: Path) -> list[str]:
     return sorted(profile_files(profiles_dir))
 
 
+def partitioned(profiles_dir: Path) -> bool:
+    """Whether automation runs county partitions: WUCHUANG_COUNTY_PARTITIONS=on|off, or by default
+    (auto) when the profiles folder holds more than one county. A one-county deployment keeps the
+    single working database and single-file snapshots (`make run`)."""
+    mode = os.environ.get("WUCHUANG_COUNTY_PARTITIONS", "auto").strip().lower()
+    if mode in ("on", "1", "true", "yes"):
+        return True
+    if mode in ("off", "0", "false", "no"):
+        return False
+    return len(profile_files(profiles_dir)) > 1
+
+
 def county_dir(warehouse_dir: Path, code: str) -> Path:
     if not COUNTY_CODE_RE.match(code):
         raise CountyError(f"无效的县代码：{code!r} / invalid county code: {code!r}")

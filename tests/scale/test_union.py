@@ -1,0 +1,178 @@
+"""Per-county snapshots and the union of views: only the changed county is exported, readers see
+every county through one ordinary DuckDB file, and a kill -9 at any point never leaves a half state."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.warehouse import publish, union
+
+
+def make_county(path: Path, code: str, readiness: float, n_obs: int = 3) -> Path:
+    """A tiny county working database: a shared catalog table, county tables, a view."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(str(path))
+    try:
+        for schema in ("dim", "core", "marts"):
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        conn.execute("CREATE OR REPLACE TABLE dim.campaign (campaign_code VARCHAR, name_zh VARCHAR)")
+        conn.execute("INSERT INTO dim.campaign VALUES ('eco_county', '生态县'), ('forest_city', '森林城市')")
+        conn.execute("COMMENT ON TABLE dim.campaign IS 'Campaigns (创建项目)'")
+        conn.execute("COMMENT ON COLUMN dim.campaign.name_zh IS 'Chinese name'")
+        conn.execute(
+            "CREATE OR REPLACE TABLE core.observation (county_code VARCHAR, value DOUBLE, is_current BOOLEAN)"
+        )
+        conn.execute("INSERT INTO core.observation SELECT ?, i, i % 2 = 0 FROM range(?) t(i)", [code, n_obs])
+        conn.execute(
+            "CREATE OR REPLACE VIEW core.observation_current AS SELECT * FROM core.observation WHERE is_current"
+        )
+        conn.execute(
+            "CREATE OR REPLACE TABLE marts.campaign_readiness (county_code VARCHAR, campaign_code VARCHAR, "
+            "grain VARCHAR, period_code VARCHAR, readiness DOUBLE, readiness_status VARCHAR)"
+        )
+        conn.execute(
+            "INSERT INTO marts.campaign_readiness VALUES (?, 'eco_county', 'year', '2015', 0.5, 'behind'), "
+            "(?, 'eco_county', 'year', '2016', ?, ?)",
+            [code, code, readiness, "ready" if readiness >= 0.9 else "behind"],
+        )
+    finally:
+        conn.close()
+    return path
+
+
+def read(published: Path, sql: str):
+    conn = publish.connect_readonly(published)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_union_reads_every_county_and_republishing_one_exports_only_it(tmp_path):
+    published = tmp_path / "published"
+    a = make_county(tmp_path / "a" / "warehouse.duckdb", "511923", 0.95, n_obs=4)
+    b = make_county(tmp_path / "b" / "warehouse.duckdb", "519001", 0.6, n_obs=6)
+    union.publish_county(a, "511923", published)
+    first = union.publish_county(b, "519001", published)
+    assert publish.latest_snapshot(published) == first
+    # One ordinary DuckDB file: a plain read-only connection to the snapshot path sees both counties.
+    conn = duckdb.connect(str(first), read_only=True)
+    try:
+        assert conn.execute(
+            "SELECT county_code, count(*) FROM core.observation GROUP BY 1 ORDER BY 1"
+        ).fetchall() == [("511923", 4), ("519001", 6)]
+        assert conn.execute("SELECT count(*) FROM dim.campaign").fetchone()[0] == 2  # shared: not doubled
+        assert conn.execute("SELECT count(*) FROM core.observation_current").fetchone()[0] == 2 + 3
+        assert (
+            conn.execute(
+                "SELECT comment FROM duckdb_columns() WHERE schema_name = 'dim' AND table_name = 'campaign' "
+                "AND column_name = 'name_zh'"
+            ).fetchone()[0]
+            == "Chinese name"
+        )
+        ranking = conn.execute(
+            "SELECT county_code, period_code, rank_in_province FROM province.county_ranking ORDER BY 3"
+        ).fetchall()
+        assert ranking == [("511923", "2016", 1), ("519001", "2016", 2)]
+        assert conn.execute("SELECT n_counties, n_ready FROM province.readiness").fetchall() == [(2, 1)]
+    finally:
+        conn.close()
+    manifest = publish.snapshot_manifest(published)
+    assert manifest["tables"]["core.observation"] == 10
+    a_version = manifest["counties"]["511923"]
+    a_files = {p: p.stat().st_mtime_ns for p in (published / "counties" / "511923" / a_version).iterdir()}
+
+    # County B gets a new file: only B is exported again; A's snapshot folder is referenced, untouched.
+    make_county(b, "519001", 0.99, n_obs=9)
+    second = union.publish_county(b, "519001", published)
+    manifest = publish.snapshot_manifest(published)
+    assert manifest["counties"]["511923"] == a_version
+    assert (
+        manifest["counties"]["519001"]
+        != json.loads(first.with_suffix(".json").read_text())["counties"]["519001"]
+    )
+    assert {
+        p: p.stat().st_mtime_ns for p in (published / "counties" / "511923" / a_version).iterdir()
+    } == a_files
+    assert read(published, "SELECT count(*) FROM core.observation") == [(13,)]
+    assert read(published, "SELECT county_code FROM province.county_ranking WHERE rank_in_province = 1") == [
+        ("519001",)
+    ]
+    assert second.stat().st_size < 2_000_000  # the union holds views, not data
+    # The older union still reads (a dashboard holding it keeps working until it reconnects).
+    conn = duckdb.connect(str(first), read_only=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM core.observation").fetchone()[0] == 10
+    finally:
+        conn.close()
+
+
+def test_prune_keeps_what_kept_unions_read(tmp_path):
+    published = tmp_path / "published"
+    a = make_county(tmp_path / "a" / "warehouse.duckdb", "511923", 0.5)
+    b = make_county(tmp_path / "b" / "warehouse.duckdb", "519001", 0.5)
+    union.publish_county(a, "511923", published, keep=2)
+    for _ in range(4):
+        union.publish_county(b, "519001", published, keep=2)
+    unions = sorted(published.glob("warehouse-*.duckdb"))
+    assert len(unions) == 2
+    versions_b = sorted(p.name for p in (published / "counties" / "519001").iterdir())
+    assert len(versions_b) == 2  # the two kept unions' versions of B; older ones pruned
+    assert len(list((published / "counties" / "511923").iterdir())) == 1  # A: still read by both
+    for u in unions:
+        conn = duckdb.connect(str(u), read_only=True)
+        try:
+            assert conn.execute("SELECT count(*) FROM core.observation").fetchone()[0] == 6
+        finally:
+            conn.close()
+
+
+def test_a_county_database_that_is_missing_fails_clearly(tmp_path):
+    with pytest.raises(publish.PublishError, match="519001"):
+        union.publish_county(tmp_path / "nope.duckdb", "519001", tmp_path / "published")
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from pipelines.warehouse import union
+root = Path(sys.argv[1])
+print("ready", flush=True)
+while True:
+    union.publish_county(root / "b" / "warehouse.duckdb", "519001", root / "published", keep=2)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_of_county_publishing_never_leaves_a_half_state(tmp_path):
+    published = tmp_path / "published"
+    a = make_county(tmp_path / "a" / "warehouse.duckdb", "511923", 0.8, n_obs=4)
+    make_county(tmp_path / "b" / "warehouse.duckdb", "519001", 0.7, n_obs=6)
+    union.publish_county(a, "511923", published, keep=2)
+    rng = random.Random(18)
+    for _ in range(8):
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(tmp_path)], stdout=subprocess.PIPE, cwd=os.getcwd()
+        )
+        assert child.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.05, 1.5))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        # Whatever the moment: CURRENT names a complete union that reads both counties.
+        rows = read(published, "SELECT county_code, count(*) FROM core.observation GROUP BY 1 ORDER BY 1")
+        assert rows[0] == ("511923", 4)
+        assert rows[1:] in ([], [("519001", 6)])
+    # The next publish sweeps the leftovers and succeeds.
+    union.publish_county(tmp_path / "b" / "warehouse.duckdb", "519001", published, keep=2)
+    assert not list(published.glob(".tmp-*")) and not list(published.glob("counties/*/.tmp-*"))
+    assert read(published, "SELECT count(*) FROM core.observation") == [(10,)]

@@ -17,6 +17,7 @@ configured workflow store; a corpus written anywhere else (tests, benchmarks) se
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import random
@@ -48,19 +49,34 @@ RETURN_COMMENTS = (
 )
 
 
+@functools.cache
 def _font():
     from dashboards.exports import find_cjk_font
 
     return find_cjk_font()
 
 
-def _text_image(lines: list[str], size=(1240, 1754), photo: bool = False) -> bytes:
-    """A PNG page (or photo) with the lines drawn in the CJK font (plain shapes when none is installed)."""
-    from PIL import Image, ImageDraw, ImageFont
+@functools.cache
+def _face(size: int):
+    """The CJK font at `size` points, loaded once (None without a CJK font)."""
+    from PIL import ImageFont
 
     font = _font()
+    if font is None:
+        return None
+    try:
+        return ImageFont.truetype(str(font.path), size, index=font.index)
+    except OSError:
+        return None
+
+
+def _text_image(lines: list[str], size=(1240, 1754), photo: bool = False, n_big: int = 1):
+    """A page (grey) or photo (colour) image with the lines drawn in the CJK font (plain shapes when
+    none is installed)."""
+    from PIL import Image, ImageDraw
+
     bg = (236, 242, 232) if photo else (255, 255, 255)
-    im = Image.new("RGB", size, bg)
+    im = Image.new("RGB", size, bg) if photo else Image.new("L", size, 255)
     d = ImageDraw.Draw(im)
     if photo:
         seed = int(hashlib.sha256("".join(lines).encode()).hexdigest()[:8], 16)
@@ -71,34 +87,32 @@ def _text_image(lines: list[str], size=(1240, 1754), photo: bool = False) -> byt
                 [x, y, x + r.randrange(40, 160), y + r.randrange(30, 120)],
                 fill=(60 + r.randrange(80), 120 + r.randrange(80), 60),
             )
-    try:
-        big = ImageFont.truetype(str(font.path), 44 if not photo else 28, index=font.index) if font else None
-        small = (
-            ImageFont.truetype(str(font.path), 30 if not photo else 22, index=font.index) if font else None
-        )
-    except OSError:
-        big = small = None
+    big, small = _face(44 if not photo else 28), _face(30 if not photo else 22)
     y = 120 if not photo else 30
     for i, line in enumerate(lines):
-        f = big if i == 0 else small
+        f = big if i < n_big else small
         if f is None:
-            d.rectangle([100, y, 100 + 20 * min(len(line), 50), y + 24], fill=(40, 40, 40))
+            d.rectangle([100, y, 100 + 20 * min(len(line), 50), y + 24], fill=(40, 40, 40) if photo else 40)
         else:
-            d.text((100 if not photo else 30, y), line, fill=(20, 20, 20), font=f)
-        y += 80 if i == 0 else 52
+            d.text((100 if not photo else 30, y), line, fill=(20, 20, 20) if photo else 20, font=f)
+        y += 64 if i < n_big else 52
+    return im
+
+
+def _png(im) -> bytes:
     out = io.BytesIO()
-    im.save(out, "PNG", optimize=False)
+    im.save(out, "PNG", compress_level=3)
     return out.getvalue()
 
 
-def _pdf(lines: list[str], when: dt.date) -> bytes:
+def _pdf(lines: list[str], when: dt.date, n_big: int = 1) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
     pdf.set_creation_date(dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC))
     pdf.set_producer("wuchuang sample")
     pdf.add_page()
-    pdf.image(io.BytesIO(_text_image(lines, size=(900, 650))), x=0, y=0, w=210)
+    pdf.image(_text_image(lines, size=(900, 650), n_big=n_big), x=0, y=0, w=210)
     return bytes(pdf.output())
 
 
@@ -125,8 +139,10 @@ def sample_file(archive: Archive, slot: Slot, n: int, version: int = 1) -> tuple
     unit = archive.unit_name(slot.provider_short)
     from pipelines.archive.package import period_label
 
+    title = slot.title_zh
+    heading = [title[i : i + 18] for i in range(0, min(len(title), 54), 18)]
     lines = [
-        slot.title_zh[:38],
+        *heading,
         f"{archive.profile.name_zh} · {unit}",
         f"期别：{period_label(slot.period_code)}　第{n}份"
         + (f"　（修改稿 v{version}）" if version > 1 else ""),
@@ -134,13 +150,14 @@ def sample_file(archive: Archive, slot: Slot, n: int, version: int = 1) -> tuple
         "（样例资料，仅供演示）",
     ]
     when = slot.due_date
-    stem = f"{slot.title_zh[:24]}_{slot.period_code}_{n}" + (f"_修改稿{version}" if version > 1 else "")
+    short = title.split("：")[0].split("（")[0][:24]
+    stem = f"{short}_{slot.period_code}_{n}" + (f"_修改稿{version}" if version > 1 else "")
     stem = stem.replace("/", "_").replace(":", "_").replace("：", "_")
     if slot.kind == "photo":
-        return f"{stem}.png", _text_image(lines, size=(800, 560), photo=True)
+        return f"{stem}.png", _png(_text_image(lines, size=(640, 448), photo=True, n_big=len(heading)))
     if slot.kind == "minutes":
         return f"{stem}.docx", _docx(lines, when)
-    return f"{stem}.pdf", _pdf(lines, when)
+    return f"{stem}.pdf", _pdf(lines, when, len(heading))
 
 
 def _at(day: dt.date, hour: int) -> str:

@@ -125,3 +125,280 @@ if ui.ready():
             items = items.drop(columns=["description_en" if lang == "zh" else "description_zh"])
             st.dataframe(items, hide_index=True, width="stretch")
             ui.downloads(items, "rectification", "p_rect")
+
+
+# ------------------------------------------------------------------ issue 17: title status, acceptance, letters
+
+
+def _store():
+    from pipelines.workflow.store import Store
+
+    return Store.default(data.settings())
+
+
+def _campaign_status(county: str, lang: str, names: dict[str, str]) -> None:
+    from dashboards import plan_data as pdata
+
+    st.subheader(ui.t("pp_status"))
+    cs = pdata.campaign_status(county)
+    if cs.empty:
+        ui.empty_notice()
+        return
+    cols = st.columns(len(cs))
+    for col, r in zip(cols, cs.itertuples(index=False), strict=True):
+        color = pdata.CAMPAIGN_STATUS_COLOR.get(r.status, "gray")
+        col.markdown(f"**{names.get(r.campaign_code, r.campaign_code)}**")
+        col.markdown(f":{color}[● {r.status_en if lang == 'en' else r.status_zh}]")
+        col.caption(r.reason_en if lang == "en" else r.reason_zh)
+        if pd.notna(r.next_re_review):
+            review = r.re_review_name_zh if lang == "zh" else "re-review"
+            assumed = (
+                "（周期待核实）"
+                if r.cycle_assumed and lang == "zh"
+                else (" (cycle assumed)" if r.cycle_assumed else "")
+            )
+            col.caption(
+                f"{ui.t('pp_next_review', name=review)}：{pd.Timestamp(r.next_re_review).date()}{assumed}"
+            )
+    st.markdown(f"**{ui.t('pp_alerts')}**")
+    alerts = pdata.regression_alerts(county)
+    if alerts.empty:
+        st.success(ui.t("pp_alerts_none"), icon=":material/check:")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    ui.t("campaign"): alerts["campaign_code"].map(names),
+                    "预警" if lang == "zh" else "Alert": alerts[
+                        "message_en" if lang == "en" else "message_zh"
+                    ],
+                    "一票否决" if lang == "zh" else "Veto": alerts["is_veto"].map(
+                        {True: "是" if lang == "zh" else "yes", False: ""}
+                    ),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            height=240,
+        )
+
+
+def _acceptance(county: str, lang: str, names: dict[str, str], viewer) -> None:
+    from dashboards import plan_data as pdata
+    from pipelines.plan_process import store as pstore
+
+    st.subheader(ui.t("pp_records"))
+    recs = pd.DataFrame(pstore.acceptance_records(_store(), county))
+    if ui.campaign() and not recs.empty:
+        recs = recs[recs["campaign_code"] == ui.campaign()]
+    if recs.empty:
+        ui.empty_notice()
+    else:
+        show = pd.DataFrame(
+            {
+                ui.t("campaign"): recs["campaign_code"].map(names),
+                ui.t("pp_kind"): recs["kind"].map(lambda k: pdata.word(pdata.KIND, k, lang))
+                + "·"
+                + recs["milestone"].map(lambda k: pdata.word(pdata.MILESTONE, k, lang)),
+                "次数" if lang == "zh" else "Attempt": recs.apply(
+                    lambda r: (
+                        ui.t("pp_attempt", n=r["attempt"])
+                        + (f"（{ui.t('pp_reapp')}）" if r["reapplication_of"] else "")
+                    ),
+                    axis=1,
+                ),
+                ui.t("pp_applied"): recs["applied_on"],
+                ui.t("pp_insp_from"): recs["inspection_from"],
+                ui.t("pp_insp_to"): recs["inspection_to"],
+                ui.t("pp_team"): recs["team"],
+                ui.t("pp_result"): recs["result"].map(lambda k: pdata.word(pdata.RESULT, k, lang)),
+                ui.t("pp_result_on"): recs["result_on"],
+                ui.t("pp_result_doc"): recs["result_document"],
+                ui.t("pp_findings"): recs["findings"].fillna("").str.replace("\n", "；"),
+            }
+        )
+        st.dataframe(show, hide_index=True, width="stretch")
+    if viewer.role != "office":
+        st.caption(ui.t("pp_office_only"))
+        return
+    with st.expander(ui.t("pp_record_form"), icon=":material/edit_note:"), st.form("pp_acc_form"):
+        c1, c2, c3 = st.columns(3)
+        camp = c1.selectbox(ui.t("campaign"), list(names), format_func=names.get, key="pp_f_camp")
+        kind = c2.selectbox(
+            ui.t("pp_kind"), list(pdata.KIND), format_func=lambda k: pdata.word(pdata.KIND, k, lang)
+        )
+        ms = c3.selectbox(
+            ui.t("pp_milestone"),
+            list(pdata.MILESTONE),
+            format_func=lambda k: pdata.word(pdata.MILESTONE, k, lang),
+        )
+        c1, c2, c3 = st.columns(3)
+        applied = c1.date_input(ui.t("pp_applied"), value=None, key="pp_f_applied")
+        i_from = c2.date_input(ui.t("pp_insp_from"), value=None, key="pp_f_from")
+        i_to = c3.date_input(ui.t("pp_insp_to"), value=None, key="pp_f_to")
+        docs = st.text_input(ui.t("pp_docs"), key="pp_f_docs")
+        team = st.text_input(ui.t("pp_team"), key="pp_f_team")
+        c1, c2, c3 = st.columns(3)
+        result = c1.selectbox(
+            ui.t("pp_result"),
+            [None, "passed", "failed", "conditional"],
+            format_func=lambda k: pdata.word(pdata.RESULT, k, lang),
+            key="pp_f_result",
+        )
+        result_on = c2.date_input(ui.t("pp_result_on"), value=None, key="pp_f_result_on")
+        result_doc = c3.text_input(ui.t("pp_result_doc"), key="pp_f_result_doc")
+        findings = st.text_area(ui.t("pp_findings"), key="pp_f_findings")
+        if st.form_submit_button(ui.t("pp_save"), icon=":material/save:"):
+            try:
+                rid = pstore.record_acceptance(
+                    _store(),
+                    county,
+                    camp,
+                    viewer.username,
+                    kind=kind,
+                    milestone=ms,
+                    applied_on=applied,
+                    application_documents=docs,
+                    inspection_from=i_from,
+                    inspection_to=i_to,
+                    team=team,
+                    result=result,
+                    result_on=result_on,
+                    result_document=result_doc,
+                    findings=findings,
+                )
+            except pstore.PlanProcessError as e:
+                st.error(f"{e.zh} / {e.en}", icon=":material/error:")
+            else:
+                from dashboards import auth
+
+                auth.audit("acceptance_recorded", {"record_id": rid})
+                st.success(ui.t("pp_saved", id=rid), icon=":material/check:")
+
+
+def _letters(county: str, lang: str, names: dict[str, str], viewer) -> None:
+    from dashboards import plan_data as pdata
+    from pipelines.plan_process import letters as pl
+    from pipelines.plan_process import store as pstore
+
+    st.subheader(ui.t("pp_letters"))
+    lt = pdata.letters(county)
+    if ui.unit():
+        lt = lt[lt["org_code"] == ui.unit()]
+    if lt.empty:
+        ui.empty_notice()
+        return
+    year = st.selectbox(ui.t("pp_year"), sorted(lt["year"].unique(), reverse=True), key="pp_letter_year")
+    y = lt[lt["year"] == year]
+    signed_now = {(s["org_code"], s["year"]): s for s in pstore.signings(_store(), county)}
+    units = pdata.units_lookup(county)
+    signed = y.apply(
+        lambda r: signed_now.get((r["org_code"], r["year"]), {}).get("signed_on") or r["signed_on"], axis=1
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("pp_letter_unit"): y["org_code"].map(
+                    lambda o: units.get(o, (o, o))[1 if lang == "en" else 0]
+                ),
+                "目标数" if lang == "zh" else "Targets": y["n_targets"],
+                "达标" if lang == "zh" else "Met": y["n_met"],
+                "完成率" if lang == "zh" else "Share met": (100 * y["share_met"]).round(1).astype(str) + "%",
+                "包保点位" if lang == "zh" else "Points": y["n_points"],
+                ui.t("pp_signed_on"): signed.map(
+                    lambda d: ui.t("pp_not_signed") if d is None or pd.isna(d) else str(d)[:10]
+                ),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=260,
+    )
+    opts = list(y["org_code"])
+    org = st.selectbox(
+        ui.t("pp_letter_unit"),
+        opts,
+        format_func=lambda o: units.get(o, (o, o))[1 if lang == "en" else 0],
+        key="pp_letter_org",
+    )
+    tg = pdata.letter_targets(county, org, int(year))
+    if not tg.empty:
+        st.markdown(f"**{ui.t('pp_letter_targets')}**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    ui.t("campaign"): tg["campaign_code"].map(names),
+                    "指标" if lang == "zh" else "Requirement": tg["name_zh"],
+                    "年度目标" if lang == "zh" else "Target": tg["target_text_zh"],
+                    "确定方式" if lang == "zh" else "Rule": tg["target_rule"].map(
+                        lambda r: pl.RULE_ZH.get(r, r)
+                    )
+                    if lang == "zh"
+                    else tg["target_rule"].str.replace("_", " "),
+                    "实际值" if lang == "zh" else "Actual": tg["actual_value"].map(
+                        lambda v: "—" if v is None or pd.isna(v) else f"{v:g}"
+                    ),
+                    "完成" if lang == "zh" else "Met": tg["met"]
+                    .map({True: "✔", False: "✘"})
+                    .fillna("无数据" if lang == "zh" else "no data"),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+    def _docx() -> bytes:
+        from pipelines.plan_cli import build_letters
+
+        got = build_letters(data.settings(), int(year), org, county)
+        return next(iter(got["docs"].values()))[1]
+
+    st.download_button(
+        ui.t("pp_download_letter"),
+        _docx,
+        pl.letter_file_name(units.get(org, (org, org))[0], int(year)),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key="pp_letter_dl",
+        icon=":material/description:",
+    )
+    if viewer.role != "office":
+        return
+    with st.expander(ui.t("pp_signing"), icon=":material/draw:"), st.form("pp_sign_form"):
+        c1, c2, c3 = st.columns(3)
+        day = c1.date_input(ui.t("pp_signed_on"), value=None, key="pp_s_day")
+        doc_no = c2.text_input(ui.t("pp_doc_no"), key="pp_s_no")
+        who = c3.text_input(ui.t("pp_signatory"), key="pp_s_who")
+        scan = st.file_uploader(ui.t("pp_scan"), type=["pdf", "jpg", "jpeg", "png"], key="pp_s_scan")
+        if st.form_submit_button(ui.t("pp_save"), icon=":material/save:"):
+            try:
+                pstore.record_signing(
+                    _store(),
+                    county,
+                    org,
+                    int(year),
+                    day,
+                    viewer.username,
+                    who or "",
+                    doc_no or "",
+                    (scan.name, scan.getvalue()) if scan else None,
+                )
+            except pstore.PlanProcessError as e:
+                st.error(f"{e.zh} / {e.en}", icon=":material/error:")
+            else:
+                from dashboards import auth
+
+                auth.audit("letter_signed", {"org": org, "year": int(year)})
+                st.success(ui.t("pp_saved", id=f"{org} {year}"), icon=":material/check:")
+
+
+if ui.ready():
+    from dashboards import auth as _auth
+
+    _viewer = _auth.require_viewer()
+    _names = ui.campaign_names()
+    with ui.part():
+        _campaign_status(ui.county(), ui.lang(), _names)
+    with ui.part():
+        _acceptance(ui.county(), ui.lang(), _names, _viewer)
+    with ui.part():
+        _letters(ui.county(), ui.lang(), _names, _viewer)

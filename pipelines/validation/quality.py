@@ -80,54 +80,15 @@ class QualityRun:
     evaluated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
 
     def check_result_rows(self) -> list[dict]:
+        """One row per check, expectation, unit and period (counts by a vectorised group-by; the
+        examples are built only for the groups that failed). Same rows, in the same order, as
+        grouping item by item (tests/validation/test_quality_rows.py proves it)."""
         rows = []
         for rep in self.reports.values():
             for r in rep.results:
                 if not r.n_checked and not r.error:
                     continue
-                items = r.items.copy()
-                items["org_code"] = items["org_code"].where(items["org_code"].notna(), "?").astype(str)
-                items["period_code"] = (
-                    items["period_code"].where(items["period_code"].notna(), "?").astype(str)
-                )
-                groups = items.groupby(["org_code", "period_code"], sort=True) if len(items) else []
-                for (org, period), g in groups:
-                    sub = ExpectationResult(
-                        r.check_name,
-                        r.key,
-                        r.severity,
-                        r.dimension,
-                        r.bound,
-                        r.reason_code,
-                        r.description_zh,
-                        r.description_en,
-                        g,
-                    )
-                    n, f = sub.n_checked, sub.n_failed
-                    rows.append(
-                        {
-                            "check_name": r.check_name,
-                            "expectation": r.key,
-                            "dimension": r.dimension,
-                            "severity": r.severity,
-                            "org_code": org,
-                            "period_code": period,
-                            "n_checked": n,
-                            "n_failed": f,
-                            "failure_rate": f / n if n else 0.0,
-                            "threshold_rate": rep.threshold_rate,
-                            "bound": r.bound,
-                            "passed": f == 0,
-                            "examples": json.dumps(examples([sub]), ensure_ascii=False) if f else None,
-                            "message_zh": f"{r.description_zh}：{f}/{n} 未通过（{r.bound}）"
-                            if f
-                            else r.description_zh,
-                            "message_en": f"{r.description_en}: {f}/{n} failed ({r.bound})"
-                            if f
-                            else r.description_en,
-                            "evaluated_at": self.evaluated_at,
-                        }
-                    )
+                rows.extend(self._group_rows(rep, r))
                 if r.error:
                     rows.append(
                         {
@@ -150,6 +111,65 @@ class QualityRun:
                         }
                     )
         return rows
+
+    def _group_rows(self, rep: CheckReport, r: ExpectationResult) -> list[dict]:
+        if not len(r.items):
+            return []
+        items = r.items.copy()
+        items["org_code"] = items["org_code"].where(items["org_code"].notna(), "?").astype(str)
+        items["period_code"] = items["period_code"].where(items["period_code"].notna(), "?").astype(str)
+        keys = ["org_code", "period_code"]
+        counts = (
+            pd.DataFrame(
+                {
+                    "org_code": items["org_code"],
+                    "period_code": items["period_code"],
+                    "f": items["failed"].astype(bool),
+                }
+            )  # fmt: skip
+            .groupby(keys, sort=True)["f"]
+            .agg(["size", "sum"])
+        )
+        failing = counts.index[counts["sum"] > 0]
+        example_json: dict[tuple[str, str], str] = {}
+        if len(failing):
+            in_failing = pd.MultiIndex.from_frame(items[keys]).isin(failing)
+            for (org, period), g in items[in_failing].groupby(keys, sort=True):
+                sub = ExpectationResult(
+                    r.check_name, r.key, r.severity, r.dimension, r.bound, r.reason_code,
+                    r.description_zh, r.description_en, g,
+                )  # fmt: skip
+                example_json[(org, period)] = json.dumps(examples([sub]), ensure_ascii=False)
+        out = []
+        for (org, period), n, f in zip(
+            counts.index, counts["size"].tolist(), counts["sum"].tolist(), strict=True
+        ):
+            n, f = int(n), int(f)
+            out.append(
+                {
+                    "check_name": r.check_name,
+                    "expectation": r.key,
+                    "dimension": r.dimension,
+                    "severity": r.severity,
+                    "org_code": org,
+                    "period_code": period,
+                    "n_checked": n,
+                    "n_failed": f,
+                    "failure_rate": f / n if n else 0.0,
+                    "threshold_rate": rep.threshold_rate,
+                    "bound": r.bound,
+                    "passed": f == 0,
+                    "examples": example_json[(org, period)] if f else None,
+                    "message_zh": f"{r.description_zh}：{f}/{n} 未通过（{r.bound}）"
+                    if f
+                    else r.description_zh,
+                    "message_en": f"{r.description_en}: {f}/{n} failed ({r.bound})"
+                    if f
+                    else r.description_en,
+                    "evaluated_at": self.evaluated_at,
+                }
+            )
+        return out
 
     def flag_rows(self) -> list[dict]:
         rows: dict[str, dict] = {}

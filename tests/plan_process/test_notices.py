@@ -25,7 +25,15 @@ def _runner(problems: pd.DataFrame):
 @pytest.fixture(autouse=True)
 def _no_returns_due(monkeypatch):
     """Only the inspection findings are under test: no return is due."""
-    cols = ["org_code", "org_name_zh", "due_state", "working_days_left", "period_code", "frequency", "due_date"]
+    cols = [
+        "org_code",
+        "org_name_zh",
+        "due_state",
+        "working_days_left",
+        "period_code",
+        "frequency",
+        "due_date",
+    ]
     monkeypatch.setattr(notices.duties, "due_returns", lambda *a, **k: pd.DataFrame(columns=cols))
 
 

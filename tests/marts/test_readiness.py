@@ -199,3 +199,22 @@ def test_near_for_a_target_at_the_ceiling(value, comparison, threshold, ceiling,
     from pipelines.validation import compliance
 
     assert compliance.judge(value, comparison, threshold, None, ceiling)[0] == status
+
+
+def test_archive_cap_uses_the_indicator_readiness_rows_as_they_are():
+    """Archive readiness (issue 16) reads marts.campaign_readiness rows: the indicator readiness of the
+    latest year-to-date period is carried over unchanged without a missing prerequisite, capped with one."""
+    vs = [verdict("a", "2013-06", "pass"), verdict("b", "2013-06", "fail", margin=-1.0)]
+    for v in vs:
+        v["grain"] = "ytd_month"
+    ind = readiness.readiness_rows(vs, [])
+    clause = {
+        "county_code": COUNTY, "campaign_code": ind[0]["campaign_code"], "required": 1, "provided": 1,
+        "accepted": 1, "n_returned": 0, "n_overdue": 0, "prerequisite_missing": False, "clause_code": "c",
+    }  # fmt: skip
+    [row] = readiness.archive_campaign_rows([clause], ind)
+    assert row["indicator_readiness"] == pytest.approx(ind[0]["readiness"]) == pytest.approx(0.5)
+    assert row["overall_readiness"] == pytest.approx(0.5) and not row["is_capped"]
+    [capped] = readiness.archive_campaign_rows([{**clause, "accepted": 0, "prerequisite_missing": True}], ind)
+    assert capped["overall_readiness"] == pytest.approx(min(0.5, VETO_CAP)) and capped["is_capped"]
+    assert capped["archive_readiness"] == 0.0

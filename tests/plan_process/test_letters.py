@@ -39,7 +39,7 @@ def test_other_rules(catalog, profile):
         == "threshold"
     )
     assert (
-        _one(letters.letter_targets(catalog, profile, 2016, {}))["target_rule"] == "threshold"
+        _one(letters.letter_targets(catalog, profile, 2014, {}))["target_rule"] == "threshold"
     )  # consolidation
     kp = _one(letters.letter_targets(catalog, profile, 2012, {REQ: (2011, 85.0)}))
     assert (kp["target_rule"], kp["target_value"]) == ("keep_passing", 80.0)

@@ -227,6 +227,7 @@ _MACRO_PART_PREFIXES = (
     ("basic/", ("宏（Basic）", "Basic macros")),
     ("scripts/", ("脚本", "scripts")),
 )
+_MACRO_PART_MATCH = tuple((prefix, f"/{prefix}", what) for prefix, what in _MACRO_PART_PREFIXES)
 _MACRO_DECLARATIONS = (
     (b"macroenabled", ("启用宏的内容类型", "a macro-enabled content type")),
     (b"vbaproject", ("VBA 宏工程", "a VBA project")),
@@ -305,10 +306,13 @@ class _MemZip:
     deflated members of a single-disk, non-zip64 archive (`from_data` returns None otherwise and the
     caller uses zipfile). CRCs are not checked: this is for inspection; calamine reads the file."""
 
+    MEMO_MAX = 1 << 20  # parts up to this size are inflated once and kept while the archive is open
+
     def __init__(self, data: bytes, infos: list[_MemInfo]):
         self._data = data
         self._infos = infos
         self._by_name = {i.filename: i for i in infos}  # a duplicated name: the last one, as zipfile
+        self._memo: dict[int, bytes] = {}  # by id of the _MemInfo: sniffing, bounds and formats share
 
     @classmethod
     def from_data(cls, data: bytes) -> _MemZip | None:
@@ -353,6 +357,20 @@ class _MemZip:
 
     def read(self, member: str | _MemInfo) -> bytes:
         info = member if isinstance(member, _MemInfo) else self._by_name[member]
+        hit = self._memo.get(id(info))
+        if hit is not None:
+            return hit
+        out = self._inflate(info)
+        if info.file_size <= self.MEMO_MAX:
+            self._memo[id(info)] = out
+        return out
+
+    def head(self, info: _MemInfo, n: int) -> bytes | None:
+        """The first `n` bytes of a member already inflated (None: not read yet)."""
+        hit = self._memo.get(id(info))
+        return None if hit is None else hit[:n]
+
+    def _inflate(self, info: _MemInfo) -> bytes:
         off = info.header_offset
         data = self._data
         if off + 30 > len(data) or data[off : off + 4] != b"PK\x03\x04":
@@ -376,7 +394,7 @@ class _MemZip:
         return io.BytesIO(self.read(member))
 
     def close(self) -> None:
-        pass
+        self._memo.clear()
 
 
 def _read_part(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, limit: int = MAX_PART_BYTES) -> bytes:
@@ -389,9 +407,14 @@ def _read_part(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, limit: int = MA
 
 
 def _sniff_zip(data: bytes) -> Sniff:
-    zf: zipfile.ZipFile | None = None
+    zf: zipfile.ZipFile | _MemZip | None = None
     try:
-        members, zf = _members(data)
+        mem = _MemZip.from_data(data)  # the central directory read once, for the limits and the parts
+        if mem is not None:
+            zf = mem
+            members = [(i.filename, i.compress_size, i.file_size) for i in mem.infolist()]
+        else:
+            members, zf = _members(data)
         if len(members) > MAX_ZIP_MEMBERS:
             raise ReadError("file_too_large", f"{len(members)} zip members (limit {MAX_ZIP_MEMBERS})")
         total = 0
@@ -431,6 +454,14 @@ def _macro_finding(what: tuple[str, str], where: str) -> Sniff:
     return _refuse("macro_enabled", f"含{zh}（{where}）", f"contains {en} ({where})", "zip")
 
 
+def _may_declare_active(xml: bytes) -> bool:
+    """Whether a content-types part needs parsing: only when its text holds a macro marker, a
+    character reference or a DTD (which could spell one). Otherwise no declaration in it can, and
+    the part is checked as it is (the filtered text would be a subset of it)."""
+    low = xml.lower().replace(b"sheet.binary.macroenabled.main", b"")
+    return b"&#" in low or b"<!" in low or any(marker in low for marker, _w in _MACRO_DECLARATIONS)
+
+
 def _applicable_content_types(xml: bytes, extensions: set[str]) -> bytes:
     """The content types that apply to this package: every Override (whether or not its part is
     present), and a Default only when a part has its extension (producers register defaults such
@@ -459,6 +490,10 @@ def _member_head(zf: zipfile.ZipFile, data: bytes | None, info: zipfile.ZipInfo,
     """The first `n` bytes of a member. From the archive bytes in memory with zlib directly when the
     member is stored or deflated (no ZipExtFile per member: this runs for every part of every
     workbook); through zipfile otherwise, or when the local header does not add up."""
+    if isinstance(zf, _MemZip):
+        known = zf.head(info, n)
+        if known is not None:
+            return known
     if data is not None and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         off = info.header_offset
         if off + 30 <= len(data) and data[off : off + 4] == b"PK\x03\x04":
@@ -496,15 +531,15 @@ def _classify_zip(zf: zipfile.ZipFile, data: bytes | None = None) -> Sniff:
     for low, real, _info in parts:
         if low.endswith("vbaproject.bin") or low.endswith("vbaprojectsignature.bin"):
             return _macro_finding(("VBA 宏工程", "a VBA project"), real)
-        for prefix, what in _MACRO_PART_PREFIXES:
-            if low.startswith(prefix) or f"/{prefix}" in low:
+        for prefix, inner, what in _MACRO_PART_MATCH:
+            if low.startswith(prefix) or inner in low:
                 return _macro_finding(what, real)
         if "/activex/" in low:
             return _macro_finding(("ActiveX 控件", "an ActiveX control"), real)
     for low, real, info in parts:  # by ZipInfo: a duplicated name cannot hide its first copy
         if low == "[content_types].xml" or low.endswith(".rels"):
             part = _read_part(zf, info)
-            if low == "[content_types].xml":
+            if low == "[content_types].xml" and _may_declare_active(part):
                 part = _applicable_content_types(
                     part, {n.rsplit(".", 1)[-1] for n, _r, _i in parts if "." in n}
                 )

@@ -29,28 +29,59 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
         title={"text": title, "x": 0.0, "xanchor": "left"},
         font={"family": FONT_FAMILY, "size": 13},
         height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": -0.3, "x": 0},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        # legend below the plot area (never over the data); the title above the tool bar's row
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
         template="plotly_white",
     )
     return fig
 
 
-def readiness_trend(readiness: pd.DataFrame, names: dict[str, str], title: str) -> go.Figure:
-    """Line per campaign: readiness (0–1) by period."""
+def readiness_trend(
+    readiness: pd.DataFrame,
+    names: dict[str, str],
+    title: str,
+    acceptance: dict[str, pd.Timestamp] | None = None,
+    threshold: float | None = None,
+    threshold_label: str = "",
+) -> go.Figure:
+    """Line per campaign: readiness (0–1) by period; each campaign's acceptance month marked with a
+    dashed line in its colour, and an optional passing line (threshold)."""
     fig = go.Figure()
+    periods = sorted(readiness["period_code"].unique()) if not readiness.empty else []
     for i, (code, g) in enumerate(readiness.sort_values("period_code").groupby("campaign_code", sort=True)):
+        name = names.get(code, code)
+        color = PALETTE[i % len(PALETTE)]
         fig.add_trace(
             go.Scatter(
                 x=g["period_code"],
                 y=g["readiness"],
                 mode="lines",
-                name=names.get(code, code),
-                line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                name=name,
+                line={"color": color, "width": 2},
+                hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
             )
         )
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
-    fig.update_xaxes(type="category")
+        acc = (acceptance or {}).get(name)
+        if acc is not None and periods and f"{acc:%Y-%m}" in periods:
+            month = f"{acc:%Y-%m}"
+            fig.add_shape(
+                type="line", x0=month, x1=month, y0=0, y1=1, xref="x", yref="y",
+                line={"color": color, "dash": "dash", "width": 1},
+            )  # fmt: skip
+            fig.add_annotation(
+                x=month, y=1.0, xref="x", yref="y", text="▼", showarrow=False, font={"color": color, "size": 10},
+                hovertext=f"{name} {acc:%Y-%m-%d}",
+            )  # fmt: skip
+    if threshold is not None:
+        fig.add_hline(y=threshold, line={"color": "#616161", "dash": "dot", "width": 1})
+        if threshold_label:
+            fig.add_annotation(
+                x=0, xref="paper", y=threshold, yref="y", text=threshold_label, showarrow=False,
+                xanchor="left", yanchor="bottom", font={"size": 11, "color": "#616161"},
+            )  # fmt: skip
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    fig.update_xaxes(type="category", nticks=12)
     return _layout(fig, title)
 
 

@@ -390,18 +390,21 @@ def verdicts_asof(
         SELECT {_VERDICT_COLS},
                r.name_zh AS req_name_zh, r.name_en AS req_name_en,
                i.name_zh AS ind_name_zh, i.name_en AS ind_name_en, i.unit,
-               e.name_zh AS edition_name_zh, e.name_en AS edition_name_en
+               e.name_zh AS edition_name_zh, e.name_en AS edition_name_en,
+               ow.org_code AS owner_org_code, ow.name_zh AS owner_name_zh, ow.name_en AS owner_name_en
         FROM compliance.verdict v
         LEFT JOIN dim.requirement r ON r.requirement_code = v.requirement_code
         LEFT JOIN dim.indicator i ON i.indicator_code = v.indicator_code
         LEFT JOIN dim.edition e ON e.edition_code = v.edition_code
+        LEFT JOIN dim.org_unit ow ON ow.county_code = v.county_code AND ow.short_code = r.responsible_short_code
+          AND {_IN_UNITS.format("ow.org_code")}
         WHERE v.county_code = ? AND v.subject_org_code = ? AND v.grain = 'ytd_month' AND v.period_code = ?
           AND (? IS NULL OR v.campaign_code = ?)
           AND {_IN_CAMPAIGNS.format("v.campaign_code")} AND {_IN_UNITS.format("v.reporting_org_code")}
         ORDER BY v.campaign_code, v.is_veto DESC, v.requirement_code
         """,
-        [county, county, period, campaign, campaign, *_camps(v), *_units(v)],
-        needs=("compliance.verdict", "dim.requirement", "dim.indicator", "dim.edition"),
+        [*_units(v), county, county, period, campaign, campaign, *_camps(v), *_units(v)],
+        needs=("compliance.verdict", "dim.requirement", "dim.indicator", "dim.edition", "dim.org_unit"),
     )
 
 
@@ -437,7 +440,8 @@ def readiness_mart(county: str, upto: str, scope: auth.Viewer | None = None) -> 
         f"""
         SELECT campaign_code, period_code, readiness, n_pass, n_near, n_fail, n_no_data, n_not_assessable,
                n_met, n_requirements, is_capped, n_veto_failed AS veto_failed_n, n_veto_failed > 0 AS veto_failed,
-               readiness_change, days_to_acceptance, acceptance_date
+               readiness_change, days_to_acceptance, acceptance_date, readiness_status, veto_failed_codes,
+               veto_no_data_codes, failing_requirement_codes
         FROM marts.campaign_readiness
         WHERE county_code = ? AND grain = 'ytd_month' AND period_code <= ?
           AND {_IN_CAMPAIGNS.format("campaign_code")}
@@ -494,7 +498,8 @@ def campaign_forecast(county: str, period: str, scope: auth.Viewer | None = None
     return _select(
         f"""
         SELECT campaign_code, target_kind, target_date, n_requirements, n_projected_pass, n_at_risk, n_off_track,
-               n_deteriorating, projected_readiness, earliest_ready_date, n_unreachable
+               n_deteriorating, projected_readiness, earliest_ready_date, n_unreachable, projected_status,
+               n_no_data, n_insufficient_data, no_data_weight_share, veto_blocking_codes, blocking_requirement_codes
         FROM marts.campaign_forecast
         WHERE county_code = ? AND as_of_period_code = ? AND {_IN_CAMPAIGNS.format("campaign_code")}
         """,
@@ -530,7 +535,8 @@ def unit_accountability(county: str, period: str, scope: auth.Viewer | None = No
                a.timeliness, a.completeness, a.data_quality, a.compliance, a.returns_due, a.returns_on_time,
                a.returns_late, a.returns_missing, a.working_days_late_max, a.resubmissions,
                a.values_quarantined, a.quality_defects, a.requirements_owned, a.requirements_failing,
-               a.is_lagging
+               a.is_lagging, a.n_ranked, a.rank_group, a.is_ranked, a.score_components, a.returns_not_yet_due,
+               a.requirements_no_data, a.unit_level
         FROM marts.unit_accountability a
         LEFT JOIN dim.org_unit ou ON ou.org_code = a.org_code
         WHERE a.county_code = ? AND a.period_code = ? AND {_IN_UNITS.format("a.org_code")}
@@ -834,3 +840,136 @@ def plan(county: str, scope: auth.Viewer | None = None) -> dict[str, pd.DataFram
         needs=("dim.milestone", "dim.campaign"),
     )
     return {"phases": phases, "milestones": milestones}
+
+
+# ---------------------------------------------------------------- responsibility and outcomes (issue 14)
+
+
+def requirement_owners(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    """Every requirement of the county's campaigns with its responsible unit (dim.requirement's
+    responsible_short_code resolved in the county) and its working group's lead unit."""
+    v = _viewer(scope)
+    return _select(
+        f"""
+        SELECT r.requirement_code, r.campaign_code, r.indicator_code, r.name_zh AS req_name_zh,
+               r.name_en AS req_name_en, r.is_veto, r.weight,
+               ow.org_code AS owner_org_code, ow.name_zh AS owner_name_zh, ow.name_en AS owner_name_en,
+               wg.working_group_code, wg.name_zh AS group_name_zh, wg.name_en AS group_name_en,
+               ld.org_code AS lead_org_code, ld.name_zh AS lead_name_zh, ld.name_en AS lead_name_en
+        FROM dim.requirement r
+        JOIN dim.county_campaign cc ON cc.campaign_code = r.campaign_code AND cc.county_code = ?
+        LEFT JOIN dim.org_unit ow ON ow.county_code = cc.county_code AND ow.short_code = r.responsible_short_code
+          AND {_IN_UNITS.format("ow.org_code")}
+        LEFT JOIN dim.working_group wg
+          ON wg.county_code = cc.county_code AND wg.working_group_code = cc.working_group_code
+        LEFT JOIN dim.org_unit ld ON ld.org_code = wg.lead_org_code AND {_IN_UNITS.format("ld.org_code")}
+        WHERE {_IN_CAMPAIGNS.format("r.campaign_code")} AND {_UNIT_INDICATOR.format("r.indicator_code")}
+        ORDER BY r.campaign_code, r.requirement_code
+        """,
+        [_county(v, county), *_units(v), *_units(v), *_camps(v), *_units(v)],
+        needs=("dim.requirement", "dim.county_campaign", "dim.org_unit", "dim.working_group"),
+    )
+
+
+def working_groups(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    """The county's working groups (创建组), their campaigns and lead units."""
+    v = _viewer(scope)
+    return _select(
+        f"""
+        SELECT cc.campaign_code, wg.working_group_code, wg.name_zh, wg.name_en, ld.org_code AS lead_org_code,
+               ld.name_zh AS lead_name_zh, ld.name_en AS lead_name_en, wg.lead_assumed
+        FROM dim.county_campaign cc
+        JOIN dim.working_group wg ON wg.county_code = cc.county_code AND wg.working_group_code = cc.working_group_code
+        LEFT JOIN dim.org_unit ld ON ld.org_code = wg.lead_org_code AND {_IN_UNITS.format("ld.org_code")}
+        WHERE cc.county_code = ? AND {_IN_CAMPAIGNS.format("cc.campaign_code")}
+        ORDER BY cc.campaign_code
+        """,
+        [*_units(v), _county(v, county), *_camps(v)],
+        needs=("dim.county_campaign", "dim.working_group", "dim.org_unit"),
+    )
+
+
+OUTCOME_COLUMNS = ["campaign_code", "outcome", "decided_date", "document", "source"]
+
+
+def acceptance_outcomes(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    """Recorded acceptance outcomes per campaign (outcome 'passed' | 'failed'), newest first.
+
+    Read from the acceptance milestone's recorded event (marts.plan_schedule, evidence_outcome) and,
+    once built, from an acceptance-record table (`marts.acceptance_record`: campaign_code, outcome,
+    decided_date, document). Empty when nothing is recorded: the pages then derive the outcome from
+    the data and say so."""
+    v = _viewer(scope)
+    parts = []
+    if has_columns("marts.plan_schedule", "milestone_key", "evidence_outcome", "evidence_date"):
+        parts.append(
+            _select(
+                f"""
+                SELECT campaign_code, evidence_outcome AS outcome, evidence_date AS decided_date,
+                       evidence_document AS document, 'plan_event' AS source
+                FROM marts.plan_schedule
+                WHERE county_code = ? AND milestone_key = 'acceptance' AND evidence_outcome IS NOT NULL
+                  AND {_IN_CAMPAIGNS.format("campaign_code")}
+                """,
+                [_county(v, county), *_camps(v)],
+            )
+        )
+    if has_columns("marts.acceptance_record", "campaign_code", "outcome", "decided_date", "document"):
+        parts.append(
+            _select(
+                f"""
+                SELECT campaign_code, outcome, decided_date, document, 'acceptance_record' AS source
+                FROM marts.acceptance_record
+                WHERE county_code = ? AND {_IN_CAMPAIGNS.format("campaign_code")}
+                """,
+                [_county(v, county), *_camps(v)],
+            )
+        )
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=OUTCOME_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values("decided_date", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def unit_returns(county: str, org: str, upto: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
+    """The returns a unit owes, period by period, for the as-of year up to the next due date after
+    `upto`: frequency, period, due date (Chinese working days: dim.reporting_deadline), the first
+    revision's receipt and working days late, and return_status on_time | late | missing | not_due
+    (not due: the due date is after the as-of month's end)."""
+    v = _viewer(scope)
+    return _select(
+        f"""
+        WITH asof_p AS (SELECT end_date, year FROM dim.period WHERE period_code = ?),
+        freqs AS (
+            SELECT DISTINCT frequency, count(DISTINCT indicator_code) OVER (PARTITION BY frequency) AS n_indicators
+            FROM dim.assignment WHERE county_code = ? AND org_code = ? AND {_IN_UNITS.format("org_code")}
+        ),
+        due AS (
+            SELECT p.period_code, p.frequency, p.label_zh, p.end_date, d.due_date, f.n_indicators,
+                   row_number() OVER (PARTITION BY p.frequency ORDER BY d.due_date) AS k,
+                   d.due_date > asof_p.end_date AS after_asof
+            FROM dim.reporting_deadline d
+            JOIN dim.period p ON p.period_code = d.period_code
+            JOIN freqs f ON f.frequency = p.frequency, asof_p
+            WHERE d.county_code = ? AND (p.year = asof_p.year OR d.due_date > asof_p.end_date)
+        ),
+        nxt AS (SELECT frequency, min(due_date) AS next_due FROM due WHERE after_asof GROUP BY frequency),
+        sent AS (
+            SELECT period_code, min(received_at) AS received_at, min(working_days_late) FILTER (WHERE revision_no = 1)
+                   AS working_days_late, bool_or(is_on_time) FILTER (WHERE revision_no = 1) AS on_time,
+                   max(revision_no) AS revisions
+            FROM core.submission WHERE county_code = ? AND org_code = ? GROUP BY period_code
+        )
+        SELECT due.period_code, due.frequency, due.label_zh AS period_label_zh, due.end_date, due.due_date,
+               due.n_indicators, sent.received_at, sent.working_days_late, sent.revisions,
+               CASE WHEN due.after_asof AND sent.period_code IS NULL THEN 'not_due'
+                    WHEN sent.period_code IS NULL THEN 'missing'
+                    WHEN coalesce(sent.on_time, false) THEN 'on_time' ELSE 'late' END AS return_status
+        FROM due LEFT JOIN sent USING (period_code) LEFT JOIN nxt USING (frequency)
+        WHERE NOT due.after_asof OR due.due_date = nxt.next_due
+        ORDER BY due.due_date, due.frequency
+        """,
+        [upto, _county(v, county), org, *_units(v), _county(v, county), _county(v, county), org],
+        needs=("dim.assignment", "dim.reporting_deadline", "dim.period", "core.submission"),
+    )

@@ -231,3 +231,254 @@ def coverage_label(cov: pd.DataFrame, campaign: str, period: str, lang: str) -> 
         return ""
     label = hit.iloc[0]["label_en" if lang == "en" else "label_zh"]
     return "" if pd.isna(label) else str(label)
+
+
+# ---------------------------------------------------------------- presentation (issue 14)
+# The rules live in dashboards.present (plain functions, also used by the briefing); pages call these.
+
+from dashboards import outlook as _outlook  # noqa: E402
+from dashboards import present  # noqa: E402
+
+TONE_COLOR = {"good": "green", "warn": "orange", "bad": "red"}
+UNIT_PAGE = "app_pages/unit.py"
+
+
+def num(v: object, unit: object = None) -> str:
+    return present.number(v, unit, lang())
+
+
+def unit_name(unit: object) -> str:
+    return present.unit_label(unit, lang())
+
+
+def threshold_text(row) -> str:
+    return present.threshold(row, lang())
+
+
+def outcome_md(o: _outlook.Outlook) -> str:
+    return f":{TONE_COLOR[_outlook.STATUS_TONE[o.status]]}-badge[{o.status_label(lang())}]"
+
+
+def unit_link(org_code: str | None, label: str, key: str | None = None) -> None:
+    """A link to the unit page of `org_code` (keeps the session: no new sign-in)."""
+    if not org_code:
+        st.markdown(label)
+        return
+    st.page_link(UNIT_PAGE, label=label, icon=":material/apartment:", query_params={"unit": org_code})
+
+
+def filter_note(applies: dict[str, bool]) -> None:
+    """Say which active sidebar filters this page does not apply (county always applies)."""
+    active = {"campaign": campaign(), "unit": unit()}
+    skipped = [t(k) for k, v in active.items() if v and not applies.get(k, True)]
+    if skipped:
+        st.caption(t("filter_not_applied", what="、".join(skipped) if lang() == "zh" else ", ".join(skipped)))
+
+
+def load_outlook(county_code: str, period_code: str) -> dict:
+    """Everything the Overview and the briefing say about the campaigns: outlooks, decisions, the
+    failing verdicts with owners and the 通报 list — computed once, by the same functions."""
+    camps = data.campaigns(county_code)
+    if campaign():
+        camps = camps[camps["campaign_code"] == campaign()]
+    ready, estimated = data.readiness(county_code, period_code)
+    cov = data.coverage(county_code, period_code)
+    info = data.period_info(period_code)
+    end = pd.Timestamp(info.get("end_date") or pd.Timestamp.today())
+    forecast = (
+        data.campaign_forecast(county_code, period_code) if data.has("marts.campaign_forecast") else None
+    )
+    owners = data.requirement_owners(county_code)
+    groups = data.working_groups(county_code)
+    outcomes = data.acceptance_outcomes(county_code)
+    verdicts = data.verdicts_asof(county_code, period_code, campaign())
+    outlooks = _outlook.campaign_outlooks(
+        camps, ready, forecast, cov, owners, groups, outcomes, period_code, end, verdicts
+    )
+    rect = data.rectification(county_code) if data.has_rows("marts.rectification_item") else None
+    if rect is not None and not rect.empty:
+        units_df = data.units(county_code)
+        nm = units_df.set_index("org_code")
+        rect = rect.assign(
+            owner_name_zh=rect["owner_org_code"].map(nm["name_zh"]),
+            owner_name_en=rect["owner_org_code"].map(nm["name_en"]),
+        )
+        if campaign():
+            rect = rect[rect["campaign_code"] == campaign()]
+    late = notice_list(county_code, period_code)
+    names = {o.campaign_code: (o.name_zh, o.name_en) for o in outlooks}
+    decisions = _outlook.decisions(
+        outlooks, verdicts, rect, late, names, lambda r, lg: present.value_vs_threshold(r, lg)
+    )
+    if unit():
+        decisions = [d for d in decisions if d.owner_org_code == unit()]
+    return {
+        "campaigns": camps,
+        "ready": ready,
+        "estimated": estimated,
+        "coverage": cov,
+        "end": end,
+        "info": info,
+        "outlooks": outlooks,
+        "decisions": decisions,
+        "verdicts": verdicts,
+        "notice": late,
+    }
+
+
+def notice_list(county_code: str, period_code: str) -> pd.DataFrame:
+    """The 通报 list of a month — the one list the Units page, the unit page and the briefing show:
+    org_code, org_name_zh, org_name_en, rank, score, missing_returns, late_returns, reason_zh, reason_en."""
+    cols = ["org_code", "org_name_zh", "org_name_en", "rank", "score", "missing_returns", "late_returns"]
+    cols += ["working_days_late_max", "reason_zh", "reason_en"]
+    if data.has_rows("marts.lagging_unit") and data.has_rows("marts.unit_accountability"):
+        lag = data.lagging_units(county_code, period_code)
+        acc = data.unit_accountability(county_code, period_code).set_index("org_code")
+        out = pd.DataFrame(
+            {
+                "org_code": lag["org_code"],
+                "org_name_zh": lag["org_code"].map(acc["org_name_zh"]).fillna(lag["unit_name_zh"]),
+                "org_name_en": lag["org_code"].map(acc["org_name_en"]),
+                "rank": lag["rank"],
+                "score": lag["score"],
+                "missing_returns": lag["org_code"].map(acc["returns_missing"]).fillna(0).astype(int),
+                "late_returns": lag["org_code"].map(acc["returns_late"]).fillna(0).astype(int),
+                "working_days_late_max": lag["org_code"].map(acc["working_days_late_max"]),
+                "reason_zh": lag["reason_zh"],
+                "reason_en": lag["reason_en"],
+            }
+        )
+        return out.reset_index(drop=True)
+    if not data.has("core.submission"):
+        return pd.DataFrame(columns=cols)
+    exp = data.expected_returns(county_code, period_code)
+    bad = exp[exp["return_status"] != "on_time"]
+    return pd.DataFrame(
+        {
+            "org_code": bad["org_code"],
+            "org_name_zh": bad["org_name_zh"],
+            "org_name_en": bad["org_name_en"],
+            "rank": None,
+            "score": None,
+            "missing_returns": (bad["return_status"] == "missing").astype(int),
+            "late_returns": (bad["return_status"] == "late").astype(int),
+            "working_days_late_max": bad["working_days_late"],
+            "reason_zh": [
+                f"{r.org_name_zh}："
+                + (
+                    "缺报"
+                    if r.return_status == "missing"
+                    else f"迟报 {int(r.working_days_late or 0)} 个工作日"
+                )
+                for r in bad.itertuples(index=False)
+            ],
+            "reason_en": [
+                f"{r.org_name_en or r.org_name_zh}: "
+                + (
+                    "missing"
+                    if r.return_status == "missing"
+                    else f"{int(r.working_days_late or 0)} working days late"
+                )
+                for r in bad.itertuples(index=False)
+            ],
+        }
+    ).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- phone: tables become cards
+
+_CARD_CSS = """
+<style>
+@media (max-width: 700px) { [class*="st-key-desk_"] { display: none !important; } }
+@media (min-width: 701px) { [class*="st-key-cards_"] { display: none !important; } }
+.wc-card { border: 1px solid #e0e0e0; border-radius: 8px; padding: 8px 10px; margin: 6px 0; }
+.wc-card .wc-top { font-weight: 600; }
+.wc-card .wc-sub { color: #555; font-size: 0.9em; }
+.modebar-container { top: auto !important; bottom: 0 !important; }
+</style>
+"""
+
+
+def page_css() -> None:
+    st.html(_CARD_CSS)
+
+
+def table(
+    frame: pd.DataFrame,
+    key: str,
+    card_title: str,
+    card_first: list[str] | None = None,
+    styled=None,
+    **dataframe_kwargs,
+):
+    """A table on a desktop and cards on a phone (status and value first: `card_first` columns lead
+    each card, `card_title` is its heading). Returns the dataframe's selection event (desktop)."""
+    import html as _html
+
+    page_css()
+    with st.container(key=f"desk_{key}"):
+        event = st.dataframe(
+            styled if styled is not None else frame,
+            hide_index=True,
+            width="stretch",
+            key=key,
+            **dataframe_kwargs,
+        )
+    with st.container(key=f"cards_{key}"):
+        first = [c for c in (card_first or []) if c in frame.columns]
+        rest = [c for c in frame.columns if c not in first and c != card_title and not c.startswith("_")]
+        parts = []
+        for _, row in frame.head(60).iterrows():
+            top = " · ".join(_html.escape(str(row[c])) for c in first if str(row[c]))
+            sub = "<br>".join(
+                f"{_html.escape(str(c))}: {_html.escape(str(row[c]))}"
+                for c in rest
+                if str(row[c]) not in ("", "[]")
+            )
+            parts.append(
+                f'<div class="wc-card"><div class="wc-top">{_html.escape(str(row.get(card_title, "")))}</div>'
+                f'<div class="wc-top">{top}</div><div class="wc-sub">{sub}</div></div>'
+            )
+        st.html("".join(parts))
+    return event
+
+
+# ---------------------------------------------------------------- page and filters in the URL
+
+URL_PARAMS = ((K_COUNTY, "county"), (K_CAMPAIGN, "campaign"), (K_PERIOD, "period"), (K_UNIT, "unit"))
+
+
+def url_in() -> None:
+    """Before the filters: a filter given in the URL (a shared link, the back button, a click-through)
+    wins over the session's value. Values are checked by the filter widgets (unknown ones fall back)."""
+    qp = st.query_params
+    for key, param in URL_PARAMS:
+        value = qp.get(param)
+        if value is not None and value != st.session_state.get(f"_url_{param}"):
+            st.session_state[key] = value
+            st.session_state[f"_url_{param}"] = value
+            st.session_state.pop(widget_key(key), None)  # the widget re-reads its value
+
+
+def url_out() -> None:
+    """After the filters: the chosen filters in the URL (shareable, bookmarkable)."""
+    qp = st.query_params
+    for key, param in URL_PARAMS:
+        value = st.session_state.get(key)
+        if value:
+            if qp.get(param) != value:
+                qp[param] = value
+        elif param in qp:
+            del qp[param]
+        st.session_state[f"_url_{param}"] = value or None
+
+
+def _home() -> None:
+    st.switch_page("app_pages/overview.py", query_params=dict(st.query_params))
+
+
+def home_page() -> st.Page:
+    """The default page `/`: a hidden page that opens the Overview at `/overview` (keeping the
+    filters in the address), so that `/overview` is a real address — shareable, and still the page
+    shown after signing in (a default page with a url_path is only served at `/`)."""
+    return st.Page(_home, title=t("page_overview"), url_path="home", default=True, visibility="hidden")

@@ -1,105 +1,95 @@
-"""总览 Overview: the five campaigns side by side, readiness trend, projected outcome, top risks."""
+"""总览 Overview: answers "which campaign will miss its acceptance, why, and who is responsible".
+
+Per campaign one sentence and one status (dashboards.outlook: passed / in consolidation / will pass /
+at risk / will miss / missed) with the acceptance date, the reason and the responsible units; then
+what needs a decision this month (each item with its owner and a link to the unit); then the charts.
+Reads top to bottom on a phone.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboards import charts, data, i18n, ui
+from dashboards import charts, i18n, outlook, present, ui
 
 ui.header("page_overview")
 
 
 if ui.ready() and ui.period():
     county, period = ui.county(), ui.period()
+    lang = ui.lang()
     with ui.part():
-        camps = data.campaigns(county)
-        names = ui.campaign_names()
-        ready, estimated = data.readiness(county, period)
-        cov = data.coverage(county, period)
-        now = ready[ready["period_code"] == period].set_index("campaign_code")
-        prev_periods = sorted(p for p in ready["period_code"].unique() if p < period)
-        prev = (
-            ready[ready["period_code"] == prev_periods[-1]].set_index("campaign_code")
-            if prev_periods
-            else None
-        )
-        end = pd.Timestamp(data.period_info(period).get("end_date") or pd.Timestamp.today())
-        forecast = (
-            data.campaign_forecast(county, period).set_index("campaign_code")
-            if data.has("marts.campaign_forecast")
-            else None
-        )
-        st.caption(f"{ui.t('period')}: {period}" + (f" · {ui.t('estimated')}" if estimated else ""))
-        cols = st.columns(len(camps) or 1)
-        for col, row in zip(cols, camps.itertuples(index=False), strict=False):
-            code = row.campaign_code
-            with col.container(border=True):
-                st.markdown(f"**{names.get(code, code)}**")
-                value = now["readiness"].get(code) if code in now.index else None
-                delta = None
-                if value is not None and prev is not None and code in prev.index:
-                    delta = f"{(value - prev['readiness'][code]) * 100:+.1f} pp"
-                st.metric(ui.t("readiness"), "—" if value is None else f"{value:.0%}", delta)
-                if label := ui.coverage_label(cov, code, period, ui.lang()):
-                    st.caption(label)  # what the figure is judged on (按 22 项中的 18 项评价)
-                if pd.notna(row.acceptance_date):
-                    days = (pd.Timestamp(row.acceptance_date) - end).days
+        o = ui.load_outlook(county, period)
+        ready, end = o["ready"], o["end"]
+        st.caption(f"{ui.t('as_of')} {period}" + (f" · {ui.t('estimated')}" if o["estimated"] else ""))
+        if ui.unit():
+            st.caption(ui.t("unit_filter_note"))
+        for ol in o["outlooks"]:
+            with st.container(border=True, key=f"outcome_{ol.campaign_code}"):
+                name = ol.name_en if lang == "en" else ol.name_zh
+                st.markdown(f"#### {name} {ui.outcome_md(ol)}")
+                st.markdown(ol.sentence(lang))
+                c1, c2 = st.columns(2)
+                now = ready[(ready["campaign_code"] == ol.campaign_code) & (ready["period_code"] == period)]
+                change = None
+                after = ol.acceptance_date is not None and end >= ol.acceptance_date
+                if not now.empty and not after and "readiness_change" in now:
+                    change = present.pp(now["readiness_change"].iloc[0])
+                c1.metric(
+                    ui.t("readiness"),
+                    present.pct(ol.readiness),
+                    change,
+                    delta_color="normal",
+                    help=ui.t("readiness_change_note"),
+                )
+                if ol.acceptance_date is not None:
+                    days = (ol.acceptance_date - end).days
                     if days >= 0:
-                        st.metric(ui.t("days_to_acceptance"), f"{days}")
-                    else:  # acceptance date passed: consolidation (巩固) monitoring
-                        st.metric(ui.t("days_since_acceptance"), f"{-days}")
-                    st.caption(f"{ui.t('acceptance_date')}: {pd.Timestamp(row.acceptance_date):%Y-%m-%d}")
-                if code in now.index:
-                    r = now.loc[code]
-                    st.caption(
-                        f"{ui.status_md('pass')} {int(r['n_pass'])} · {ui.status_md('near')} {int(r['n_near'])}"
-                        f" · {ui.status_md('fail')} {int(r['n_fail'])}"
-                    )
-                    if bool(r.get("veto_failed", False)):
-                        st.error(ui.t("risk_veto"), icon=":material/block:")
-                if (
-                    forecast is not None
-                    and "campaign_code" in forecast
-                    and code in set(forecast["campaign_code"])
-                ):
-                    f = forecast[forecast["campaign_code"] == code].iloc[-1].to_dict()
-                    outcome = f.get("projected_outcome") or f.get("status") or f.get("projected_status")
-                    if outcome:
-                        st.caption(f"{ui.t('projected')}: {outcome}")
-        left, right = st.columns([3, 2])
-        left.plotly_chart(
-            charts.readiness_trend(ready, names, ui.t("readiness_trend")), width="stretch", key="ov_trend"
+                        c2.metric(ui.t("days_to_acceptance"), f"{days}")
+                    else:
+                        c2.metric(ui.t("days_since_acceptance"), f"{-days}")
+                links = (
+                    [(ol.lead_org_code, ol.lead_en or ol.lead_zh, ol.lead_zh)] if ol.lead_org_code else []
+                ) + [(code, en or zh, zh) for code, zh, en in ol.owners if code != ol.lead_org_code]
+                if links:
+                    cols = st.columns(min(len(links), 4))
+                    for i, (code, en, zh) in enumerate(links[:4]):
+                        with cols[i]:
+                            ui.unit_link(code, en if lang == "en" else zh)
+
+        st.subheader(ui.t("decisions"))
+        st.caption(ui.t("decisions_note"))
+        if not o["decisions"]:
+            st.success(ui.t("no_decisions"), icon=":material/check:")
+        for i, d in enumerate(o["decisions"]):
+            kind = outlook.KIND_LABELS[d.kind][1 if lang == "en" else 0]
+            with st.container(border=True, key=f"decision_{i}"):
+                color = "red" if d.kind == "veto" else "orange"
+                what = d.what_en if lang == "en" else d.what_zh
+                st.markdown(f":{color}-badge[{kind}] **{what}**")
+                st.caption(d.why_en if lang == "en" else d.why_zh)
+                owner = (d.owner_en or d.owner_zh) if lang == "en" else d.owner_zh
+                if owner:
+                    ui.unit_link(d.owner_org_code, f"{ui.t('owner')}: {owner}")
+
+        names = {ol.campaign_code: (ol.name_en if lang == "en" else ol.name_zh) for ol in o["outlooks"]}
+        accept = {
+            names[ol.campaign_code]: ol.acceptance_date
+            for ol in o["outlooks"]
+            if ol.acceptance_date is not None
+        }
+        st.plotly_chart(
+            charts.readiness_trend(ready, names, ui.t("readiness_trend"), acceptance=accept),
+            width="stretch",
+            key="ov_trend",
+            config={"displaylogo": False},
         )
-        verdicts = data.verdicts_asof(county, period)
+        verdicts = o["verdicts"]
         counts = verdicts.groupby(["campaign_code", "status"]).size().reset_index(name="n")
-        labels = {s: i18n.status_label(s, ui.lang()) for s in charts.STATUS_COLORS}
-        right.plotly_chart(
+        labels = {s: i18n.status_label(s, lang) for s in charts.STATUS_COLORS}
+        st.plotly_chart(
             charts.status_bars(counts, names, labels, ui.t("counts_by_status")),
             width="stretch",
             key="ov_status",
+            config={"displaylogo": False},
         )
-        st.subheader(ui.t("top_risks"))
-        risks = verdicts[verdicts["status"].isin(["fail", "near"])].copy()
-        if risks.empty:
-            ui.empty_notice()
-        else:
-            risks["rank"] = (~risks["is_veto"].fillna(False)).astype(int)
-            risks = risks.sort_values(["rank", "status", "margin"]).head(15)
-            lang = ui.lang()
-            table = pd.DataFrame(
-                {
-                    ui.t("campaign"): [names.get(c, c) for c in risks["campaign_code"]],
-                    ui.t("requirement"): risks["req_name_en" if lang == "en" else "req_name_zh"],
-                    ui.t("veto"): risks["is_veto"].map(lambda v: ui.t("veto") if v else ""),
-                    ui.t("status"): risks["status"].map(ui.status_text),
-                    ui.t("value"): risks["value"],
-                    ui.t("threshold"): risks["threshold_value"],
-                    ui.t("margin"): risks["margin"],
-                }
-            )
-            st.dataframe(
-                ui.style_status(table, ui.t("status"), list(risks["status"])),
-                hide_index=True,
-                width="stretch",
-            )

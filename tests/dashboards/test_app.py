@@ -115,7 +115,7 @@ def test_overview_shows_the_readiness_of_each_campaign(full):
     finally:
         conn.close()
     shown = [m.value for m in at.metric if m.label == "达标率"]
-    assert shown == [f"{r[0]:.0%}" for r in expected]
+    assert shown == [f"{r[0] * 100:.1f}%" for r in expected]  # percent with 1 decimal (present.pct)
     assert len(shown) == 5
 
 

@@ -165,6 +165,9 @@ from dashboards.i18n_workflow import LABELS as _WORKFLOW_LABELS  # noqa: E402
 
 LABELS.update(_WORKFLOW_LABELS)
 LABELS.update(__import__("dashboards.i18n_plan").i18n_plan.LABELS)  # 督查检查, letters, acceptance (issue 17)
+from dashboards.i18n_outlook import LABELS as _OUTLOOK_LABELS  # noqa: E402
+
+LABELS.update(_OUTLOOK_LABELS)
 
 
 def t(key: str, lang: str = "zh", **fmt: object) -> str:

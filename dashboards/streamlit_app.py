@@ -39,13 +39,14 @@ PAGES = (
     ("page_workspace", "app_pages/workspace.py", "workspace", ":material/assignment:"),
     ("page_review", "app_pages/review.py", "review", ":material/fact_check:"),
     ("page_notices", "app_pages/notices.py", "notices", ":material/notifications:"),
+    ("page_unit", "app_pages/unit.py", "unit", ":material/domain:"),
 )
 VIEWER = auth.current_viewer()
 if VIEWER is None:
     # Nothing runs before sign-in: no page, filter or download. The pages are registered (hidden, never
     # run) only so that the address asked for (e.g. /units) is still the page shown after signing in.
     st.navigation(
-        [st.Page(path, url_path=url, default=(url == "overview")) for _key, path, url, _icon in PAGES],
+        [ui.home_page()] + [st.Page(path, url_path=url) for _key, path, url, _icon in PAGES],
         position="hidden",
     )
     VIEWER = auth.require_viewer()  # renders the sign-in form and stops the run
@@ -104,14 +105,17 @@ def _filters() -> None:
 st.sidebar.toggle(i18n.t("lang_switch"), key=ui.K_LANG)
 _who(VIEWER)
 pages = [
-    st.Page(path, title=ui.t(key), url_path=url, icon=icon, default=(url == "overview"))
+    st.Page(path, title=ui.t(key), url_path=url, icon=icon)
     for key, path, url, icon in PAGES
     if url not in PAGE_NEEDS or VIEWER.can(PAGE_NEEDS[url])
 ]
 nav = st.navigation(
-    {ui.t("section_leaders"): pages[:4], ui.t("section_analysts"): pages[4:]},
+    {ui.t("section_leaders"): [ui.home_page()] + pages[:4], ui.t("section_analysts"): pages[4:]},
     position="sidebar",
 )
+ui.url_in()  # filters given in the address (shared link, back button, click-through) win
 _filters()
+ui.url_out()  # and the chosen ones go back into the address
+ui.page_css()  # phone cards, plot tool bars below titles
 ui.stale_banner()  # published data older than a received file, or the last run failed
 nav.run()

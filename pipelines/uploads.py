@@ -44,6 +44,7 @@ import stat
 import unicodedata
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -422,11 +423,45 @@ class CheckedEvidence:
     sha256: str
 
 
+_PDF_STREAM = re.compile(rb">>\s*stream\r?\n")
+_PDF_LENGTH = re.compile(rb"/Length\s+(\d{1,10})(\s+\d+\s+R)?")
+_PDF_END = re.compile(rb"\s*endstream")
+
+
+def _pdf_objects(blob: bytes, name: str) -> bytes:
+    """The PDF's object text without the data of streams whose length is given directly and checked
+    (images, fonts: binary that may hold any bytes), plus the decompressed content of object streams
+    (/ObjStm), where dictionaries may be hidden. A stream whose length cannot be checked is kept and
+    searched like the rest (safe side)."""
+    parts, pos = [], 0
+    for m in _PDF_STREAM.finditer(blob):
+        if m.start() < pos:
+            continue
+        head = blob[pos : m.start()]
+        lengths = list(_PDF_LENGTH.finditer(head[-400:]))
+        if not lengths or lengths[-1].group(2):
+            continue  # indirect or missing /Length: keep the stream in the searched text
+        end = m.end() + int(lengths[-1].group(1))
+        if not _PDF_END.match(blob, end):
+            continue
+        parts.append(head)
+        if b"/ObjStm" in head[-400:]:
+            try:
+                parts.append(zlib.decompressobj().decompress(blob[m.end() : end], 20 * 1024 * 1024))
+            except zlib.error:
+                raise UploadRefused(
+                    "corrupt_archive", name, "PDF 对象流无法解压 / undecodable object stream"
+                ) from None
+        pos = end
+    parts.append(blob[pos:])
+    return b"\n".join(parts)
+
+
 def _check_pdf(blob: bytes, name: str) -> None:
     if b"%%EOF" not in blob[-2048:]:
         raise UploadRefused("corrupt_archive", name, "PDF 不完整 / truncated PDF")
     # Names may hide letters as #xx escapes (/J#61vaScript): decode them before looking.
-    plain = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), blob)
+    plain = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), _pdf_objects(blob, name))
     if re.search(rb"/Encrypt\b", plain):
         raise UploadRefused("encrypted_file", name, "PDF 已加密 / the PDF is encrypted")
     for pattern, what in _PDF_ACTIVE:

@@ -198,3 +198,22 @@ def test_zip_bomb_stops_early(arch):
     assert len(data) < 1_000_000
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.getinfo("word/media/bomb.bin").file_size > 50_000_000
+
+
+def _objstm_pdf(payload: bytes) -> bytes:
+    import zlib
+
+    data = zlib.compress(payload)
+    obj = b"9 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(data)
+    return pdf_bytes().replace(b"%%EOF", obj + data + b"\nendstream\nendobj\n%%EOF")
+
+
+def test_script_hidden_in_an_object_stream_is_refused_but_script_words_in_page_text_are_not():
+    with pytest.raises(UploadRefused) as err:
+        check_evidence(_objstm_pdf(b"1 0 << /S /JavaScript /JS (app.alert(1)) >>"), "对象流.pdf")
+    assert err.value.reason_code == "active_content"
+    assert check_evidence(_objstm_pdf(b"1 0 << /Type /Annot >>"), "干净.pdf").content_type == "pdf"
+    # Binary stream data (page text, images) may hold any bytes: the words alone are not active content.
+    assert (
+        check_evidence(pdf_bytes("/JavaScript /JS /Launch /EmbeddedFile"), "文字.pdf").content_type == "pdf"
+    )

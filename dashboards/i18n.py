@@ -168,6 +168,7 @@ LABELS.update(__import__("dashboards.i18n_plan").i18n_plan.LABELS)  # 督查检�
 from dashboards.i18n_outlook import LABELS as _OUTLOOK_LABELS  # noqa: E402
 
 LABELS.update(_OUTLOOK_LABELS)
+LABELS.update(__import__("dashboards.i18n_archive").i18n_archive.LABELS)  # 档案资料 (issue 16)
 
 
 def t(key: str, lang: str = "zh", **fmt: object) -> str:

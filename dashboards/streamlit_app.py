@@ -31,6 +31,7 @@ PAGES = (
     ("page_units", "app_pages/units.py", "units", ":material/apartment:"),
     ("page_submissions", "app_pages/submissions.py", "submissions", ":material/inbox:"),
     ("page_plan", "app_pages/plan.py", "plan", ":material/event:"),
+    ("page_archive", "app_pages/archive.py", "archive", ":material/folder_open:"),
     ("page_supervision", "app_pages/supervision.py", "supervision", ":material/checklist:"),
     ("page_sql", "app_pages/sql.py", "sql", ":material/terminal:"),
     ("page_briefing", "app_pages/briefing.py", "briefing", ":material/description:"),

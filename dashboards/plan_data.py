@@ -192,6 +192,7 @@ def letter_targets(county: str, org: str, year: int, scope: auth.Viewer | None =
 def score_trend(insp: pd.DataFrame, by: str, lang: str, title: str) -> go.Figure:
     """Mean inspection score (%) per round date, one line per point type (`by` = 'type') or town ('town')."""
     fig = go.Figure()
+    low = 0.0
     if not insp.empty:
         col = (
             ("type_name_en" if lang == "en" else "type_name_zh")
@@ -208,7 +209,7 @@ def score_trend(insp: pd.DataFrame, by: str, lang: str, title: str) -> go.Figure
         title=title,
         height=360,
         margin={"l": 40, "r": 10, "t": 50, "b": 40},
-        yaxis={"title": "得分率 %" if lang == "zh" else "score %", "range": [0, 105]},
+        yaxis={"title": "得分率 %" if lang == "zh" else "score %", "range": [low, 101]},
         legend={"orientation": "h", "y": -0.2},
     )
     return fig
@@ -303,8 +304,9 @@ def rounds(insp: pd.DataFrame, lang: str) -> pd.DataFrame:
         points=("point_code", "nunique"), mean=("score_pct", "mean"), deductions=("n_deductions", "sum")
     )
     g["round_kind"] = g["round_kind"].map(lambda k: word(ROUND_KIND, k, lang))
+    g["inspected_on"] = pd.to_datetime(g["inspected_on"]).dt.strftime("%Y-%m-%d")
     g["mean"] = g["mean"].round(1)
-    g = g.sort_values("inspected_on", ascending=False)
+    g = g.sort_values(["inspected_on", "round_name"], ascending=False)
     g.columns = {
         "zh": ["检查日期", "类型", "检查轮次", "点位数", "平均得分率%", "扣分项数"],
         "en": ["Date", "Kind", "Round", "Points", "Mean score %", "Deductions"],

@@ -85,6 +85,62 @@ def _schedule(county: str, names: dict[str, str], lang: str) -> tuple[pd.DataFra
     return pd.concat([bars, campaign_bars], ignore_index=True), points
 
 
+def _day(col: pd.Series) -> pd.Series:
+    """Dates as YYYY-MM-DD, '—' when missing (never 00:00:00 or NaT)."""
+    d = pd.to_datetime(col, errors="coerce")
+    return d.dt.strftime("%Y-%m-%d").fillna("—")
+
+
+def _units() -> dict[str, str]:
+    return {r.org_code: ui.name(r._asdict()) for r in data.units(ui.county()).itertuples(index=False)}
+
+
+def _tasks_table(tasks: pd.DataFrame, names: dict[str, str], lang: str) -> pd.DataFrame:
+    zh = lang == "zh"
+    return pd.DataFrame(
+        {
+            "任务" if zh else "Task": tasks["task_name"],
+            ui.t("campaign"): tasks["campaign_code"].map(names).fillna("—"),
+            ui.t("unit"): tasks["owner_text"],
+            "期限" if zh else "Due": _day(tasks["due_date"]),
+            "状态" if zh else "Status": tasks["status"].map(
+                lambda x: STATUS_WORD.get(x, x) if zh else str(x).replace("_", " ")
+            ),
+            "完成日期" if zh else "Done on": _day(tasks["completed_date"]),
+            "来源" if zh else "Source": tasks["source_file"].fillna("").str.rsplit("/", n=1).str[-1]
+            + " "
+            + tasks["sheet"].fillna("")
+            + tasks["row_no"].map(
+                lambda r: (
+                    f" 第{int(r)}行" if zh and pd.notna(r) else (f" row {int(r)}" if pd.notna(r) else "")
+                )
+            ),
+        }
+    )
+
+
+def _rect_table(items: pd.DataFrame, names: dict[str, str], lang: str) -> pd.DataFrame:
+    zh = lang == "zh"
+    kinds = {"verdict": ("指标未达标", "failing requirement"), "quality": ("数据质量", "data quality")}
+    units = _units()
+    return pd.DataFrame(
+        {
+            "状态" if zh else "Status": items["status"].map(
+                lambda x: RECT_LABELS.get(x, x).split(" ", 1)[0 if zh else 1] if x in RECT_LABELS else x
+            ),
+            "来源" if zh else "Kind": items["source_kind"].map(
+                lambda k: kinds.get(k, (k, k))[0 if zh else 1]
+            ),
+            ui.t("campaign"): items["campaign_code"].map(names).fillna("—"),
+            ui.t("unit"): items["owner_org_code"].map(units).fillna("—"),
+            "事项" if zh else "Item": items["description_zh" if zh else "description_en"],
+            "发现期" if zh else "Opened": items["opened_period_code"],
+            "期限" if zh else "Due": _day(items["due_date"]),
+            "销号期" if zh else "Closed": items["closed_period_code"].fillna("—"),
+        }
+    )
+
+
 if ui.ready():
     county = ui.county()
     lang = ui.lang()
@@ -95,7 +151,13 @@ if ui.ready():
         c1, c2 = st.columns(2)
         with c1:
             st.subheader(ui.t("milestones"))
-            st.dataframe(points, hide_index=True, width="stretch")
+            shown = pd.DataFrame(
+                {
+                    "节点" if lang == "zh" else "Milestone": points["label"],
+                    "日期" if lang == "zh" else "Date": _day(points["date"]),
+                }
+            )
+            st.dataframe(shown, hide_index=True, width="stretch")
         with c2:
             st.subheader(ui.t("tasks"))
             if not data.has("marts.task"):
@@ -107,7 +169,7 @@ if ui.ready():
                 if tasks.empty:
                     ui.empty_notice()
                 else:
-                    st.dataframe(tasks, hide_index=True, width="stretch")
+                    st.dataframe(_tasks_table(tasks, names, lang), hide_index=True, width="stretch")
     with ui.part():
         st.subheader(ui.t("rectification"))
         items = data.rectification(county)
@@ -122,7 +184,7 @@ if ui.ready():
             cols = st.columns(4)
             for col, status in zip(cols, ("open", "overdue", "closed", "closed_late"), strict=True):
                 col.metric(RECT_LABELS[status], int(counts.get(status, 0)))
-            items = items.drop(columns=["description_en" if lang == "zh" else "description_zh"])
+            items = _rect_table(items, names, lang)
             st.dataframe(items, hide_index=True, width="stretch")
             ui.downloads(items, "rectification", "p_rect")
 
@@ -217,7 +279,7 @@ def _acceptance(county: str, lang: str, names: dict[str, str], viewer) -> None:
                 ui.t("pp_findings"): recs["findings"].fillna("").str.replace("\n", "；"),
             }
         )
-        st.dataframe(show, hide_index=True, width="stretch")
+        st.dataframe(show.fillna("—"), hide_index=True, width="stretch")
     if viewer.role != "office":
         st.caption(ui.t("pp_office_only"))
         return
@@ -288,7 +350,10 @@ def _letters(county: str, lang: str, names: dict[str, str], viewer) -> None:
     if lt.empty:
         ui.empty_notice()
         return
-    year = st.selectbox(ui.t("pp_year"), sorted(lt["year"].unique(), reverse=True), key="pp_letter_year")
+    years = sorted(lt["year"].unique(), reverse=True)
+    assessed = sorted(lt.loc[lt["n_assessed"] > 0, "year"].unique(), reverse=True)
+    default = years.index(assessed[0]) if assessed else 0  # the latest year with results
+    year = st.selectbox(ui.t("pp_year"), years, index=default, key="pp_letter_year")
     y = lt[lt["year"] == year]
     signed_now = {(s["org_code"], s["year"]): s for s in pstore.signings(_store(), county)}
     units = pdata.units_lookup(county)
@@ -303,7 +368,9 @@ def _letters(county: str, lang: str, names: dict[str, str], viewer) -> None:
                 ),
                 "目标数" if lang == "zh" else "Targets": y["n_targets"],
                 "达标" if lang == "zh" else "Met": y["n_met"],
-                "完成率" if lang == "zh" else "Share met": (100 * y["share_met"]).round(1).astype(str) + "%",
+                "完成率" if lang == "zh" else "Share met": y["share_met"].map(
+                    lambda v: "—" if v is None or pd.isna(v) else f"{100 * v:.1f}%"
+                ),
                 "包保点位" if lang == "zh" else "Points": y["n_points"],
                 ui.t("pp_signed_on"): signed.map(
                     lambda d: ui.t("pp_not_signed") if d is None or pd.isna(d) else str(d)[:10]

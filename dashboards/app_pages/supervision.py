@@ -21,6 +21,10 @@ ui.header("page_supervision")
 FORM_ROLES = ("office", "inspector")
 
 
+def _day(col: pd.Series) -> pd.Series:
+    return pd.to_datetime(col, errors="coerce").dt.strftime("%Y-%m-%d").fillna("—")
+
+
 def _problems_table(probs: pd.DataFrame, lang: str) -> pd.DataFrame:
     unit = probs["unit_name_en" if lang == "en" else "unit_name_zh"].fillna(probs["unit_name_zh"])
     out = pd.DataFrame(
@@ -32,9 +36,9 @@ def _problems_table(probs: pd.DataFrame, lang: str) -> pd.DataFrame:
             "问题" if lang == "zh" else "Problem": probs[
                 "description_en" if lang == "en" else "description_zh"
             ],
-            "发现日期" if lang == "zh" else "Found": probs["opened_date"],
-            "整改期限" if lang == "zh" else "Due": probs["due_date"],
-            "销号日期" if lang == "zh" else "Closed": probs["closed_date"],
+            "发现日期" if lang == "zh" else "Found": _day(probs["opened_date"]),
+            "整改期限" if lang == "zh" else "Due": _day(probs["due_date"]),
+            "销号日期" if lang == "zh" else "Closed": _day(probs["closed_date"]),
             "发现次数" if lang == "zh" else "Times found": probs["times_found"],
             "来源" if lang == "zh" else "Source": (
                 probs["source_file"].fillna("").str.rsplit("/", n=1).str[-1]

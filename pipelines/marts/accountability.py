@@ -442,7 +442,8 @@ def letter_rows(
                 "signing_source": s.get("source"),
                 "n_assessed": sum(1 for t in ts if t.get("met") is not None),
                 "n_met": n_met,
-                "share_met": n_met / len(ts) if ts else None,
+                # over all targets (no value counts as not met); NULL before any target has a value
+                "share_met": n_met / len(ts) if ts and any(t.get("met") is not None for t in ts) else None,
             }
         )
     return out

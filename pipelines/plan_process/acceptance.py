@@ -186,16 +186,25 @@ def regression_alerts(
                     "is_veto": bool(v.get("is_veto")),
                     "is_latest": v is vs[-1],
                     "message_zh": (
-                        f"验收通过（{passed_on}）后，{name}在{v['period_code']}{word}："
+                        f"验收通过（{passed_on}）后，{name}在{period_text(v['period_code'])}{word}："
                         f"数值{_fmt(v.get('value'))}，标准{v.get('threshold_token') or ''}"
                     ),
                     "message_en": (
-                        f"after the pass ({passed_on}), {req} {word_en} in {v['period_code']}: "
+                        f"after the pass ({passed_on}), {req} {word_en} in {period_text(v['period_code'], 'en')}: "
                         f"value {_fmt(v.get('value'))}, threshold {v.get('threshold_token') or ''}"
                     ),
                 }
             )
     return out
+
+
+def period_text(code: str, lang: str = "zh") -> str:
+    """'2016' → 2016年; '2016-12' (year to date) → 2016年1–12月 / Jan–Dec 2016."""
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    if len(code) == 7 and code[4] == "-":
+        y, m = int(code[:4]), int(code[5:])
+        return f"{y}年1–{m}月" if lang == "zh" else f"Jan–{months[m - 1]} {y}"
+    return f"{code}年" if lang == "zh" and code.isdigit() else code
 
 
 def _fmt(x) -> str:

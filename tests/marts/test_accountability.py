@@ -294,3 +294,70 @@ def test_a_unit_with_nothing_due_is_not_ranked_first_with_full_marks():
     inputs["verdicts"] = []
     rows, _ = accountability.ledger_rows(**inputs)
     assert {r["org_code"] for r in rows} == {ORG}  # no row at all when nothing is due or owned
+
+
+# ------------------------------------------------------------------ issue 17: supervision component, letters
+
+
+def test_supervision_component_scores_and_timeliness():
+    from pipelines.marts.accountability import supervision_component
+
+    assert supervision_component(None, 3, 1) is None  # not inspected: neither earns nor costs
+    assert supervision_component(90.0, 0, 0) == pytest.approx(0.9)
+    assert supervision_component(90.0, 4, 1) == pytest.approx(0.9 * 0.75)
+    assert supervision_component(120.0, 1, 1) == 0.0  # capped to 0..1, all problems late
+
+
+def test_combined_ranking_weights_supervision_and_ranks_groups_apart():
+    import datetime as dt
+
+    from pipelines.marts.accountability import SUPERVISION_WEIGHT, supervision_unit_scores
+
+    d = dt.date(2016, 6, 12)
+    insp = [
+        {"county_code": "c", "unit_code": "c-a", "inspected_on": d, "score_pct": 100.0},
+        {"county_code": "c", "unit_code": "c-b", "inspected_on": d, "score_pct": 60.0},
+        {"county_code": "c", "unit_code": "c-t", "inspected_on": d, "score_pct": 80.0},
+    ]
+    probs = [
+        {
+            "county_code": "c",
+            "owner_org_code": "c-b",
+            "opened_date": d,
+            "status": "overdue",
+            "is_repeat": True,
+        }
+    ]
+    ledger = [
+        {"county_code": "c", "org_code": "c-a", "period_code": "2016-05", "score": 80.0, "rank_group": "department", "is_ranked": True},
+        {"county_code": "c", "org_code": "c-b", "period_code": "2016-05", "score": 100.0, "rank_group": "department", "is_ranked": True},
+        {"county_code": "c", "org_code": "c-c", "period_code": "2016-05", "score": 90.0, "rank_group": "department", "is_ranked": True},
+    ]  # fmt: skip
+    rows = {r["org_code"]: r for r in supervision_unit_scores(insp, probs, ledger, levels={"c-t": "town"})}
+    w = SUPERVISION_WEIGHT
+    assert rows["c-a"]["combined_score"] == pytest.approx(100 * (w * 1.0 + (1 - w) * 0.8))
+    assert rows["c-b"]["supervision_component"] == 0.0  # its only problem is overdue
+    assert rows["c-b"]["combined_score"] == pytest.approx(100 * (1 - w))
+    assert rows["c-c"]["combined_score"] == 90.0 and rows["c-c"]["supervision_component"] is None
+    # 90 (ledger only) > 85 (c-a: full marks at inspection, 80 in the ledger) > 75 (c-b: its problem overdue)
+    assert [rows[o]["rank"] for o in ("c-c", "c-a", "c-b")] == [1, 2, 3] and rows["c-b"]["n_repeat"] == 1
+    assert rows["c-t"]["rank_group"] == "town" and rows["c-t"]["rank"] == 1 and rows["c-t"]["n_ranked"] == 1
+
+
+def test_letter_rows_count_targets_without_a_value_as_not_met():
+    from pipelines.marts.accountability import letter_rows
+
+    targets = [
+        {"county_code": "c", "org_code": "c-a", "year": 2013, "met": True},
+        {"county_code": "c", "org_code": "c-a", "year": 2013, "met": None},
+        {"county_code": "c", "org_code": "c-a", "year": 2014, "met": None},
+    ]
+    signed = {("c", "c-a", 2013): {"signed_on": "2013-01-25", "document_no": "1号", "source": "office"}}
+    rows = {r["year"]: r for r in letter_rows(targets, signed, {"c-a": "甲局"}, {"c-a": 2})}
+    assert (
+        rows[2013]["share_met"] == 0.5
+        and rows[2013]["n_assessed"] == 1
+        and rows[2013]["signed_on"] == "2013-01-25"
+    )
+    assert rows[2014]["share_met"] is None and rows[2014]["signed_on"] is None  # nothing to judge yet
+    assert rows[2013]["n_points"] == 2 and rows[2013]["unit_name_zh"] == "甲局"

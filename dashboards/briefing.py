@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboards import analytics
+from dashboards import analytics, outlook, present
 from dashboards.exports import Briefing
 from dashboards.i18n import status_label
 
@@ -12,7 +12,7 @@ MAX_LINES = 8
 
 
 def _num(v: object) -> str:
-    return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"{float(v):g}"
+    return present.number(v, with_unit=False)
 
 
 def build(
@@ -26,11 +26,19 @@ def build(
     period_end: pd.Timestamp,
     ready: pd.DataFrame | None = None,
     coverage: pd.DataFrame | None = None,
+    outlooks: list[outlook.Outlook] | None = None,
+    decisions: list[outlook.Decision] | None = None,
+    notice: pd.DataFrame | None = None,
 ) -> Briefing:
     """campaigns: campaign_code, name_zh, acceptance_date; verdicts: verdicts_asof; history: verdict_history;
     expected: expected_returns for the month (None when returns are not loaded yet); ready: readiness per
     campaign × period (marts.campaign_readiness), estimated from `history` when None; coverage:
-    compliance.coverage rows (each readiness figure says what it is judged on)."""
+    compliance.coverage rows (each readiness figure says what it is judged on).
+
+    The pages pass what the Overview and the Units page show (`ui.load_outlook`): `outlooks` (each
+    campaign's outcome sentence, naming its owners), `decisions` (the risks: the Overview's "what
+    needs a decision this month") and `notice` (the 通报 list). Without them the risks are the failing
+    verdicts (never a passing item) and the late list comes from `expected`."""
     b = Briefing(
         title=f"{county_name}“五创联动”工作月度简报（{period_label}）",
         subtitle=f"数据截至 {period_label}（{period}）；依据已发布数据快照自动生成",
@@ -48,7 +56,7 @@ def build(
             (pd.Timestamp(row.acceptance_date) - period_end).days if pd.notna(row.acceptance_date) else None
         )
         text = (
-            f"{row.name_zh}：达标率 {r['readiness']:.0%}（达标 {r['n_pass']} 项、临界 {r['n_near']} 项、"
+            f"{row.name_zh}：达标率 {present.pct(r['readiness'])}（达标 {r['n_pass']} 项、临界 {r['n_near']} 项、"
             f"未达标 {r['n_fail']} 项、无数据 {r['n_no_data']} 项）"
         )
         if coverage is not None and not coverage.empty:
@@ -63,20 +71,41 @@ def build(
             )
         if r["veto_failed"]:
             text += f"；有否决项未达标，达标率按规则封顶 {analytics.VETO_CAP:.0%}"
+        ol = next((o for o in outlooks or [] if o.campaign_code == row.campaign_code), None)
+        if ol is not None:
+            text += "。" + ol.sentence("zh").split("：", 1)[1].rstrip("。")
         lines.append(text + "。")
     b.sections.append(("一、各创建项目进展", lines))
 
-    risks = verdicts[verdicts["status"].isin(["fail", "near"])].copy()
-    risks["veto_first"] = (~risks["is_veto"].fillna(False)).astype(int)
-    risks = risks.sort_values(["veto_first", "status", "margin"]).head(MAX_LINES)
-    risk_lines = [
-        f"{'【否决项】' if v.is_veto else ''}{names.get(v.campaign_code, v.campaign_code)}｜{v.req_name_zh}："
-        f"现值 {_num(v.value)}，标准 {v.comparison or ''}{_num(v.threshold_value)}，差距 {_num(v.margin)}"
-        for v in risks.itertuples(index=False)
-    ]
+    if decisions is not None:
+        risk_lines = []
+        for d in decisions[: MAX_LINES + 2]:
+            owner = f"；责任单位：{d.owner_zh}" if d.owner_zh else ""
+            if d.kind in ("veto", "requirement"):
+                detail = d.why_zh.split("：", 1)[1] if "：" in d.why_zh else d.why_zh
+                camp = names.get(d.campaign_code, d.campaign_code)
+                risk_lines.append(
+                    f"{'【否决项】' if d.kind == 'veto' else ''}{camp}｜{d.what_zh}：{detail}{owner}"
+                )
+            else:
+                kind = outlook.KIND_LABELS[d.kind][0]
+                risk_lines.append(f"【{kind}】{d.what_zh}：{d.why_zh}{owner}")
+    else:
+        risks = outlook.failing(verdicts).copy()  # never a passing (or met-near) item
+        risks["veto_first"] = (~risks["is_veto"].fillna(False)).astype(int)
+        risks = risks.sort_values(["veto_first", "status", "margin"]).head(MAX_LINES)
+        risk_lines = [
+            f"{'【否决项】' if v.is_veto else ''}{names.get(v.campaign_code, v.campaign_code)}｜{v.req_name_zh}："
+            f"现值 {_num(v.value)}，标准 {present.SIGNS.get(v.comparison or '', '')}{_num(v.threshold_value)}，"
+            f"差距 {_num(v.margin)}"
+            + (f"；责任单位：{v.owner_name_zh}" if isinstance(getattr(v, "owner_name_zh", None), str) else "")
+            for v in risks.itertuples(index=False)
+        ]
     b.sections.append(("二、主要风险", risk_lines or ["本月无未达标或临界要求。"]))
 
-    if expected is None:
+    if notice is not None:
+        late_lines = [str(r) for r in notice["reason_zh"].head(MAX_LINES * 2)] or ["本月各单位均按时报送。"]
+    elif expected is None:
         late_lines = ["报送数据尚未入库。"]
     else:
         late = expected[expected["return_status"] != "on_time"]

@@ -192,32 +192,87 @@ def indicator_series(
     return _layout(fig, title, height=440)
 
 
-def ranking_bars(ranking: pd.DataFrame, label_col: str, title: str) -> go.Figure:
-    r = ranking.sort_values("score")
+def ranking_bars(ranking: pd.DataFrame, label_col: str, title: str, score_label: str = "") -> go.Figure:
+    """Horizontal bars of the units' scores (red < 60, amber < 85, green); `customdata` carries the
+    unit code so that a click (a Plotly selection event in Streamlit) opens the unit."""
+    r = ranking.dropna(subset=["score"]).sort_values("score")
     colors = ["#c62828" if s < 60 else "#f9a825" if s < 85 else "#2e7d32" for s in r["score"]]
-    fig = go.Figure(go.Bar(x=r["score"], y=r[label_col], orientation="h", marker_color=colors))
+    fig = go.Figure(
+        go.Bar(
+            x=r["score"],
+            y=r[label_col],
+            orientation="h",
+            marker_color=colors,
+            customdata=r.get("org_code"),
+            hovertemplate="%{y}: %{x:.1f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text=score_label or None, range=[0, 100])
+    fig.update_layout(clickmode="event+select", dragmode=False)
     return _layout(fig, title, height=max(300, 22 * len(r) + 80))
 
 
-def timeliness_heatmap(matrix: pd.DataFrame, title: str, colorbar_title: str) -> go.Figure:
-    """matrix: index = unit label, columns = period codes, values = working days late (NaN: not received)."""
-    z = matrix.to_numpy(dtype=float)
-    text = [["—" if pd.isna(v) else f"{v:g}" for v in row] for row in z]
+# Return cells of the timeliness heatmap: category, colour (on time is green, never orange).
+HEAT_BANDS = (
+    ("on_time", "#c8e6c9"),
+    ("late_1_2", "#fff59d"),
+    ("late_3_5", "#ffcc80"),
+    ("late_6_10", "#ef9a9a"),
+    ("late_11", "#c62828"),
+    ("missing", "#616161"),
+)
+
+
+def heat_band(status: str | None, days: float | None) -> int | None:
+    """The band index of one return: on time, late by working days (1–2, 3–5, 6–10, > 10), missing;
+    None when nothing was due."""
+    if status is None or (isinstance(status, float) and pd.isna(status)):
+        return None
+    if status == "missing":
+        return 5
+    if status == "on_time":
+        return 0
+    d = 0 if days is None or pd.isna(days) else float(days)
+    return 1 if d <= 2 else 2 if d <= 5 else 3 if d <= 10 else 4
+
+
+def timeliness_heatmap(
+    cells: pd.DataFrame, title: str, missing_text: str = "缺报", hover_days: str = "working days late"
+) -> go.Figure:
+    """cells: unit (row label), period (column), return_status (on_time | late | missing), working_days_late.
+    Missing returns are drawn as missing (dark grey, "缺报"), late ones by working days, on time green;
+    a unit × period with nothing due stays blank."""
+    c = cells.copy()
+    c["band"] = [heat_band(s, d) for s, d in zip(c["return_status"], c["working_days_late"], strict=False)]
+    c["text"] = [
+        missing_text if s == "missing" else ("" if s == "on_time" else f"{int(d)}" if pd.notna(d) else "")
+        for s, d in zip(c["return_status"], c["working_days_late"], strict=False)
+    ]
+    z = c.pivot_table(index="unit", columns="period", values="band", aggfunc="max")
+    text = c.pivot_table(index="unit", columns="period", values="text", aggfunc="first").reindex_like(z)
+    n = len(HEAT_BANDS)
+    scale = []
+    for i, (_band, color) in enumerate(HEAT_BANDS):
+        scale += [[i / n, color], [(i + 1) / n, color]]
     fig = go.Figure(
         go.Heatmap(
-            z=z,
-            x=[str(c) for c in matrix.columns],
-            y=[str(i) for i in matrix.index],
-            text=text,
+            z=z.to_numpy(dtype=float),
+            x=[str(x) for x in z.columns],
+            y=[str(y) for y in z.index],
+            text=text.fillna("").to_numpy(),
             texttemplate="%{text}",
-            colorscale=[[0, "#e8f5e9"], [0.2, "#fff59d"], [1, "#c62828"]],
-            zmin=0,
-            colorbar={"title": {"text": colorbar_title}},
-            hoverongaps=False,
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
         )
     )
-    fig.update_xaxes(type="category")
-    return _layout(fig, title, height=max(300, 24 * len(matrix) + 120))
+    fig.update_xaxes(type="category", side="top")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height=max(300, 24 * len(z) + 120))
 
 
 def quality_trend(df: pd.DataFrame, labels: dict[str, str], title: str) -> go.Figure:

@@ -936,11 +936,16 @@ def unit_returns(county: str, org: str, upto: str, scope: auth.Viewer | None = N
     """The returns a unit owes, period by period, for the as-of year up to the next due date after
     `upto`: frequency, period, due date (Chinese working days: dim.reporting_deadline), the first
     revision's receipt and working days late, and return_status on_time | late | missing | not_due
-    (not due: the due date is after the as-of month's end)."""
+    (not due: the due date is after the data horizon — the latest receipt, at least the as-of month's
+    end — as in marts.unit_accountability)."""
     v = _viewer(scope)
     return _select(
         f"""
-        WITH asof_p AS (SELECT end_date, year FROM dim.period WHERE period_code = ?),
+        WITH asof_p AS (
+            SELECT p.year, greatest(p.end_date, coalesce(
+                (SELECT max(received_at)::DATE FROM core.submission WHERE county_code = ?), p.end_date)) AS end_date
+            FROM dim.period p WHERE p.period_code = ?
+        ),
         freqs AS (
             SELECT DISTINCT frequency, count(DISTINCT indicator_code) OVER (PARTITION BY frequency) AS n_indicators
             FROM dim.assignment WHERE county_code = ? AND org_code = ? AND {_IN_UNITS.format("org_code")}
@@ -968,8 +973,18 @@ def unit_returns(county: str, org: str, upto: str, scope: auth.Viewer | None = N
                     WHEN coalesce(sent.on_time, false) THEN 'on_time' ELSE 'late' END AS return_status
         FROM due LEFT JOIN sent USING (period_code) LEFT JOIN nxt USING (frequency)
         WHERE NOT due.after_asof OR due.due_date = nxt.next_due
-        ORDER BY due.due_date, due.frequency
+        ORDER BY CASE return_status WHEN 'not_due' THEN 0 WHEN 'missing' THEN 1 WHEN 'late' THEN 2 ELSE 3 END,
+                 due.due_date DESC, due.frequency
         """,
-        [upto, _county(v, county), org, *_units(v), _county(v, county), _county(v, county), org],
+        [
+            _county(v, county),
+            upto,
+            _county(v, county),
+            org,
+            *_units(v),
+            _county(v, county),
+            _county(v, county),
+            org,
+        ],
         needs=("dim.assignment", "dim.reporting_deadline", "dim.period", "core.submission"),
     )

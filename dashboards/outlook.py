@@ -178,13 +178,13 @@ class Outlook:
         owners = self.owners
         resp = []
         if self.lead_zh:
-            resp.append(f"lead unit {self.lead_en or self.lead_zh}" if en else f"牵头单位 {self.lead_zh}")
+            resp.append(f"Lead unit: {self.lead_en or self.lead_zh}" if en else f"牵头单位 {self.lead_zh}")
         if owners:
             names = ("; " if en else "、").join((o[2] or o[1]) if en else o[1] for o in owners)
-            resp.append(f"responsible: {names}" if en else f"责任单位 {names}")
+            resp.append(f"Responsible: {names}" if en else f"责任单位 {names}")
         tail = ""
         if resp:
-            tail = (" " + "; ".join(resp).capitalize() + ".") if en else ("；".join(resp) + "。")
+            tail = (" " + "; ".join(resp) + ".") if en else ("；".join(resp) + "。")
         return f"{head} {body}{tail}".strip() if en else f"{head}{body}{tail}"
 
 

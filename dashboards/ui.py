@@ -7,6 +7,7 @@ A table that is not built yet, or no snapshot at all, becomes an info notice in 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -326,6 +327,14 @@ def load_outlook(county_code: str, period_code: str) -> dict:
     }
 
 
+_CODE_IN_PARENS = re.compile(r"\s?[（(][a-z][a-z0-9_]*[）)]")
+
+
+def _no_codes(text: object) -> object:
+    """A text without "（env_total_load_reduction）"-style codes in parentheses."""
+    return _CODE_IN_PARENS.sub("", text) if isinstance(text, str) else text
+
+
 def notice_list(county_code: str, period_code: str) -> pd.DataFrame:
     """The 通报 list of a month — the one list the Units page, the unit page and the briefing show:
     org_code, org_name_zh, org_name_en, rank, score, missing_returns, late_returns, reason_zh, reason_en."""
@@ -348,6 +357,15 @@ def notice_list(county_code: str, period_code: str) -> pd.DataFrame:
                 "reason_en": lag["reason_en"],
             }
         )
+        # the mart's texts name a unit or a requirement by its code too: names only on the pages
+        out["reason_zh"] = [_no_codes(r) for r in out["reason_zh"]]
+        out["reason_en"] = [_no_codes(r) for r in out["reason_en"]]
+        out["reason_en"] = [
+            str(r).replace(c, str(n or z)) if isinstance(r, str) else r
+            for r, c, n, z in zip(
+                out["reason_en"], out["org_code"], out["org_name_en"], out["org_name_zh"], strict=False
+            )
+        ]
         return out.reset_index(drop=True)
     if not data.has("core.submission"):
         return pd.DataFrame(columns=cols)
@@ -482,3 +500,55 @@ def home_page() -> st.Page:
     filters in the address), so that `/overview` is a real address — shareable, and still the page
     shown after signing in (a default page with a url_path is only served at `/`)."""
     return st.Page(_home, title=t("page_overview"), url_path="home", default=True, visibility="hidden")
+
+
+# ---------------------------------------------------------------- tables with labels and formatted values
+
+
+def fmt_date(v: object) -> str:
+    if present.is_missing(v):
+        return present.DASH
+    try:
+        return f"{pd.Timestamp(v):%Y-%m-%d}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def fmt_time(v: object) -> str:
+    if present.is_missing(v):
+        return present.DASH
+    try:
+        return f"{pd.Timestamp(v):%Y-%m-%d %H:%M}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def fmt_int(v: object) -> str:
+    return present.DASH if present.is_missing(v) else f"{int(float(v))}"
+
+
+def fmt_text(v: object) -> str:
+    return present.DASH if present.is_missing(v) or str(v) == "" else str(v)
+
+
+def fmt_yes(v: object) -> str:
+    if present.is_missing(v):
+        return present.DASH
+    return t("yes") if bool(v) else t("no")
+
+
+def org_names(county_code: str) -> dict[str, str]:
+    """org_code -> the unit's name in the viewer's language (units the viewer may see)."""
+    df = data.units(county_code)
+    return {r.org_code: name(r._asdict()) for r in df.itertuples(index=False)}
+
+
+def labelled(frame: pd.DataFrame, spec: list[tuple[str, str, object]]) -> pd.DataFrame:
+    """A table for the eye: (source column, label key, formatter) per column, in order; every value
+    turned into text by its formatter (None -> "—"), every header a label in the viewer's language."""
+    out = {}
+    for col, key, fmt in spec:
+        values = frame[col] if col in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+        f = fmt or fmt_text
+        out[t(key)] = [f(v) for v in values]
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)

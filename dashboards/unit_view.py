@@ -47,7 +47,7 @@ def render(county: str, org: str, period: str, key: str = "uv") -> None:
                 ui.t("rank_of", rank=int(a["rank"]), n=int(a["n_ranked"])) if ranked else present.DASH,
                 help=None if ranked else ui.t("not_ranked"),
             )
-            c3.metric(ui.t("ret_missing"), f"{int(a['returns_missing'])}")
+            c3.metric(ui.t("missing_returns"), f"{int(a['returns_missing'])}")
             comps = []
             for comp, w in WEIGHTS.items():
                 val = a.get(comp)
@@ -112,7 +112,7 @@ def render(county: str, org: str, period: str, key: str = "uv") -> None:
         v = data.verdicts_asof(county, period)
         v = outlook.failing(v[v["owner_org_code"] == org]) if "owner_org_code" in v else v.iloc[0:0]
         if v.empty:
-            st.success(ui.t("no_decisions"), icon=":material/check:")
+            st.success(ui.t("none_failing"), icon=":material/check:")
         else:
             names = ui.campaign_names()
             tbl = pd.DataFrame(
@@ -135,7 +135,7 @@ def render(county: str, org: str, period: str, key: str = "uv") -> None:
             r = data.rectification(county)
             r = r[(r["owner_org_code"] == org) & r["status"].isin(["open", "overdue"])]
             if r.empty:
-                st.success(ui.t("no_decisions"), icon=":material/check:")
+                st.success(ui.t("none_open"), icon=":material/check:")
             else:
                 tbl = pd.DataFrame(
                     {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboards import briefing, data, exports, i18n, ui
@@ -12,14 +11,18 @@ ui.header("page_briefing")
 if ui.ready() and ui.period():
     county, period = ui.county(), ui.period()
     with ui.part():
-        info = data.period_info(period)
+        o = ui.load_outlook(county, period)  # the Overview's outcomes, decisions and the 通报 list
+        if ui.unit():
+            st.caption(ui.t("unit_filter_note"))
+        info = o["info"]
         counties = data.counties().set_index("county_code")
-        camps = data.campaigns(county)
-        if ui.campaign():
-            camps = camps[camps["campaign_code"] == ui.campaign()]
-        verdicts = data.verdicts_asof(county, period, ui.campaign())
+        camps = o["campaigns"]
+        verdicts = o["verdicts"]
         history = data.verdict_history(county, period, ui.campaign())
         expected = data.expected_returns(county, period) if data.has("core.submission") else None
+        notice = o["notice"]
+        if ui.unit():
+            notice = notice[notice["org_code"] == ui.unit()]
         b = briefing.build(
             counties["name_zh"].get(county, county),
             period,
@@ -28,9 +31,12 @@ if ui.ready() and ui.period():
             verdicts,
             history,
             expected,
-            pd.Timestamp(info.get("end_date") or pd.Timestamp.today()),
-            data.readiness(county, period)[0] if not ui.campaign() else None,
-            data.coverage(county, period),
+            o["end"],
+            o["ready"],
+            o["coverage"],
+            outlooks=o["outlooks"],
+            decisions=o["decisions"],
+            notice=notice,
         )
         with st.container(border=True):
             st.markdown(b.markdown())

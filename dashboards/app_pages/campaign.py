@@ -16,7 +16,7 @@ if ui.ready() and ui.period():
         names = ui.campaign_names()
         code = ui.campaign() or next(iter(names), None)
         if not ui.campaign():
-            st.caption("在侧栏选择创建项目 / choose a campaign in the sidebar")
+            st.caption(ui.t("choose_campaign_hint"))
         st.subheader(f"{names.get(code, code)} · {period}")
         if label := ui.coverage_label(data.coverage(ui.county(), period), code, period, ui.lang()):
             st.caption(label)
@@ -28,33 +28,39 @@ if ui.ready() and ui.period():
             spark = (
                 history.dropna(subset=["value"])
                 .groupby("requirement_code")["value"]
-                .apply(lambda s: [float(x) for x in s.tail(24)])
+                .apply(lambda s: [round(float(x), 2) for x in s.tail(24)])
             )
             lang = ui.lang()
             outlook: dict[str, str] = {}
             if data.has_rows("marts.requirement_forecast"):
                 rf = data.requirement_forecast(county, period)
-                outlook = dict(
-                    zip(rf["requirement_code"], rf["status_zh" if lang == "zh" else "status"], strict=False)
-                )
+                outlook = {
+                    r: ui.t(f"fc_{s}") for r, s in zip(rf["requirement_code"], rf["status"], strict=False)
+                }
+            owner_col = "owner_name_en" if lang == "en" else "owner_name_zh"
             table = pd.DataFrame(
                 {
                     "code": verdicts["indicator_code"],
                     ui.t("status"): verdicts["status"].map(ui.status_text),
                     ui.t("requirement"): verdicts["req_name_en" if lang == "en" else "req_name_zh"],
+                    ui.t("owner"): verdicts[owner_col].fillna(verdicts["owner_name_zh"]).fillna("—"),
                     ui.t("veto"): verdicts["is_veto"].map(lambda v: ui.t("veto") if v else ""),
-                    ui.t("value"): verdicts["value"].where(verdicts["value"].notna(), verdicts["value_text"]),
-                    ui.t("threshold"): verdicts["comparison"].fillna("")
-                    + " "
-                    + verdicts["threshold_value"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
-                    + verdicts["unit"].fillna(""),
-                    ui.t("margin"): verdicts["margin"],
+                    ui.t("value"): [
+                        ui.num(r["value"], r["unit"])
+                        if pd.notna(r["value"])
+                        else (r["value_text"] if isinstance(r["value_text"], str) else "—")
+                        for _, r in verdicts.iterrows()
+                    ],
+                    ui.t("threshold"): [ui.threshold_text(r) for _, r in verdicts.iterrows()],
+                    ui.t("margin"): [
+                        ui.num(m, u) for m, u in zip(verdicts["margin"], verdicts["unit"], strict=False)
+                    ],
                     ui.t("trend"): [spark.get(r, []) for r in verdicts["requirement_code"]],
                     ui.t("projected"): [outlook.get(r, "—") for r in verdicts["requirement_code"]],
                     ui.t("edition"): verdicts["edition_name_en" if lang == "en" else "edition_name_zh"],
                 }
             )
-            table[ui.t("value")] = table[ui.t("value")].astype(str).replace({"nan": "—", "None": "—"})
+            st.caption(ui.present.DASH_REASONS["no_value"][1 if lang == "en" else 0])
             counts = verdicts["status"].value_counts()
             st.caption(" · ".join(f"{ui.status_md(s)} {int(n)}" for s, n in counts.items()))
             event = st.dataframe(
@@ -64,7 +70,6 @@ if ui.ready() and ui.period():
                 column_order=[c for c in table.columns if c != "code"],
                 column_config={
                     ui.t("trend"): st.column_config.LineChartColumn(ui.t("trend"), width="small"),
-                    ui.t("margin"): st.column_config.NumberColumn(format="%.2f"),
                 },
                 on_select="rerun",
                 selection_mode="single-row",

@@ -15,8 +15,8 @@ if ui.ready():
     with ui.part():
         inds = data.indicators(county)
         lang = ui.lang()
-        labels = {
-            r.indicator_code: f"{r.name_en if lang == 'en' else r.name_zh} ({r.indicator_code})"
+        labels = {  # names only: codes stay in the downloads and the SQL console
+            r.indicator_code: (r.name_en or r.name_zh) if lang == "en" else r.name_zh
             for r in inds.itertuples(index=False)
         }
         goto = st.session_state.pop(ui.K_GOTO_INDICATOR, None)
@@ -64,7 +64,7 @@ if ui.ready():
                     }
                 )
                 reason = f["status_reason_en" if lang == "en" else "status_reason_zh"]
-                st.caption(f"{ui.t('forecast')}: {f['status_zh']} ({f['status']}) · {reason or ''}")
+                st.caption(f"{ui.t('forecast')}: {ui.t('fc_' + str(f['status']))} · {reason or ''}")
         main = current.groupby("org_code").size().idxmax() if not current.empty else None
         if fc is None and main is not None:
             g = current[current["org_code"] == main]
@@ -90,7 +90,7 @@ if ui.ready():
                 current,
                 thr,
                 f"{labels[code]} · {ui.t('series')}",
-                unit_of,
+                ui.unit_name(unit_of),
                 fc,
                 mask,
                 forecast_label=ui.t("forecast"),
@@ -102,15 +102,28 @@ if ui.ready():
         c1, c2 = st.columns(2)
         with c1:
             st.subheader(ui.t("thresholds"))
+            req_names = data.requirement_owners(county).set_index("requirement_code")
+            thr_rows = thr.assign(
+                req_name=thr["requirement_code"].map(
+                    req_names["req_name_en" if lang == "en" else "req_name_zh"]
+                ),
+                owner=thr["requirement_code"].map(
+                    req_names["owner_name_en" if lang == "en" else "owner_name_zh"]
+                ),
+                unit=unit_of,
+            )
+            thr_rows["threshold"] = [ui.threshold_text(r) for _, r in thr_rows.iterrows()]
             st.dataframe(
-                pd.DataFrame(
-                    {
-                        ui.t("campaign"): thr["label"],
-                        ui.t("requirement"): thr["requirement_code"],
-                        ui.t("edition"): thr["edition_code"],
-                        ui.t("threshold"): thr["comparison"] + " " + thr["threshold_token"].fillna(""),
-                        ui.t("veto"): thr["is_veto"].map(lambda v: ui.t("veto") if v else ""),
-                    }
+                ui.labelled(
+                    thr_rows,
+                    [
+                        ("label", "campaign", None),
+                        ("req_name", "requirement", None),
+                        ("owner", "owner", None),
+                        ("threshold", "threshold", None),
+                        ("is_veto", "veto", lambda v: ui.t("veto") if v else ""),
+                        ("effective_from", "valid_from", ui.fmt_date),
+                    ],
                 ),
                 hide_index=True,
                 width="stretch",
@@ -119,10 +132,20 @@ if ui.ready():
             st.subheader(ui.t("outliers"))
             flagged = current[mask]
             if flagged.empty:
-                st.caption("—")
+                ui.empty_notice()
             else:
                 st.dataframe(
-                    flagged[["period_code", "org_label", "value", "file_name", "sheet", "cell"]],
+                    ui.labelled(
+                        flagged,
+                        [
+                            ("period_code", "period", None),
+                            ("org_label", "unit", None),
+                            ("value", "value", lambda v: ui.num(v, unit_of)),
+                            ("file_name", "file_name", None),
+                            ("sheet", "sheet", None),
+                            ("cell", "cell", None),
+                        ],
+                    ),
                     hide_index=True,
                     width="stretch",
                 )
@@ -143,7 +166,28 @@ if ui.ready():
                 "is_current",
             ]
         ]
-        st.dataframe(lineage, hide_index=True, width="stretch")
+        onames = ui.org_names(county)
+        st.dataframe(
+            ui.labelled(
+                lineage.assign(org=lineage["org_code"].map(onames)),
+                [
+                    ("period_code", "period", None),
+                    ("org", "unit", None),
+                    ("value", "value", lambda v: ui.num(v, unit_of)),
+                    ("value_text", "value_text", None),
+                    ("raw_text", "raw_text", None),
+                    ("file_name", "file_name", None),
+                    ("sheet", "sheet", None),
+                    ("cell", "cell", None),
+                    ("revision_no", "revision_no", ui.fmt_int),
+                    ("valid_from", "valid_from", ui.fmt_time),
+                    ("valid_to", "valid_to", ui.fmt_time),
+                    ("is_current", "is_current", ui.fmt_yes),
+                ],
+            ),
+            hide_index=True,
+            width="stretch",
+        )
         viewer = auth.require_viewer()
         if all(viewer.can(f"download_lineage:{o}") for o in lineage["org_code"].dropna().unique()):
             ui.downloads(lineage, f"lineage_{code}", "ind_lineage")  # the owning unit and the office only

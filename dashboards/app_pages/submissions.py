@@ -37,11 +37,18 @@ if ui.ready():
             if bad.empty:
                 ui.empty_notice()
             else:
-                st.dataframe(
-                    bad[["received_at", "file_name", "org_code", "status", "reason_codes", msg_col]],
-                    hide_index=True,
-                    width="stretch",
+                onames = ui.org_names(county)
+                shown = ui.labelled(
+                    bad.assign(org=bad["org_code"].map(onames), result=bad["status"].map(ui.t)),
+                    [
+                        ("received_at", "received_at", ui.fmt_time),
+                        ("file_name", "file_name", None),
+                        ("org", "unit", None),
+                        ("result", "file_status", None),
+                        (msg_col, "reason", None),
+                    ],
                 )
+                ui.table(shown, "s_bad", ui.t("file_name"), [ui.t("file_status"), ui.t("reason")])
     with ui.part():
         st.subheader(ui.t("quarantine"))
         q = data.quarantine(county)
@@ -50,22 +57,20 @@ if ui.ready():
         if q.empty:
             ui.empty_notice()
         else:
-            st.dataframe(
-                q[
-                    [
-                        "file_name",
-                        "sheet",
-                        "cell",
-                        "org_code",
-                        "period_code",
-                        "raw_text",
-                        "reason_code",
-                        msg_col,
-                    ]
+            onames = ui.org_names(county)
+            shown = ui.labelled(
+                q.assign(org=q["org_code"].map(onames)),
+                [
+                    ("file_name", "file_name", None),
+                    ("sheet", "sheet", None),
+                    ("cell", "cell", None),
+                    ("org", "unit", None),
+                    ("period_code", "period", None),
+                    ("raw_text", "raw_text", None),
+                    (msg_col, "reason", None),
                 ],
-                hide_index=True,
-                width="stretch",
             )
+            ui.table(shown, "s_quar_table", ui.t("file_name"), [ui.t("reason"), ui.t("raw_text")])
             ui.downloads(q, "quarantine", "s_quar")
     with ui.part():
         st.subheader(ui.t("quality_trend"))
@@ -85,9 +90,9 @@ if ui.ready():
                 charts.quality_trend(
                     trend,
                     {
-                        "loaded": "入库数值 loaded",
-                        "quarantined": "隔离数值 quarantined",
-                        "share": "隔离占比 share",
+                        "loaded": ui.t("loaded"),
+                        "quarantined": ui.t("quarantined"),
+                        "share": ui.t("quarantined_share"),
                     },
                     ui.t("quality_trend"),
                 ),
@@ -98,7 +103,7 @@ if ui.ready():
             q = data.quality_by_period(county)
             if not q.empty:
                 st.plotly_chart(
-                    charts.failure_rate_trend(q, "检查失败率（按质量维度）/ check failure rate by dimension"),
+                    charts.failure_rate_trend(q, ui.t("check_failure_rate")),
                     width="stretch",
                     key="s_checks",
                 )

@@ -114,12 +114,29 @@ def test_indicator_series_without_forecast_or_outliers_has_only_series_and_thres
     assert [t.name for t in fig.data] == ["住建局", "林业局"]
 
 
-def test_timeliness_heatmap_marks_missing_returns():
-    m = pd.DataFrame({"2016-01": [0, np.nan], "2016-02": [3, 0]}, index=["环保局", "城管局"])
-    fig = charts.timeliness_heatmap(m, "t", "迟报工作日")
+def test_timeliness_heatmap_shows_missing_as_missing_late_by_working_days_and_on_time_green():
+    cells = pd.DataFrame(
+        {
+            "unit": ["环保局", "环保局", "城管局", "城管局", "林业局"],
+            "period": ["2016-01", "2016-02", "2016-01", "2016-02", "2016-02"],
+            "return_status": ["on_time", "late", "missing", "late", "late"],
+            "working_days_late": [0, 3, np.nan, 12, 1],
+        }
+    )
+    fig = charts.timeliness_heatmap(cells, "t", "缺报")
     hm = fig.data[0]
-    assert list(hm.y) == ["环保局", "城管局"] and list(hm.x) == ["2016-01", "2016-02"]
-    assert hm.text[1][0] == "—" and hm.text[0][1] == "3"
+    assert list(hm.y) == ["城管局", "林业局", "环保局"] and list(hm.x) == ["2016-01", "2016-02"]
+    z = {(y, x): hm.z[i][j] for i, y in enumerate(hm.y) for j, x in enumerate(hm.x)}
+    text = {(y, x): hm.text[i][j] for i, y in enumerate(hm.y) for j, x in enumerate(hm.x)}
+    assert text[("城管局", "2016-01")] == "缺报" and z[("城管局", "2016-01")] == 5  # missing, not blank
+    assert np.isnan(z[("林业局", "2016-01")]) and text[("林业局", "2016-01")] == ""  # nothing due: blank
+    assert z[("环保局", "2016-01")] == 0 and text[("环保局", "2016-01")] == ""  # on time
+    assert text[("环保局", "2016-02")] == "3" and z[("环保局", "2016-02")] == 2  # 3–5 working days
+    assert z[("城管局", "2016-02")] == 4 and z[("林业局", "2016-02")] == 1
+    on_time_colour = hm.colorscale[0][1]
+    assert (
+        on_time_colour == charts.HEAT_BANDS[0][1] and on_time_colour.lower() == "#c8e6c9"
+    )  # green, not orange
 
 
 def test_ranking_bars_colour_by_score():
@@ -319,7 +336,7 @@ def test_briefing_has_status_risks_late_units_and_changes():
     sections = dict(b.sections)
     assert b.title == "平昌县“五创联动”工作月度简报（2016年12月）"
     assert (
-        "达标率 50%" in sections["一、各创建项目进展"][0]
+        "达标率 50.0%" in sections["一、各创建项目进展"][0]
         and "距验收 365 天" in sections["一、各创建项目进展"][0]
     )
     assert sections["二、主要风险"][0].startswith("【否决项】国家森林城市｜建成区绿化覆盖率")
@@ -336,7 +353,7 @@ def test_each_readiness_figure_in_the_briefing_says_what_it_is_judged_on():
         }
     )
     line = dict(_sample_briefing(cov).sections)["一、各创建项目进展"][0]
-    assert "达标率 50%" in line and "按 22 项中的 18 项评价（含代用标准 2 项）" in line
+    assert "达标率 50.0%" in line and "按 22 项中的 18 项评价（含代用标准 2 项）" in line
     assert "项评价" not in dict(_sample_briefing().sections)["一、各创建项目进展"][0]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 import duckdb
@@ -30,7 +31,9 @@ def is_failing(status: str | None, margin: float | None) -> bool:
     return status == "near" and margin is not None and margin < 0
 
 
+@functools.lru_cache(maxsize=8192)
 def period_end(code: str) -> dt.date:
+    """Last day of a period code (cached: the forecast asks for the same few codes ~10⁵ times)."""
     return rc.parse_period(code).end
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
+import numpy as np
 import pytest
 
 from pipelines.marts import forecast
@@ -250,3 +252,44 @@ def test_a_campaign_mostly_without_data_is_insufficient_data_not_ready():
     # the tolerance is configurable
     [lenient] = forecast.campaign_rows(rows, max_no_data_share=0.9)
     assert lenient["projected_status"] == "off_track"
+
+
+# ---- the Theil–Sen fit without scipy's per-call overhead (issue 18): identical to scipy
+
+
+def _random_series(rng, n: int, ties: bool):
+    xs = sorted(rng.choice(range(60), size=n, replace=ties).tolist())
+    if ties:
+        ys = rng.choice([1.5, 2.0, 2.5, 80.0, -3.25], size=n).tolist()
+    else:
+        ys = (rng.normal(0, 5, n) + 0.37 * np.array(xs)).tolist()
+    return [float(x) for x in xs], ys
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_theil_sen_equals_scipy_theilslopes(seed):
+    from scipy.stats import theilslopes
+
+    from pipelines.marts.forecast import BAND_ALPHA, theil_sen
+
+    rng = np.random.default_rng(seed)
+    compared = 0
+    for n in (2, 3, 5, 6, 12, 24, 25):
+        for ties in (False, True):
+            xs, ys = _random_series(rng, n, ties)
+            if len(set(xs)) < 2:
+                continue
+            for alpha in (BAND_ALPHA, 0.95, 0.2):
+                res = theilslopes(ys, xs, alpha=alpha)
+                want = (float(res.slope), float(res.low_slope), float(res.high_slope))
+                got = theil_sen(ys, xs, alpha)
+                assert np.array_equal(np.array(got), np.array(want), equal_nan=True), (xs, ys, alpha)
+                compared += 1
+    assert compared > 30
+
+
+def test_theil_sen_hands_odd_input_to_scipy():
+    from pipelines.marts.forecast import theil_sen
+
+    slope, lo, hi = theil_sen([1.0, float("nan"), 3.0], [1.0, 2.0, 3.0], 0.9)
+    assert all(math.isnan(v) for v in (slope, lo, hi))  # scipy's NaN propagation

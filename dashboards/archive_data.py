@@ -12,6 +12,8 @@ import datetime as dt
 import functools
 import os
 
+import pandas as pd
+
 from dashboards import auth, data
 from pipelines.archive import intake, package
 from pipelines.archive import store as es
@@ -68,9 +70,10 @@ def indicator_rows(county: str) -> list[dict]:
         return []
     rows = df.to_dict("records")
     for r in rows:
-        if hasattr(r["period_end"], "date"):
-            r["period_end"] = r["period_end"].date()
-    return rows
+        end = r["period_end"]
+        r["period_end"] = None if pd.isna(end) else (end.date() if hasattr(end, "date") else end)
+        r["readiness"] = None if pd.isna(r["readiness"]) else float(r["readiness"])
+    return [r for r in rows if r["period_end"] is not None]
 
 
 def campaign_rows(viewer: auth.Viewer, county: str, as_of: dt.date | None = None) -> list[dict]:
@@ -180,7 +183,8 @@ def pending(viewer: auth.Viewer, county: str, campaign: str) -> list[dict]:
     if not viewer.can("approve"):
         return []
     a = archive(county)
-    return [v for v in a.latest(campaign) if v["review_state"] == "submitted"]
+    out = [v for v in a.latest(campaign) if v["review_state"] == "submitted"]
+    return sorted(out, key=lambda v: (v["uploaded_at"], v["version_id"]), reverse=True)  # newest first
 
 
 def review(viewer: auth.Viewer, county: str, version_id: str, action: str, comment: str) -> None:

@@ -164,10 +164,12 @@ def _at(day: dt.date, hour: int) -> str:
     return dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=dt.UTC).isoformat(timespec="seconds")
 
 
-def seed(archive: Archive, seed_value: int) -> dict[str, int]:
-    """Seed the archive's store with sample evidence; returns counts by outcome."""
+def seed(archive: Archive, seed_value: int, campaigns: set[str] | None = None) -> dict[str, int]:
+    """Seed the archive's store with sample evidence (of `campaigns`, default all); counts by outcome."""
     counts = {"accepted": 0, "submitted": 0, "returned": 0, "resubmitted": 0, "skipped": 0}
     for slot in archive.slots:
+        if campaigns is not None and slot.campaign_code not in campaigns:
+            continue
         r = random.Random(f"{seed_value}:{slot.county_code}:{':'.join(slot.key)}")
         complete = slot.prerequisite and slot.campaign_code == COMPLETE_PREREQUISITES
         if r.random() >= SHARE.get(slot.category, 0.4) and not complete:

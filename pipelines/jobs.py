@@ -1,12 +1,14 @@
 """Jobs: the full refresh, and re-running chosen files or one reporting period.
 
-No partitions, on purpose. The ingest is already incremental by content hash (a file version is
+County partitions, not period partitions (pipelines/definitions.py `by_county`, docs/scaling.md):
+a run with a county partition key works on that county alone. Periods are not partitions: the
+ingest is already incremental by content hash (a file version is
 read once; unchanged files cost one stat + hash), and a file's reporting period is only known
 after parsing it (a workbook may even hold several months), so period partitions would not map
 onto the unit of work (the file). Validation and marts are whole-table rebuilds that read across
 periods (trends, forecasts, revisions), so they are not period-local either.
 
-Re-running is "forget, then ingest again": `rerun_returns_job` (launch it from the UI with run
+Re-running (single-warehouse mode) is "forget, then ingest again": `rerun_returns_job` (launch it from the UI with run
 config `ops: {rerun_returns: {config: {files: [...], period: "2012-03"}}}`) deletes the chosen
 files' rows from `core` in one transaction, re-ingests them from `data/raw/`, and on success
 `rerun_followup_sensor` starts `monitoring_job`, which rebuilds validation and marts and

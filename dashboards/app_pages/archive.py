@@ -325,12 +325,9 @@ with ui.part():
     if not codes:
         ui.empty_notice()
         st.stop()
-    names = ui.campaign_names() if ui.ready() else {}
     a = ad.archive(county)
     names = {
-        c: names.get(c)
-        or (a.catalog.campaigns[c].name_en if lang == "en" else a.catalog.campaigns[c].name_zh)
-        for c in codes
+        c: a.catalog.campaigns[c].name_en if lang == "en" else a.catalog.campaigns[c].name_zh for c in codes
     }
     default = ui.campaign() if ui.campaign() in codes else codes[0]
     campaign = st.selectbox(

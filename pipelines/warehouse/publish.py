@@ -405,3 +405,24 @@ def connect_readonly(
                 raise
             last = exc
     raise NoSnapshotError(Path(published_dir)) from last
+
+
+def county_snapshot_dirs(snapshot: Path) -> list[str]:
+    """Folders a snapshot's views read: `[<published>/counties/]` for a county union (see
+    `pipelines.warehouse.union`), `[]` for a single-file snapshot."""
+    snapshot = Path(snapshot)
+    try:
+        kind = json.loads(snapshot.with_suffix(".json").read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError):
+        kind = None
+    if kind != "county_union":
+        return []
+    return [str(snapshot.parent.resolve() / "counties") + os.sep]
+
+
+def allow_county_snapshots(conn: duckdb.DuckDBPyConnection, snapshot: Path) -> None:
+    """Let a connection that will be locked down (`enable_external_access = false`) still read a
+    county union's Parquet files: call after connecting and BEFORE disabling external access."""
+    dirs = county_snapshot_dirs(snapshot)
+    if dirs:
+        conn.execute("SET allowed_directories = ?", [dirs])

@@ -176,3 +176,23 @@ def test_kill_9_at_random_points_of_county_publishing_never_leaves_a_half_state(
     union.publish_county(tmp_path / "b" / "warehouse.duckdb", "519001", published, keep=2)
     assert not list(published.glob(".tmp-*")) and not list(published.glob("counties/*/.tmp-*"))
     assert read(published, "SELECT count(*) FROM core.observation") == [(10,)]
+
+
+def test_a_locked_down_reader_reads_the_union_and_nothing_else(tmp_path):
+    published = tmp_path / "published"
+    union.publish_county(make_county(tmp_path / "a" / "w.duckdb", "511923", 0.5), "511923", published)
+    snap = publish.latest_snapshot(published)
+    outside = tmp_path / "outside.parquet"
+    duckdb.execute(f"COPY (SELECT 1 AS x) TO '{outside}' (FORMAT parquet)")
+    conn = duckdb.connect(str(snap), read_only=True)
+    try:
+        publish.allow_county_snapshots(conn, snap)
+        conn.execute("SET enable_external_access = false")
+        conn.execute("SET lock_configuration = true")
+        assert conn.execute("SELECT count(*) FROM core.observation").fetchone()[0] == 3
+        with pytest.raises(duckdb.PermissionException):
+            conn.execute(f"SELECT * FROM read_parquet('{outside}')").fetchall()
+    finally:
+        conn.close()
+    # A single-file snapshot needs no folder at all.
+    assert publish.county_snapshot_dirs(tmp_path / "warehouse-x.duckdb") == []

@@ -63,6 +63,7 @@ _REFERENCE_TEXT = {
     "5yr_avg": "近5年平均水平",
 }
 GRADE_OPTIONS = ("A级", "B级", "C级", "D级")
+NOT_ASSESSED = "—（现行标准不考核，仅作监测）"
 PASS_OPTIONS = ("达标", "不达标")
 
 
@@ -118,7 +119,8 @@ def requirement_text(req: Requirement, unit: str, variants: Mapping[str, str]) -
 def threshold_text(catalog: Catalog, indicator: str, day: dt.date, variants: Mapping[str, str]) -> str:
     """All campaigns' requirements in force on `day` for the indicator, e.g. "≥35%（创模）；≥36%（卫生）".
 
-    An indicator no edition in force asks for gives "—" (it is still reported, for later editions).
+    An indicator no edition in force asks for gives NOT_ASSESSED ("—" with its reason: it is still
+    reported, for later editions), never a bare "—".
     """
     unit = catalog.indicators[indicator].unit
     parts: list[str] = []
@@ -130,7 +132,7 @@ def threshold_text(catalog: Catalog, indicator: str, day: dt.date, variants: Map
         part = f"{requirement_text(req, unit, variants)}（{label}）"
         if part not in parts:
             parts.append(part)
-    return "；".join(parts) if parts else "—"
+    return "；".join(parts) if parts else NOT_ASSESSED
 
 
 def qualitative_options(indicator: Indicator) -> tuple[str, ...] | None:
@@ -234,7 +236,9 @@ def render_workbook(
 
     ws = wb.add_worksheet(SHEET)
     for col, width in enumerate(COLUMN_WIDTHS):
-        ws.set_column(col, col, width)
+        # the indicator code (B) stays in the file for the parser but is hidden from the clerk;
+        # the codes are also listed in the hidden _meta sheet
+        ws.set_column(col, col, width, None, {"hidden": True} if col == 1 else None)
     ws.set_row(0, 30)
     ws.merge_range(0, 0, 0, 7, f"{profile.name_zh}“五创联动”指标报表（{unit.name_zh}）", title_fmt)
     due = due_date(period, profile.due_working_days[period.frequency])
@@ -277,7 +281,10 @@ def render_workbook(
     ws.activate()
 
     meta = wb.add_worksheet(META_SHEET)
-    for r, (key, val) in enumerate(template_meta(profile, unit, period, generated_at).items()):
+    meta_rows = template_meta(profile, unit, period, generated_at) | {
+        "indicator_codes": ",".join(row.indicator.code for row in rows)
+    }
+    for r, (key, val) in enumerate(meta_rows.items()):
         meta.write_string(r, 0, key)
         if isinstance(val, int):
             meta.write_number(r, 1, val)
@@ -351,6 +358,47 @@ def generate_unit_template(
     return path
 
 
+def previous_period_code(period: Period) -> str:
+    """The code of the period before `period`, of the same frequency (2013-06 → 2013-05,
+    2013-Q1 → 2012-Q4, 2013 → 2012)."""
+    before = period.start - dt.timedelta(days=1)
+    if period.frequency == "monthly":
+        return f"{before.year}-{before.month:02d}"
+    if period.frequency == "quarterly":
+        return f"{before.year}-Q{(before.month - 1) // 3 + 1}"
+    return str(before.year)
+
+
+def previous_values_from_warehouse(published_dir: Path, county_code: str, period: Period) -> dict:
+    """{(org_code, indicator code): value} of the previous period from the latest published snapshot
+    (current revisions only; a text value where there is no number). Empty when nothing is published
+    yet or the snapshot has no observations."""
+    import duckdb
+
+    from pipelines.warehouse.publish import NoSnapshotError, connect_readonly
+
+    try:
+        conn = connect_readonly(published_dir)
+    except (NoSnapshotError, duckdb.Error, OSError):
+        return {}
+    try:
+        rows = conn.execute(
+            """SELECT org_code, indicator_code, value, value_text FROM core.observation
+               WHERE county_code = ? AND period_code = ? AND coalesce(is_current, true)""",
+            [county_code, previous_period_code(period)],
+        ).fetchall()
+    except duckdb.Error:
+        return {}
+    finally:
+        conn.close()
+    out: dict = {}
+    for org, ind, value, text in rows:
+        v = value if value is not None else text
+        if v is not None:
+            out[(org, ind)] = round(float(v), 4) if isinstance(v, float) else v
+    return out
+
+
 def generate_period_templates(
     catalog: Catalog,
     profile: CountyProfile,
@@ -358,13 +406,22 @@ def generate_period_templates(
     out_dir: Path,
     previous_values: Mapping | None = None,
     generated_at: dt.datetime | None = None,
+    published_dir: Path | None = None,
 ) -> list[Path]:
     """All units' forms for one period (`2013-06`, `2013-Q2` or `2013`) into `out_dir`.
 
     `previous_values` maps indicator code (or `(org_code, indicator code)`, which wins) to the last
-    period's value shown in 上期数值.
+    period's value shown in 上期数值. When None, the previous period's values are read from the latest
+    published snapshot (`published_dir`, default the settings' published folder): `wuchuang
+    templates` fills 上期数值 from what the departments reported. Pass {} for empty columns.
     """
     period = parse_period(period_code)
+    if previous_values is None:
+        if published_dir is None:
+            from pipelines.settings import Settings
+
+            published_dir = Settings.from_env().published_dir
+        previous_values = previous_values_from_warehouse(published_dir, profile.code, period)
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
     paths = []
     for unit in reporting_units(catalog, profile):

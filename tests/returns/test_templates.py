@@ -147,7 +147,13 @@ def test_hidden_meta_sheet_keys(june_forms):
         "header_row": 3,
         "code_column": "B",
         "value_column": "G",
+        "indicator_codes": kv["indicator_codes"],
     }
+    # the codes of the form's rows, in order, kept in the hidden sheet (column B is hidden from clerks)
+    _, ws = _sheet(june_forms["2013-06_slj_县水务局.xlsx"])
+    codes = [ws.cell(r, 2).value for r in range(4, 4 + len(kv["indicator_codes"].split(",")))]
+    assert kv["indicator_codes"].split(",") == codes and all(codes)
+    assert ws.column_dimensions["B"].hidden
 
 
 def test_previous_value_shown(june_forms):
@@ -181,7 +187,9 @@ def test_threshold_text_resolves_county_variants_and_relative(catalog, profile):
     energy = templates.threshold_text(catalog, "env_industrial_energy_intensity", dt.date(2013, 12, 31), {})
     assert energy == "不高于全国平均水平且连续3年下降（创模）"
     # nothing in force for a 2021-only indicator in 2013
-    assert templates.threshold_text(catalog, "hyg_infant_mortality", dt.date(2013, 12, 31), {}) == "—"
+    assert templates.threshold_text(catalog, "hyg_infant_mortality", dt.date(2013, 12, 31), {}) == (
+        "—（现行标准不考核，仅作监测）"  # a "—" always says why
+    )
 
 
 def test_threshold_shown_in_form(tmp_path, catalog, profile):
@@ -212,3 +220,44 @@ def test_cli_writes_forms(tmp_path, tmp_settings):
 def test_cli_refuses_bad_period(tmp_path, tmp_settings, capsys):
     assert templates.main(["--period", "2013-13", "--out", str(tmp_path / "out")]) == 2
     assert "月份无效" in capsys.readouterr().err
+
+
+def test_previous_period_values_come_from_the_published_warehouse(tmp_path, catalog, profile):
+    """`wuchuang templates` fills 上期数值 from the last published snapshot (clean and dirty input)."""
+    import duckdb
+
+    from pipelines.reporting_calendar import parse_period as pp
+    from pipelines.warehouse.publish import publish
+
+    assert templates.previous_period_code(pp("2013-06")) == "2013-05"
+    assert templates.previous_period_code(pp("2013-Q1")) == "2012-Q4"
+    assert templates.previous_period_code(pp("2013")) == "2012"
+    published = tmp_path / "published"
+    assert templates.previous_values_from_warehouse(published, "511923", pp("2013-06")) == {}  # nothing yet
+    work = tmp_path / "warehouse.duckdb"
+    conn = duckdb.connect(str(work))
+    conn.execute("CREATE SCHEMA core")
+    conn.execute(
+        "CREATE TABLE core.observation (county_code VARCHAR, org_code VARCHAR, indicator_code VARCHAR, "
+        "period_code VARCHAR, value DOUBLE, value_text VARCHAR, is_current BOOLEAN)"
+    )
+    conn.execute(
+        "INSERT INTO core.observation VALUES "
+        "('511923', '511923-sthjj', 'env_api_good_days_ratio', '2013-05', 87.30000000000001, NULL, true),"
+        "('511923', '511923-sthjj', 'env_api_good_days_ratio', '2013-05', 80.0, NULL, false),"  # old revision
+        "('511923', '511923-sthjj', 'env_api_good_days_ratio', '2013-04', 70.0, NULL, true),"  # older period
+        "('511923', '511923-wmb', 'civ_minors_moral_score', '2013-05', NULL, 'C级', true)"
+    )
+    conn.close()
+    publish(work, published)
+    prev = templates.previous_values_from_warehouse(published, "511923", pp("2013-06"))
+    assert prev == {
+        ("511923-sthjj", "env_api_good_days_ratio"): 87.3,
+        ("511923-wmb", "civ_minors_moral_score"): "C级",
+    }
+    paths = templates.generate_period_templates(
+        catalog, profile, "2013-06", tmp_path / "out", generated_at=GENERATED, published_dir=published
+    )
+    _, ws = _sheet(next(p for p in paths if "sthjj" in p.name))
+    row = next(r for r in range(4, 40) if ws.cell(r, 2).value == "env_api_good_days_ratio")
+    assert ws.cell(row, 6).value == 87.3

@@ -350,6 +350,95 @@ def gantt(
     return _layout(fig, title, height=max(320, 24 * n + 120))
 
 
+# Plan marks: done, overdue and pending are told apart by symbol AND colour (and the legend).
+PLAN_MARKS = {
+    "done": {"symbol": "circle", "color": "#2e7d32", "line": {"width": 0}},
+    "overdue": {"symbol": "x", "color": "#c62828", "line": {"width": 0}},
+    "pending": {"symbol": "diamond-open", "color": "#546e7a", "line": {"width": 2}},
+}
+
+
+def plan_state(status: object) -> str:
+    """done | overdue | pending of a plan item's status (marts.plan_schedule, marts.task)."""
+    s = str(status or "")
+    if s in ("done", "completed", "closed", "closed_late"):
+        return "done"
+    if s in ("overdue", "late"):
+        return "overdue"
+    return "pending"
+
+
+def plan_gantt(
+    items: pd.DataFrame,
+    row_labels: dict[str, str],
+    labels: dict[str, str],
+    title: str,
+    today: pd.Timestamp | None = None,
+) -> go.Figure:
+    """The plan grouped by campaign: one row per campaign (a bar from its start to its acceptance date)
+    with its milestones and tasks as marks on that row — done ●, overdue ✕, pending ◇ in distinct
+    colours — the county-wide phases on a first row, and a "today" line (the data horizon).
+
+    items: row (campaign code, or "" for county-wide), kind (bar | mark), name, start, end, status.
+    row_labels: row -> label; labels: done, overdue, pending, today (legend texts in the viewer's
+    language)."""
+    fig = go.Figure()
+    order = list(dict.fromkeys(items["row"])) if not items.empty else []
+    ylabel = {r: row_labels.get(r, r) for r in order}
+    bars = items[items["kind"] == "bar"].dropna(subset=["start", "end"])
+    for i, b in enumerate(bars.itertuples(index=False)):
+        start, end = pd.Timestamp(b.start), pd.Timestamp(b.end)
+        fig.add_trace(
+            go.Bar(
+                x=[(end - start).total_seconds() * 1000],
+                base=[start],
+                y=[ylabel[b.row]],
+                orientation="h",
+                marker={"color": PALETTE[i % len(PALETTE)], "opacity": 0.35},
+                width=0.5,
+                showlegend=False,
+                name=str(b.name),
+                hovertemplate=f"{b.name}<br>{start:%Y-%m-%d} – {end:%Y-%m-%d}<extra></extra>",
+            )
+        )
+    marks = items[items["kind"] == "mark"].dropna(subset=["end"]).copy()
+    marks["state"] = marks["status"].map(plan_state)
+    for state, style in PLAN_MARKS.items():
+        m = marks[marks["state"] == state]
+        fig.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(m["end"]),
+                y=[ylabel[r] for r in m["row"]],
+                mode="markers",
+                marker={
+                    "symbol": style["symbol"],
+                    "size": 11,
+                    "color": style["color"],
+                    "line": style["line"],
+                },
+                name=labels.get(state, state),
+                text=m["name"],
+                hovertemplate="%{text}<br>%{x|%Y-%m-%d}<extra>%{fullData.name}</extra>",
+                visible=True if len(m) else "legendonly",
+            )
+        )
+    if today is not None and not pd.isna(today):
+        fig.add_shape(
+            type="line", x0=today, x1=today, y0=0, y1=1, xref="x", yref="paper",
+            line={"color": "#1565c0", "width": 2, "dash": "dot"},
+        )  # fmt: skip
+        fig.add_annotation(
+            x=today, y=1, xref="x", yref="paper", text=labels.get("today", "today"), showarrow=False,
+            yanchor="bottom", font={"color": "#1565c0", "size": 11},
+        )  # fmt: skip
+    fig.update_layout(barmode="overlay", legend_title_text="")
+    fig.update_yaxes(
+        title_text=None, autorange="reversed", categoryorder="array", categoryarray=list(ylabel.values())
+    )
+    fig.update_xaxes(type="date", tickformat="%Y-%m")
+    return _layout(fig, title, height=max(300, 56 * len(order) + 150))
+
+
 def failure_rate_trend(df: pd.DataFrame, title: str) -> go.Figure:
     """df: period_code, dimension, failure_rate -> one line per data-quality dimension."""
     fig = go.Figure()

@@ -566,7 +566,7 @@ def plan_schedule(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame
     return _select(
         f"""
         SELECT item_id, item_kind, campaign_code, code, name_zh, name_en, owner_org_code, start_date, due_date,
-               status, source
+               status, source, as_of_date
         FROM marts.plan_schedule WHERE county_code = ?
           AND (campaign_code IS NULL OR {_IN_CAMPAIGNS.format("campaign_code")})
           AND ((owner_org_code IS NULL AND item_kind <> 'task') OR {_IN_UNITS.format("owner_org_code")})

@@ -122,4 +122,19 @@ LABELS |= {
     ),
     "open_unit_hint": ("点击条形查看该单位详情", "Click a bar to open the unit"),
     "dims_quality": ("质量维度", "Quality dimension"),
+    "dim_accuracy": ("准确性", "accuracy"),
+    "dim_completeness": ("完整性", "completeness"),
+    "dim_consistency": ("一致性", "consistency"),
+    "dim_timeliness": ("及时性", "timeliness"),
+    "dim_uniqueness": ("唯一性", "uniqueness"),
+    "dim_validity": ("有效性", "validity"),
+}
+
+LABELS |= {
+    "plan_phases": ("规划阶段", "Plan phases"),
+    "plan_county_wide": ("全县（阶段）", "County-wide (phases)"),
+    "plan_done": ("已完成", "done"),
+    "plan_overdue": ("已逾期", "overdue"),
+    "plan_pending": ("待完成", "pending"),
+    "plan_today": ("今天（数据截至）", "today (data horizon)"),
 }

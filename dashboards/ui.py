@@ -552,3 +552,41 @@ def labelled(frame: pd.DataFrame, spec: list[tuple[str, str, object]]) -> pd.Dat
         f = fmt or fmt_text
         out[t(key)] = [f(v) for v in values]
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def plan_gantt_figure(county_code: str, title: str):
+    """The plan's Gantt grouped by campaign (charts.plan_gantt) from marts.plan_schedule and the
+    campaigns; honours the campaign and unit filters (tasks of the chosen unit only). Today = the
+    schedule's as-of date (the data horizon), so an old sample is drawn at its own "today"."""
+    camps = data.campaigns(county_code)
+    if campaign():
+        camps = camps[camps["campaign_code"] == campaign()]
+    names = {r.campaign_code: name(r._asdict()) for r in camps.itertuples(index=False)}
+    rows = [{"row": "", "kind": "bar", "name": t("plan_phases"), "start": None, "end": None, "status": None}]
+    rows += [
+        {"row": r.campaign_code, "kind": "bar", "name": names[r.campaign_code], "start": r.start_date,
+         "end": r.acceptance_date, "status": None}
+        for r in camps.itertuples(index=False)
+    ]  # fmt: skip
+    today = None
+    if data.has_rows("marts.plan_schedule"):
+        s = data.plan_schedule(county_code)
+        s = s[s["campaign_code"].isna() | s["campaign_code"].isin(names)]
+        if unit():
+            s = s[s["owner_org_code"].isna() | (s["owner_org_code"] == unit())]
+        lang_col = "name_en" if lang() == "en" else "name_zh"
+        for r in s.itertuples(index=False):
+            label = getattr(r, lang_col) or r.name_zh
+            row = r.campaign_code if isinstance(r.campaign_code, str) else ""
+            if r.item_kind == "phase":
+                rows.append({"row": "", "kind": "bar", "name": label, "start": r.start_date, "end": r.due_date,
+                             "status": r.status})  # fmt: skip
+            else:
+                rows.append({"row": row, "kind": "mark", "name": label, "start": None, "end": r.due_date,
+                             "status": r.status})  # fmt: skip
+        if "as_of_date" in s and s["as_of_date"].notna().any():
+            today = pd.Timestamp(s["as_of_date"].max())
+    items = pd.DataFrame(rows)
+    row_labels = {"": t("plan_county_wide")} | names
+    labels = {k: t(f"plan_{k}") for k in ("done", "overdue", "pending", "today")}
+    return charts.plan_gantt(items, row_labels, labels, title, today)

@@ -102,6 +102,10 @@ if ui.ready():
         if data.has_rows("quality.check_result"):
             q = data.quality_by_period(county)
             if not q.empty:
+                q["dimension"] = [
+                    ui.t(f"dim_{d}") if f"dim_{d}" in i18n.LABELS else d.replace("_", " ")
+                    for d in q["dimension"]
+                ]
                 st.plotly_chart(
                     charts.failure_rate_trend(q, ui.t("check_failure_rate")),
                     width="stretch",

@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from dashboards import auth, data, ui
+from dashboards import auth, data, ui, unit_view
 from dashboards import workspace_data as wd
 from pipelines.reporting_calendar import parse_period
 from pipelines.uploads import UploadRefused, save_upload
@@ -205,46 +205,17 @@ def _mine(org: str) -> None:
 
 
 def _requirements_and_rectification(org: str, short: str) -> None:
-    st.subheader(ui.t("ws_failing"))
-    with ui.part():
-        fail = wd.failing_requirements(viewer, county, org, today)
-        if fail.empty:
-            ui.empty_notice()
-        else:
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        ui.t("col_period"): fail["period_code"],
-                        ui.t("col_requirement"): [ui.name(r) for r in fail.to_dict("records")],
-                        ui.t("col_value"): fail["value"],
-                        ui.t("col_threshold"): fail["threshold_value"],
-                        ui.t("col_state"): [ui.status_text(s) for s in fail["status"]],
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-    st.subheader(ui.t("ws_rect"))
+    # The unit page, scoped to the clerk's unit (issue 14: built once): what it owes, its returns,
+    # failing requirements, open rectification items, rank and score.
+    period = ui.period() or (data.months(county) or [None])[-1]
+    if period:
+        with ui.part():
+            unit_view.render(county, org, period, key="ws")
     with ui.part():
         items = wd.rectification(viewer, county, org)
         if items.empty:
-            ui.empty_notice()
             return
         desc = "description_en" if lang == "en" else "description_zh"
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    ui.t("col_item"): items[desc],
-                    ui.t("col_state"): [
-                        ui.t(f"due_{'overdue' if s == 'overdue' else 'due'}") for s in items["status"]
-                    ],
-                    ui.t("col_period"): items["opened_period_code"],
-                    ui.t("col_due"): items["due_date"].astype(str),
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
         labels = dict(zip(items["item_id"], items[desc].fillna(items["item_id"]), strict=True))
         with st.form("ws_rect_form", clear_on_submit=True):
             st.markdown(f"**{ui.t('ws_rect_answer')}**")

@@ -383,3 +383,74 @@ def test_every_label_has_chinese_and_english():
         assert zh and en, key
     assert i18n.t("page_overview") == "总览" and i18n.t("page_overview", "en") == "Overview"
     assert i18n.both("no_rows") == "当前筛选条件下没有数据 / No data for the current filters"
+
+
+def test_plan_gantt_groups_by_campaign_with_distinct_done_overdue_pending_marks_and_a_today_line():
+    items = pd.DataFrame(
+        [
+            {
+                "row": "",
+                "kind": "bar",
+                "name": "实施阶段",
+                "start": "2012-01-01",
+                "end": "2013-12-31",
+                "status": None,
+            },
+            {
+                "row": "c1",
+                "kind": "bar",
+                "name": "森林",
+                "start": "2012-01-01",
+                "end": "2016-12-31",
+                "status": None,
+            },
+            {
+                "row": "c1",
+                "kind": "mark",
+                "name": "启动",
+                "start": None,
+                "end": "2012-01-01",
+                "status": "done",
+            },
+            {
+                "row": "c1",
+                "kind": "mark",
+                "name": "申报",
+                "start": None,
+                "end": "2013-06-30",
+                "status": "overdue",
+            },
+            {
+                "row": "c2",
+                "kind": "bar",
+                "name": "卫生",
+                "start": "2012-01-01",
+                "end": "2013-12-31",
+                "status": None,
+            },
+            {
+                "row": "c2",
+                "kind": "mark",
+                "name": "验收",
+                "start": None,
+                "end": "2017-12-31",
+                "status": "planned",
+            },
+        ]
+    )
+    labels = {"done": "已完成", "overdue": "已逾期", "pending": "待完成", "today": "今天"}
+    fig = charts.plan_gantt(
+        items, {"": "全县", "c1": "森林城市", "c2": "卫生县城"}, labels, "t", pd.Timestamp("2016-12-31")
+    )
+    marks = {t.name: t for t in fig.data if t.type == "scatter"}
+    assert set(marks) == {"已完成", "已逾期", "待完成"}
+    assert list(marks["已完成"].y) == ["森林城市"] and list(marks["已逾期"].y) == ["森林城市"]
+    assert list(marks["待完成"].y) == ["卫生县城"]
+    symbols = {n: t.marker.symbol for n, t in marks.items()}
+    colors = {n: t.marker.color for n, t in marks.items()}
+    assert (
+        len(set(symbols.values())) == 3 and len(set(colors.values())) == 3
+    )  # told apart by shape and colour
+    assert list(fig.layout.yaxis.categoryarray) == ["全县", "森林城市", "卫生县城"]  # one row per campaign
+    assert any(s.x0 == pd.Timestamp("2016-12-31") for s in fig.layout.shapes)  # the today line
+    assert charts.plan_state("closed_late") == "done" and charts.plan_state(None) == "pending"

@@ -1,4 +1,4 @@
-"""`python -m bench [--size tiny|default|large] [--only ingest,incremental,scale]`
+"""`python -m bench [--size tiny|default|large|province] [--only ingest,incremental,scale,province]`
 
 Runs the benchmarks, prints a table of ratios against their targets and writes every figure to
 bench/results/bench-<size>-<UTC stamp>.json and bench/results/latest-<size>.json.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.common import RESULTS_DIR, SIZES, Config, cpu_info, fmt_num, fmt_ratio
 
-BENCHMARKS = ("ingest", "incremental", "scale")
+BENCHMARKS = ("ingest", "incremental", "scale", "province")
 
 
 def run_all(cfg: Config) -> dict:
@@ -36,7 +36,11 @@ def run_all(cfg: Config) -> dict:
         if cfg.only and name not in cfg.only:
             continue
         empty = {"ingest": not cfg.size.ingest_files, "incremental": not cfg.size.incremental_n}
-        if empty.get(name) or (name == "scale" and not cfg.size.scales):
+        if (
+            empty.get(name)
+            or (name == "scale" and not cfg.size.scales)
+            or (name == "province" and not cfg.size.province_counties)
+        ):
             continue
         t0 = time.perf_counter()
         print(f"[bench] {name} ({cfg.size.name}) …", file=sys.stderr, flush=True)
@@ -179,8 +183,66 @@ def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
                 "" if "error" not in mem else "ERROR",
             )
         )
+    if "province" in b:
+        rows += province_rows(b["province"], verdict)
     for name, err in res.get("errors", {}).items():
         rows.append((f"{name}: FAILED", err.splitlines()[0][:100], "", "ERROR"))
+    return rows
+
+
+def province_rows(r: dict, verdict) -> list[tuple[str, str, str, str]]:
+    """Rows of bench/province.py: full refresh by county partitions, one file end to end, the union."""
+    rows = []
+    for n, f in sorted(r["full_refresh"].items(), key=lambda kv: int(kv[0])):
+        rows.append(
+            (
+                f"province: full refresh, {n} counties (real pipeline)",
+                f"{fmt_num(f['wall_s'], ' s')}, peak {fmt_num(f['peak_rss_mb_largest_process'], ' MiB')}",
+                "",
+                "",
+            )
+        )
+    fit = r.get("fit") or {}
+    if fit:
+        rows.append(
+            (
+                "province: linear fit (sequential, 1 process)",
+                f"{fmt_num(fit['fixed_s'], ' s')} + {fmt_num(fit['per_county_s'], ' s')}/county; "
+                f"180 → {fmt_num(fit['estimate_180_s'] / 60, ' min')}, 2,800 → {fmt_num(fit['estimate_2800_s'] / 3600, ' h')}",
+                "180 ≤ 15 min",
+                verdict(fit["estimate_180_s"] <= 15 * 60) + " (estimate)",
+            )
+        )
+    one = r.get("one_file_added")
+    if one:
+        rows.append(
+            (
+                f"province: one file → readable ({one['counties_in_warehouse']} counties)",
+                f"{fmt_num(one['wall_s'], ' s')} wall (process start + import incl.), "
+                f"run {fmt_num(one['run_s'], ' s')}",
+                "≤ 5 s (1 county)",
+                verdict(one["wall_s"] <= 5),
+            )
+        )
+    u = r.get("union")
+    if u:
+        rows.append(
+            (
+                f"province: publish one county, union of {u['counties']}",
+                f"{fmt_num(u['publish_one_county_s'], ' s')}; run + publish ≈ "
+                f"{fmt_num(u['one_file_added_estimate_s'], ' s')}",
+                "≤ 10 s",
+                verdict(u["one_file_added_estimate_s"] <= 10) + " (composite)",
+            )
+        )
+        rows.append(
+            (
+                f"province: dashboard queries on the union of {u['counties']}, worst p95",
+                fmt_num(u["worst_p95_ms"], " ms"),
+                "< 200 ms",
+                verdict(u["worst_p95_ms"] < 200),
+            )
+        )
     return rows
 
 

@@ -28,6 +28,10 @@ class Size:
     marts_from_code: bool = True  # run the marts code on the seed county (tiny: generic fill, faster)
     sample_args: tuple[str, ...] = ()  # extra arguments of `python -m pipelines.sample` (tiny: fewer files)
     light_probe: bool = False  # dashboard memory probe: fewer calls (tiny)
+    # bench/province.py: generated provinces refreshed by the real pipeline (county partitions), and
+    # the number of counties of the union on which one county's publish and the queries are timed.
+    province_counties: tuple[int, ...] = ()
+    union_counties: int = 0
 
 
 _DEFAULT_SCALES = (("county", 1), ("province", 180))
@@ -44,8 +48,30 @@ SIZES = {
         sample_args=("--years", "2012", "--units", "sthjj", "wjw", "zjj"),
         light_probe=True,
     ),
-    "default": Size("default", 2500, 3, (100, 1_000, 10_000), 9, _DEFAULT_SCALES, 30),
-    "large": Size("large", 2500, 3, (100, 1_000, 10_000), 9, (*_DEFAULT_SCALES, ("nation", 2_800)), 30),
+    "default": Size(
+        "default",
+        2500,
+        3,
+        (100, 1_000, 10_000),
+        9,
+        _DEFAULT_SCALES,
+        30,
+        province_counties=(1, 2, 4),
+        union_counties=180,
+    ),  # fmt: skip
+    "large": Size(
+        "large",
+        2500,
+        3,
+        (100, 1_000, 10_000),
+        9,
+        (*_DEFAULT_SCALES, ("nation", 2_800)),
+        30,
+        province_counties=(1, 2, 4, 8),
+        union_counties=180,
+    ),  # fmt: skip
+    # Only the province benchmark (python -m bench --size province): about 15 min on 2 cores.
+    "province": Size("province", 0, 0, (), 0, (), 30, province_counties=(1, 2, 4), union_counties=180),
     "nation": Size("nation", 0, 0, (), 0, (("nation", 2_800),), 30),
 }
 

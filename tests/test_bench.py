@@ -25,6 +25,33 @@ def test_percentile_and_median_are_nearest_rank():
     assert percentile([7.0], 95) == 7.0
 
 
+def test_province_linear_fit_and_summary_rows():
+    from bench.__main__ import province_rows
+    from bench.province import _linear_fit
+
+    fit = _linear_fit([1, 2, 4], [30.0, 50.0, 90.0])  # exactly 10 s + 20 s per county
+    assert fit["fixed_s"] == pytest.approx(10.0) and fit["per_county_s"] == pytest.approx(20.0)
+    assert fit["estimate_180_s"] == pytest.approx(3610.0)
+    assert fit["estimate_2800_s"] == pytest.approx(56010.0)
+    assert _linear_fit([1], [30.0]) == {}
+    result = {
+        "full_refresh": {"1": {"wall_s": 30.0, "peak_rss_mb_largest_process": 500.0}},
+        "fit": fit,
+        "one_file_added": {"counties_in_warehouse": 4, "wall_s": 12.0, "run_s": 6.0},
+        "union": {
+            "counties": 180,
+            "publish_one_county_s": 2.0,
+            "one_file_added_estimate_s": 8.0,
+            "worst_p95_ms": 250.0,
+        },
+    }
+    verdicts = {r[0]: r[3] for r in province_rows(result, lambda ok: "met" if ok else "MISSED")}
+    assert verdicts["province: linear fit (sequential, 1 process)"] == "MISSED (estimate)"  # 60 min
+    assert verdicts["province: one file → readable (4 counties)"] == "MISSED"
+    assert verdicts["province: publish one county, union of 180"] == "met (composite)"
+    assert verdicts["province: dashboard queries on the union of 180, worst p95"] == "MISSED"
+
+
 @pytest.fixture(scope="module")
 def tiny_results(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench-results")

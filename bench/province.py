@@ -1,0 +1,272 @@
+"""Province scale with the real pipeline, county partitions (docs/scaling.md).
+
+1. Full refresh of generated provinces of 1, 2, 4 … counties (`python -m pipelines.sample --counties N`):
+   every county partition run by `dagster job execute` (a fresh process per county, like the run
+   launcher), one after the other on this machine; wall time, peak memory of the largest process,
+   a least-squares line (seconds = fixed + per-county × N) and its 180 / 2,800-county estimates.
+2. One file added, end to end, in the largest generated province: the file is put into its county
+   folder and the county's partition run started; the clock stops when a reader of the published
+   snapshot sees the file (a new CURRENT whose union lists it). Reported as the wall time of the
+   process and as the run's own time in Dagster (without starting Python and importing the code).
+3. The union at many counties: the last county's real snapshot is cloned under `union_counties`
+   codes (its Parquet files rewritten with each code, so county filters select one county), then
+   publishing one county (export + a new union of views over every county) is timed, and dashboard-like
+   queries are timed on the union (p50/p95, one kept connection, Parquet metadata cache on).
+   The clones stand for counties already published; their own runs are independent of the timed
+   one (each county has its own working database), which is why the run part of the "one file with
+   180 counties" figure is measured in (2) and only the publishing part depends on the province size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import Config, median, percentile
+
+QUERIES = {
+    "county readiness (one county, all periods)": (
+        "SELECT campaign_code, grain, period_code, readiness FROM marts.campaign_readiness "
+        "WHERE county_code = $county ORDER BY period_code"
+    ),
+    "province ranking (latest per county)": (
+        "SELECT * FROM province.county_ranking WHERE campaign_code = 'eco_county' ORDER BY rank_in_province"
+    ),
+    "province readiness summary": "SELECT * FROM province.readiness",
+    "county verdicts of one year": (
+        "SELECT requirement_code, status, value FROM compliance.verdict WHERE county_code = $county "
+        "AND period_code = '2014'"
+    ),
+    "unit accountability, one county, latest month": (
+        "SELECT * FROM marts.unit_accountability WHERE county_code = $county "
+        "ORDER BY period_code DESC LIMIT 50"
+    ),
+    "observations per county (province table)": (
+        "SELECT county_code, count(*) FROM core.observation GROUP BY 1 ORDER BY 2 DESC LIMIT 20"
+    ),
+}
+
+
+def _env(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        WUCHUANG_RAW_DIR=str(root / "raw"),
+        WUCHUANG_WAREHOUSE_DIR=str(root / "warehouse"),
+        WUCHUANG_FEEDBACK_DIR=str(root / "feedback"),
+        WUCHUANG_TEMPLATES_DIR=str(root / "templates"),
+        WUCHUANG_PROFILES_DIR=str(root / "profiles"),
+        DAGSTER_HOME=str(root / "dagster_home"),
+        WUCHUANG_EXECUTOR="in_process",
+    )
+    env.pop("WUCHUANG_GX_DIR", None)
+    (root / "dagster_home").mkdir(parents=True, exist_ok=True)
+    (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return env
+
+
+def _peak_children_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _run_county(env: dict, code: str) -> float:
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [dagster, "job", "execute", "-m", "pipelines.definitions", "-j", "monitoring_job",
+         "--tags", json.dumps({"dagster/partition": code})],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"county {code} run failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return time.perf_counter() - t0
+
+
+def _codes(profiles: Path) -> list[str]:
+    from pipelines.warehouse.counties import county_codes
+
+    return county_codes(profiles)
+
+
+def _last_run_seconds(home: Path) -> float | None:
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        records = instance.get_run_records(limit=1)
+        if not records or records[0].end_time is None or records[0].start_time is None:
+            return None
+        return records[0].end_time - records[0].start_time
+
+
+def _generate(root: Path, n: int, cfg: Config) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pipelines.sample", "--out", str(root / "raw"), "--counties", str(n),
+         "--profiles-out", str(root / "profiles"), *cfg.size.sample_args],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    if n == 1:  # --counties 1 writes the bundled profile's corpus only; give it its profile too
+        from pipelines.settings import Settings
+
+        (root / "profiles").mkdir(exist_ok=True)
+        src = sorted(Settings.from_env().profiles_dir.glob("*.yaml"))[0]
+        shutil.copyfile(src, root / "profiles" / "511923.yaml")
+    return time.perf_counter() - t0
+
+
+def _linear_fit(xs: list[int], ys: list[float]) -> dict:
+    if len(xs) < 2:
+        return {}
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    fixed = my - slope * mx
+    return {
+        "fixed_s": fixed,
+        "per_county_s": slope,
+        "estimate_180_s": fixed + slope * 180,
+        "estimate_2800_s": fixed + slope * 2800,
+    }
+
+
+def _one_file_end_to_end(root: Path, env: dict, code: str, held: Path, target: Path) -> dict:
+    from pipelines.warehouse import publish
+
+    published = root / "warehouse" / "published"
+    before = publish.latest_snapshot(published).name
+    rel = target.relative_to(root / "raw").as_posix()
+    t0 = time.perf_counter()
+    shutil.move(held, target)
+    _run_county(env, code)
+    conn = publish.connect_readonly(published)
+    try:
+        seen = conn.execute("SELECT count(*) FROM core.source_file WHERE path = ?", [rel]).fetchone()[0]
+    finally:
+        conn.close()
+    wall = time.perf_counter() - t0
+    if not seen or publish.latest_snapshot(published).name == before:
+        raise RuntimeError("the new file is not in the published snapshot")
+    return {"wall_s": wall, "run_s": _last_run_seconds(root / "dagster_home"), "file": rel}
+
+
+def _clone_union(root: Path, n: int) -> tuple[Path, str, Path]:
+    """A published folder whose union lists `n` counties: the real last county and clones of it."""
+    import duckdb
+
+    from pipelines.warehouse import publish, union
+
+    src_pub = root / "warehouse" / "published"
+    manifest = publish.snapshot_manifest(src_pub)
+    code, version = sorted(manifest["counties"].items())[-1]
+    src = src_pub / "counties" / code / version
+    big = root / f"union-{n}"
+    shutil.rmtree(big, ignore_errors=True)
+    pub = big / "published"
+    counties = {}
+    conn = duckdb.connect()
+    try:
+        for i in range(n - 1):
+            clone = f"{700000 + i:06d}"
+            dest = pub / "counties" / clone / version
+            dest.mkdir(parents=True)
+            schema = json.loads((src / union.SCHEMA_FILE).read_text(encoding="utf-8"))
+            for key in schema["counts"]:
+                f = src / f"{key}.parquet"
+                cols = set(schema["tables"][key]["columns"])
+                sel = f"* REPLACE ('{clone}' AS county_code)" if "county_code" in cols else "*"
+                conn.execute(
+                    f"COPY (SELECT {sel} FROM read_parquet('{f}')) TO '{dest / f.name}' (FORMAT parquet)"
+                )
+            shutil.copyfile(src / union.SCHEMA_FILE, dest / union.SCHEMA_FILE)
+            counties[clone] = version
+    finally:
+        conn.close()
+    # The starting point: a CURRENT union manifest listing the clones (as if they had been published).
+    stub = pub / "warehouse-20000101T000000000000Z-00000000.duckdb"
+    union._build_union(stub, pub, counties, sorted(counties)[0])
+    stub.with_suffix(".json").write_text(json.dumps({"snapshot": stub.name, "counties": counties}))
+    (pub / "CURRENT").write_text(stub.name + "\n")
+    county_db = root / "warehouse" / "counties" / code / "warehouse.duckdb"
+    return pub, code, county_db
+
+
+def _query_p95(pub: Path, county: str, reps: int) -> dict:
+    from pipelines.warehouse import publish
+
+    conn = publish.connect_readonly(pub, config={"parquet_metadata_cache": "true"})
+    out = {}
+    try:
+        for name, sql in QUERIES.items():
+            sql = sql.replace("$county", f"'{county}'")
+            times = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                conn.execute(sql).fetchall()
+                times.append((time.perf_counter() - t0) * 1000)
+            out[name] = {"p50_ms": median(times), "p95_ms": percentile(times, 95)}
+    finally:
+        conn.close()
+    return out
+
+
+def run(cfg: Config) -> dict:
+    sizes = cfg.size.province_counties
+    out: dict = {"counties": list(sizes), "full_refresh": {}, "cores": os.cpu_count()}
+    last_root = None
+    for n in sizes:
+        root = cfg.work_dir / f"province-{n}"
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        gen_s = _generate(root, n, cfg)
+        env = _env(root)
+        codes = _codes(root / "profiles")
+        # Hold one file of the first county back for the end-to-end figure.
+        target = sorted(p for p in (root / "raw" / codes[0]).rglob("*.xlsx") if "台账" not in p.name)[-1]
+        held = root / "held" / target.name
+        held.parent.mkdir()
+        shutil.move(target, held)
+        t0 = time.perf_counter()
+        per_county = [_run_county(env, c) for c in codes]
+        out["full_refresh"][n] = {
+            "wall_s": time.perf_counter() - t0,
+            "per_county_s": per_county,
+            "generate_s": gen_s,
+            "peak_rss_mb_largest_process": _peak_children_mb(),
+        }
+        last_root = (root, env, codes, held, target)
+    ns = sorted(out["full_refresh"])
+    out["fit"] = _linear_fit(ns, [out["full_refresh"][n]["wall_s"] for n in ns])
+    if last_root:
+        root, env, codes, held, target = last_root
+        out["one_file_added"] = {
+            "counties_in_warehouse": len(codes),
+            **_one_file_end_to_end(root, env, codes[0], held, target),
+        }
+        n_big = cfg.size.union_counties
+        if n_big:
+            t0 = time.perf_counter()
+            pub, code, county_db = _clone_union(root, n_big)
+            clone_s = time.perf_counter() - t0
+            from pipelines.warehouse import union
+
+            t0 = time.perf_counter()
+            union.publish_county(county_db, code, pub)
+            publish_s = time.perf_counter() - t0
+            run_s = out["one_file_added"]["run_s"] or 0.0
+            out["union"] = {
+                "counties": n_big,
+                "clone_s": clone_s,
+                "publish_one_county_s": publish_s,
+                "one_file_added_estimate_s": run_s + publish_s,
+                "queries": _query_p95(pub, code, cfg.size.query_reps),
+                "union_file_bytes": max(p.stat().st_size for p in pub.glob("warehouse-*.duckdb")),
+            }
+            out["union"]["worst_p95_ms"] = max(q["p95_ms"] for q in out["union"]["queries"].values())
+    return out

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run test lint dev dashboard bench install browser-deps clean
+.PHONY: run test lint dev dashboard bench dask-cluster install browser-deps clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { echo "需要 Python 3.11+ / Python 3.11+ is required (found: $(PY))"; exit 1; }
@@ -44,6 +44,10 @@ dashboard: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
+
+# A local dask scheduler and two single-threaded workers for county runs (docs/scaling.md).
+dask-cluster: $(STAMP)
+	bash scripts/dask-cluster.sh $(or $(WORKERS),2)
 
 clean:
 	rm -rf data/warehouse/*.duckdb* data/warehouse/published data/feedback

@@ -140,7 +140,10 @@ def items_tab() -> None:
                 ui.t("col_file"): [v["original_name"] for v in vs],
                 ui.t("col_size"): [f"{v['size_bytes'] / 1024:.0f} KB" for v in vs],
                 ui.t("col_uploaded"): [v["uploaded_at"][:16].replace("T", " ") for v in vs],
-                ui.t("col_by"): [v["uploaded_by"] for v in vs],
+                ui.t("col_by"): [
+                    a.unit_name(v["unit_code"], lang) if v["channel"] == "drop_folder" else v["uploaded_by"]
+                    for v in vs
+                ],
                 ui.t("col_channel_ev"): [ui.t(f"ar_channel_{v['channel']}") for v in vs],
                 ui.t("col_review"): [ui.t(f"ar_state_{v['review_state']}") for v in vs],
                 ui.t("col_comment"): [v["review_comment"] or "" for v in vs],

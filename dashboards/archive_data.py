@@ -196,6 +196,12 @@ def review(viewer: auth.Viewer, county: str, version_id: str, action: str, comme
     auth.audit("evidence_review", {"version_id": version_id, "action": action, "comment": comment})
 
 
+def may_download(viewer: auth.Viewer, county: str, unit_code: str) -> bool:
+    """The office, and the providing unit's own clerk, may download an evidence file."""
+    org = archive(county).profile.unit_code(unit_code)
+    return viewer.role == "office" or bool(viewer.org_code and viewer.org_code == org)
+
+
 def file_bytes(viewer: auth.Viewer, county: str, version_id: str) -> tuple[str, bytes] | None:
     """(original name, bytes) of a version, for the office and the providing unit only."""
     _check(viewer, county)
@@ -207,8 +213,7 @@ def file_bytes(viewer: auth.Viewer, county: str, version_id: str) -> tuple[str, 
     )
     if row is None or row["county_code"] != a.county or not viewer.sees_campaign(row["campaign_code"]):
         return None
-    org = a.profile.unit_code(row["unit_code"])
-    if not (viewer.role == "office" or (viewer.org_code and viewer.org_code == org)):
+    if not may_download(viewer, county, row["unit_code"]):
         return None
     return row["original_name"], es.read_blob(a.paths.store, row["store_path"], row["sha256"])
 

@@ -152,7 +152,7 @@ def items_tab() -> None:
         hide_index=True,
         width="stretch",
     )
-    mine = [v for v in vs if ad.file_bytes(viewer, county, v["version_id"]) is not None][:300]
+    mine = [v for v in vs if ad.may_download(viewer, county, v["unit_code"])][:300]
     if mine:
         names = {
             v[

@@ -17,16 +17,34 @@ Contenders, each over the whole corpus, repetitions interleaved in rotating orde
          (.xls: pandas' calamine engine, as xlrd is not installed; .ods: odf engine; CSV:
          `pandas.read_csv`), then one INSERT per non-empty cell into a long table in DuckDB
          (no normalisation, no validation: the naive figure is a lower bound of its real cost).
+
+Single core against single core (issue 18, `single_core` in the results; `python -m bench.ingest`
+runs it alone and prints the ratios): this process is pinned to one CPU (`sched_setaffinity`) and
+`RETURNS_WORKERS=1` keeps the loader and the feedback writer in it (no forked workers), then
+- floor: as above;
+- parse: `parse_file` of every file;
+- ingest: `ingest_files` (hash, parse, load) without feedback;
+- step:  the ingest step as the pipeline runs it: `pipelines.returns.load.ingest_returns` (catalog
+         and profiles, hash, parse, load, and the feedback workbooks it writes) into a warehouse
+         holding the dimensions, with its own empty feedback folder each repetition.
+Each is timed by wall clock and by this process's CPU time (`time.process_time`, what a busy shared
+machine distorts least); repetitions interleaved in rotating order, medians reported. Target (issue
+18): step ≤ 2.5× floor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
+import gc
 import io
 import math
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -253,6 +271,103 @@ def _warm_imports() -> None:
     import pipelines.returns.parse  # noqa: F401
 
 
+# --------------------------------------------------------------------------------------------
+# Single core against single core
+
+
+STEP_TARGET = 2.5  # issue 18: the ingest step including its feedback ≤ 2.5× the bare calamine read
+
+
+@contextlib.contextmanager
+def one_core():
+    """Pin this process to one CPU and keep the returns workers in it; restored afterwards."""
+    before_aff = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    before_env = os.environ.get("RETURNS_WORKERS")
+    os.environ["RETURNS_WORKERS"] = "1"
+    if before_aff is not None:
+        os.sched_setaffinity(0, {min(before_aff)})
+    try:
+        yield
+    finally:
+        if before_aff is not None:
+            os.sched_setaffinity(0, before_aff)
+        if before_env is None:
+            os.environ.pop("RETURNS_WORKERS", None)
+        else:
+            os.environ["RETURNS_WORKERS"] = before_env
+
+
+def ingest_step(raw_dir: Path, files: list[Path], db_path: Path, template: Path, feedback_dir: Path) -> dict:
+    """`ingest_returns` (what the `departmental_returns` asset and the sensor run) with feedback."""
+    import datetime as dt
+
+    from pipelines.returns.load import ingest_returns
+
+    for p in (db_path, db_path.with_suffix(".duckdb.wal")):
+        p.unlink(missing_ok=True)
+    shutil.rmtree(feedback_dir, ignore_errors=True)
+    shutil.copyfile(template, db_path)
+    settings = dataclasses.replace(Settings.from_env(), raw_dir=Path(raw_dir), feedback_dir=feedback_dir)
+    conn = duckdb.connect(str(db_path))
+    try:
+        summary = ingest_returns(conn, settings, files, today=dt.date.today())
+        n_feedback = conn.execute("SELECT count(feedback_path) FROM core.source_file").fetchone()[0]
+    finally:
+        conn.close()
+    return {**summary.as_dict(), "feedback_workbooks": n_feedback}
+
+
+def run_single_core(corpus: list[tuple[Path, list[Path]]], template: Path, work: Path, reps: int) -> dict:
+    """floor / parse / ingest / step on one core, interleaved; wall and CPU seconds per repetition."""
+    contexts = [parse_context(d) for d, _ in corpus]
+    work.mkdir(parents=True, exist_ok=True)
+    info: dict = {}
+
+    def floor() -> None:
+        info["floor_cells"] = sum(floor_read(files) for _, files in corpus)
+
+    def parse() -> None:
+        info["parse_values"] = sum(
+            parse_only(files, ctx) for (_, files), ctx in zip(corpus, contexts, strict=True)
+        )
+
+    def ingest() -> None:
+        for k, ((d, files), ctx) in enumerate(zip(corpus, contexts, strict=True)):
+            full_ingest(d, files, work / f"ingest-{k}.duckdb", template, ctx)
+
+    def step() -> None:
+        totals: dict[str, int] = {}
+        for k, (d, files) in enumerate(corpus):
+            s = ingest_step(d, files, work / f"step-{k}.duckdb", template, work / f"feedback-{k}")
+            for key, v in s.items():
+                totals[key] = totals.get(key, 0) + v
+        info["step_summary"] = totals
+
+    contenders = {"floor": floor, "parse": parse, "ingest": ingest, "step": step}
+    names = list(contenders)
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
+    with one_core():
+        for fn in contenders.values():  # warm-up: imports, catalog, page cache
+            fn()
+        for r in range(reps):
+            for n in names[r % len(names) :] + names[: r % len(names)]:
+                gc.collect()
+                w0, c0 = time.perf_counter(), time.process_time()
+                contenders[n]()
+                cpu[n].append(time.process_time() - c0)
+                wall[n].append(time.perf_counter() - w0)
+    out: dict = {"wall_s": wall, "cpu_s": cpu, **info}
+    for kind, times in (("wall", wall), ("cpu", cpu)):
+        med = {k: median(v) for k, v in times.items()}
+        out[f"median_{kind}_s"] = med
+        for k in ("parse", "ingest", "step"):
+            out[f"ratio_{k}_over_floor_{kind}"] = med[k] / med["floor"]
+    out["target_step_over_floor"] = STEP_TARGET
+    out["step_over_floor_met"] = out["ratio_step_over_floor_cpu"] <= STEP_TARGET
+    return out
+
+
 def run(cfg: Config) -> dict:
     _warm_imports()
     corpus = build_corpus(cfg)
@@ -296,6 +411,7 @@ def run(cfg: Config) -> dict:
     out["ratio_naive_over_full"] = med["naive"] / med["full"]
     out["ratio_parse_over_floor"] = med["parse"] / med["floor"]
     out["ms_per_file"] = {k: 1000 * v / n_files for k, v in med.items()}
+    out["single_core"] = run_single_core(corpus, template, cfg.work_dir / "single-core", cfg.size.ingest_reps)
     out["targets"] = {
         "full_over_floor_max": 2.0,
         "naive_over_full_min": 5.0,
@@ -303,3 +419,52 @@ def run(cfg: Config) -> dict:
         "naive_over_full_met": out["ratio_naive_over_full"] >= 5.0,
     }
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.ingest [--copies N] [--reps R] [--work-dir DIR]`: the single-core figures alone."""
+    import argparse
+    import json
+    import tempfile
+
+    ap = argparse.ArgumentParser(prog="python -m bench.ingest", description=main.__doc__)
+    ap.add_argument("--copies", type=int, default=1, help="copies of the sample corpus (default 1)")
+    ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (default 5)")
+    ap.add_argument("--work-dir", type=Path, default=None, help="scratch folder (kept; default: temporary)")
+    ap.add_argument("--seed", type=int, default=20120301)
+    args = ap.parse_args(argv)
+    _warm_imports()
+    tmp = None
+    work = args.work_dir
+    if work is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-ingest-")
+        work = Path(tmp.name)
+    try:
+        corpus = []
+        for k in range(args.copies):
+            d = generate_copy(work / "corpus" / f"copy-{k:02d}", args.seed + k)
+            corpus.append((d, return_files(d)))
+        res = run_single_core(corpus, dims_template(work), work / "single-core", args.reps)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    n = sum(len(f) for _, f in corpus)
+    print(
+        f"corpus: {n} files in {len(corpus)} cop{'y' if len(corpus) == 1 else 'ies'}; one core; {args.reps} reps"
+    )
+    print(f"{'contender':<10}{'wall s':>10}{'cpu s':>10}{'× floor (wall)':>16}{'× floor (cpu)':>15}")
+    for k in ("floor", "parse", "ingest", "step"):
+        w, c = res["median_wall_s"][k], res["median_cpu_s"][k]
+        rw = w / res["median_wall_s"]["floor"]
+        rc = c / res["median_cpu_s"]["floor"]
+        print(f"{k:<10}{w:>10.3f}{c:>10.3f}{rw:>15.2f}×{rc:>14.2f}×")
+    met = "met" if res["step_over_floor_met"] else "MISSED"
+    print(
+        f"step (ingest incl. feedback) / floor, CPU: {res['ratio_step_over_floor_cpu']:.2f}× (target ≤ {STEP_TARGET}×: {met})"
+    )
+    print(json.dumps({"step_summary": res.get("step_summary")}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -250,6 +250,11 @@ def timeliness_heatmap(
     ]
     z = c.pivot_table(index="unit", columns="period", values="band", aggfunc="max")
     text = c.pivot_table(index="unit", columns="period", values="text", aggfunc="first").reindex_like(z)
+    if "org_code" in c:  # the unit's code on every cell: a click opens the unit
+        codes = c.drop_duplicates("unit").set_index("unit")["org_code"].reindex(z.index)
+        custom = [[code] * len(z.columns) for code in codes]
+    else:
+        custom = None
     n = len(HEAT_BANDS)
     scale = []
     for i, (_band, color) in enumerate(HEAT_BANDS):
@@ -268,8 +273,10 @@ def timeliness_heatmap(
             xgap=1,
             ygap=1,
             hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+            customdata=custom,
         )
     )
+    fig.update_layout(clickmode="event+select")
     fig.update_xaxes(type="category", side="top")
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, height=max(300, 24 * len(z) + 120))

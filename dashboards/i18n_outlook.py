@@ -21,6 +21,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "已按责任单位筛选：只列该单位负责的事项；各创建项目结论为全县结论",
         "Unit filter on: only the unit's items are listed; campaign outcomes are county-wide",
     ),
+    "unit_filter_requirements": (
+        "已按责任单位筛选：只列该单位负责或报送的要求",
+        "Unit filter on: only the requirements the unit is responsible for or reports",
+    ),
     "campaign_filter_note": ("已按创建项目筛选", "Campaign filter on"),
     "filter_not_applied": ("本页不按{what}筛选", "This page is not filtered by {what}"),
     "readiness_change_note": (

@@ -21,6 +21,11 @@ if ui.ready() and ui.period():
         if label := ui.coverage_label(data.coverage(ui.county(), period), code, period, ui.lang()):
             st.caption(label)
         verdicts = data.verdicts_asof(county, period, code)
+        if ui.unit():  # the requirements this unit is responsible for, or whose figure it reports
+            st.caption(ui.t("unit_filter_requirements"))
+            verdicts = verdicts[
+                (verdicts["owner_org_code"] == ui.unit()) | (verdicts["reporting_org_code"] == ui.unit())
+            ]
         if verdicts.empty:
             ui.empty_notice()
         else:

@@ -88,14 +88,23 @@ if ui.ready() and ui.period():
         else:
             cells["unit"] = cells[label_col].fillna(cells["org_name_zh"]).fillna(cells["org_code"])
             st.caption(ui.t("heat_legend"))
-            st.plotly_chart(
+            heat = st.plotly_chart(
                 charts.timeliness_heatmap(
                     cells, f"{ui.t('timeliness')} · {year}", missing_text=ui.t("heat_missing")
                 ),
                 width="stretch",
                 key="u_heat",
                 config={"displaylogo": False},
+                on_select="rerun",
+                selection_mode="points",
             )
+            hits = (heat or {}).get("selection", {}).get("points", []) if heat else []
+            if hits and hits[0].get("customdata"):
+                org = hits[0]["customdata"]
+                org = org[0] if isinstance(org, list) else org
+                st.switch_page(
+                    ui.UNIT_PAGE, query_params={"unit": org, "period": str(hits[0].get("x") or period)}
+                )
     with ui.part():
         st.subheader(f"{ui.t('notice_list')} · {period}")
         notice = ui.notice_list(county, period)

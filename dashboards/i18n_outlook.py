@@ -74,6 +74,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "legend_dash": ("说明", "Note"),
     "acceptance_marked": ("虚线：验收日期", "dashed lines: acceptance dates"),
     "as_of": ("截至", "as of"),
+    "briefing_in_chinese": (
+        "简报以中文印发",
+        "The briefing is issued in Chinese, as below (the Overview shows the same content in English)",
+    ),
 }
 
 # Column labels of the analyst tables (issue 14: no raw column names on any page).

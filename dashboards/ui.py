@@ -590,3 +590,32 @@ def plan_gantt_figure(county_code: str, title: str):
     row_labels = {"": t("plan_county_wide")} | names
     labels = {k: t(f"plan_{k}") for k in ("done", "overdue", "pending", "today")}
     return charts.plan_gantt(items, row_labels, labels, title, today)
+
+
+_LONG_DECIMAL = re.compile(r"(?<![\w.])(-?\d+\.\d{3,})(?![\w.])")
+_SNAKE_TOKEN = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./-])")
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _code_names(snapshot: str, county_code: str, lang_code: str, viewer_key: str) -> dict[str, str]:
+    owners = data.requirement_owners(county_code)
+    inds = data.indicators(county_code)
+    col = "en" if lang_code == "en" else "zh"
+    out = dict(zip(inds["indicator_code"], inds[f"name_{col}"].fillna(inds["name_zh"]), strict=False))
+    out |= dict(
+        zip(owners["requirement_code"], owners[f"req_name_{col}"].fillna(owners["req_name_zh"]), strict=False)
+    )
+    return out
+
+
+def tidy(text: object, county_code: str | None = None) -> object:
+    """A text from the warehouse made fit to show: indicator and requirement codes replaced by their
+    names, numbers with three or more decimals rounded to two (messages written by the pipeline)."""
+    if not isinstance(text, str):
+        return text
+    viewer = auth.current_viewer()
+    names = _code_names(
+        data.snapshot_name(), county_code or county() or "", lang(), viewer.username if viewer else ""
+    )
+    text = _SNAKE_TOKEN.sub(lambda m: names.get(m.group(0), m.group(0)), text)
+    return _LONG_DECIMAL.sub(lambda m: present.number(float(m.group(1)), with_unit=False), text)

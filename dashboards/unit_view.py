@@ -33,7 +33,10 @@ def render(county: str, org: str, period: str, key: str = "uv") -> None:
         notice = ui.notice_list(county, period)
         listed = notice[notice["org_code"] == org]
         if not listed.empty:
-            st.error(listed.iloc[0]["reason_en" if en else "reason_zh"], icon=":material/campaign:")
+            st.error(
+                ui.tidy(listed.iloc[0]["reason_en" if en else "reason_zh"], county),
+                icon=":material/campaign:",
+            )
         st.markdown(f"##### {ui.t('unit_score')}")
         if mine.empty:
             st.caption(present.DASH_REASONS["not_ranked"][1 if en else 0])
@@ -141,9 +144,9 @@ def render(county: str, org: str, period: str, key: str = "uv") -> None:
                     {
                         ui.t("status"): r["status"].map(lambda s: ui.t(f"rect_{s}")),
                         ui.t("due_date"): pd.to_datetime(r["due_date"]).dt.strftime("%Y-%m-%d"),
-                        ui.t("what"): r["description_en" if en else "description_zh"].fillna(
-                            r["description_zh"]
-                        ),
+                        ui.t("what"): r["description_en" if en else "description_zh"]
+                        .fillna(r["description_zh"])
+                        .map(lambda x: ui.tidy(x, county)),
                         ui.t("periods_open"): r["periods_open"].map(
                             lambda x: present.DASH if pd.isna(x) else f"{int(x)}"
                         ),

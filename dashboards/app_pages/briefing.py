@@ -38,7 +38,9 @@ if ui.ready() and ui.period():
             decisions=o["decisions"],
             notice=notice,
         )
-        with st.container(border=True):
+        if ui.lang() == "en":
+            st.caption(ui.t("briefing_in_chinese"))
+        with st.container(border=True, key="briefing_doc"):
             st.markdown(b.markdown())
         font = exports.find_cjk_font()
         c1, c2, _ = st.columns([1, 1, 3])

@@ -39,7 +39,11 @@ if ui.ready():
             else:
                 onames = ui.org_names(county)
                 shown = ui.labelled(
-                    bad.assign(org=bad["org_code"].map(onames), result=bad["status"].map(ui.t)),
+                    bad.assign(
+                        org=bad["org_code"].map(onames),
+                        result=bad["status"].map(ui.t),
+                        **{msg_col: bad[msg_col].map(lambda x: ui.tidy(x, county))},
+                    ),
                     [
                         ("received_at", "received_at", ui.fmt_time),
                         ("file_name", "file_name", None),
@@ -59,7 +63,9 @@ if ui.ready():
         else:
             onames = ui.org_names(county)
             shown = ui.labelled(
-                q.assign(org=q["org_code"].map(onames)),
+                q.assign(
+                    org=q["org_code"].map(onames), **{msg_col: q[msg_col].map(lambda x: ui.tidy(x, county))}
+                ),
                 [
                     ("file_name", "file_name", None),
                     ("sheet", "sheet", None),

@@ -216,7 +216,13 @@ def _requirements_and_rectification(org: str, short: str) -> None:
         if items.empty:
             return
         desc = "description_en" if lang == "en" else "description_zh"
-        labels = dict(zip(items["item_id"], items[desc].fillna(items["item_id"]), strict=True))
+        labels = dict(
+            zip(
+                items["item_id"],
+                items[desc].fillna(items["item_id"]).map(lambda x: ui.tidy(x, county)),
+                strict=True,
+            )
+        )
         with st.form("ws_rect_form", clear_on_submit=True):
             st.markdown(f"**{ui.t('ws_rect_answer')}**")
             item = st.selectbox(ui.t("ws_rect_item"), list(labels), format_func=labels.get)

@@ -223,15 +223,17 @@ FILEISH = re.compile(
 )
 
 
-def _visible(pg, raw_tables: bool) -> dict[str, list[str]]:
+def _visible(pg, raw_tables: bool, lang: str = "zh") -> dict[str, list[str]]:
     """Visible texts of the main area by kind: labels (headings, captions, metrics, buttons, widget
     labels, table headers), cells (table cells, markdown, alerts) and chart texts (SVG)."""
     return pg.evaluate(
-        """(raw) => {
+        """([raw, lang]) => {
         const main = document.querySelector('[data-testid="stMain"]') || document.body;
         // not checked: code (SQL), Streamlit's own file-uploader chrome (its "Upload" text is not ours),
         // Material icon ligatures (text such as "upload" that renders as an icon), exception boxes
-        const skip = (e) => e.closest('pre, code, textarea, [data-testid="stCode"], .stCodeBlock, [data-testid="stSidebar"], [data-testid="stFileUploaderDropzone"], [data-testid="stException"]');
+        // the briefing is a Chinese document as issued: in English mode its text is not a label
+        const skip = (e) => e.closest('pre, code, textarea, [data-testid="stCode"], .stCodeBlock, [data-testid="stSidebar"], [data-testid="stFileUploaderDropzone"], [data-testid="stException"]')
+          || (lang === 'en' && e.closest('[class*="st-key-briefing_doc"]'));
         const clean = (e) => {
           const c = e.cloneNode(true);
           c.querySelectorAll('[data-testid="stIconMaterial"], .material-symbols-rounded, [data-testid="stFileUploaderDropzone"]').forEach(x => x.remove());
@@ -244,7 +246,7 @@ def _visible(pg, raw_tables: bool) -> dict[str, list[str]]:
           charts: [...main.querySelectorAll('.js-plotly-plot text')].map(e => e.textContent.trim()).filter(Boolean),
         };
     }""",
-        raw_tables,
+        [raw_tables, lang],
     )
 
 
@@ -261,7 +263,7 @@ def _leaks(text: str, lang: str) -> list[str]:
 
 def _check_page(pg, url: str, lang: str) -> list[str]:
     found = []
-    seen = _visible(pg, url in RAW_BY_DESIGN)
+    seen = _visible(pg, url in RAW_BY_DESIGN, lang)
     if url in RAW_BY_DESIGN:  # the console's schema docs and results are the warehouse's own words
         seen = {
             "labels": pg.locator("[data-testid='stMain'] h1, [data-testid='stMain'] h2").all_inner_texts()

@@ -146,3 +146,15 @@ LABELS |= {
     "plan_pending": ("待完成", "pending"),
     "plan_today": ("今天（数据截至）", "today (data horizon)"),
 }
+
+LABELS |= {
+    "gx_docs": ("数据质量检查报告（Great Expectations）", "Data quality reports (Great Expectations)"),
+    "gx_docs_note": (
+        "本地生成的检查报告，离线显示（不连接外部网络）",
+        "Reports built on this machine, shown offline (nothing is fetched from the internet)",
+    ),
+    "gx_pick": ("选择报告", "Choose a report"),
+    "gx_index": ("报告目录", "Index of reports"),
+    "gx_suite_observation_structure": ("数据结构检查", "structure checks"),
+    "gx_suite_observation_values": ("数值检查", "value checks"),
+}

@@ -148,3 +148,29 @@ if ui.ready():
                     key="s_feedback_dl",
                     on_click=ui.audited("download_feedback", file=target.name, file_id=str(pick)),
                 )
+    with ui.part():
+        # Great Expectations Data Docs, rendered here without any CDN (dashboards.gx_docs); every
+        # unit's data are in them, so only for viewers who see everything
+        from dashboards import gx_docs
+
+        viewer = auth.require_viewer()
+        docs = gx_docs.pages(data.settings().gx_dir) if viewer.sees_all else []
+        if docs:
+            st.subheader(ui.t("gx_docs"))
+            st.caption(ui.t("gx_docs_note"))
+
+            def _gx_label(p):
+                text = gx_docs.label(p, data.settings().gx_dir)
+                if text == "index":
+                    return ui.t("gx_index")
+                suite, _, when = text.partition(" · ")
+                key = f"gx_suite_{suite}"
+                return f"{ui.t(key) if key in i18n.LABELS else suite.replace('_', ' ')} · {when}"
+
+            pick = st.selectbox(ui.t("gx_pick"), docs, format_func=_gx_label, key="s_gx_page")
+            if pick is not None:
+                import streamlit.components.v1 as components
+
+                components.html(
+                    gx_docs.offline_html(pick, data.settings().gx_dir), height=720, scrolling=True
+                )

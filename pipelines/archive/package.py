@@ -119,7 +119,20 @@ def _repack(office: bytes, when: dt.date) -> bytes:
 # ---------------------------------------------------------------- indicator values
 
 
-def indicator_rows(conn, county: str, campaign: str, acceptance: dt.date) -> list[dict]:
+COMPARISON_ZH = {
+    ">=": "≥",
+    "<=": "≤",
+    ">": ">",
+    "<": "<",
+    "==": "=",
+    "between": "区间",
+    "qualitative": "定性",
+}
+
+
+def indicator_rows(
+    conn, county: str, campaign: str, acceptance: dt.date, requirements: set[str] | None = None
+) -> list[dict]:
     """The latest yearly county verdict of every requirement of the campaign up to the acceptance
     date (or the latest there is), with its value, threshold, verdict and lineage (file, sheet, cell)."""
     if conn is None:
@@ -144,6 +157,8 @@ def indicator_rows(conn, county: str, campaign: str, acceptance: dt.date) -> lis
     )
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    if requirements is not None:  # the edition in force at acceptance only
+        rows = [r for r in rows if r["requirement_code"] in requirements]
     ids = sorted({o for r in rows for o in (r["observation_ids"] or [])})
     files: dict[str, str] = {}
     if ids:
@@ -162,7 +177,7 @@ def indicator_rows(conn, county: str, campaign: str, acceptance: dt.date) -> lis
     return rows
 
 
-def indicator_sheet(rows: list[dict], when: dt.date) -> bytes:
+def indicator_sheet(rows: list[dict], when: dt.date, unit_name=None) -> bytes:
     """xlsx of indicator rows; every text is a string cell (never a formula), via XLSXWRITER_OPTIONS."""
     import xlsxwriter
 
@@ -172,7 +187,6 @@ def indicator_sheet(rows: list[dict], when: dt.date) -> bytes:
     wb.set_properties({"title": "指标数值与判定", "created": stamp})
     ws = wb.add_worksheet("指标")
     head = [
-        "要求代码",
         "指标",
         "期别",
         "数值",
@@ -190,20 +204,20 @@ def indicator_sheet(rows: list[dict], when: dt.date) -> bytes:
     for c, h in enumerate(head):
         ws.write_string(0, c, h)
     for i, r in enumerate(rows, start=1):
+        org = r.get("reporting_org_code") or ""
         vals = [
-            r["requirement_code"],
             r.get("name_zh") or "",
             r["period_code"],
             r["value"],
             r.get("value_text") or "",
-            r.get("comparison") or "",
+            COMPARISON_ZH.get(r.get("comparison") or "", r.get("comparison") or ""),
             r.get("threshold_token") or "",
             STATUS_ZH.get(r["status"], r["status"] or ""),
             "是" if r.get("is_veto") else "否",
             "是" if r.get("is_confirmed") else "否",
             "是" if r.get("is_proxy") else "否",
             r.get("explanation_zh") or "",
-            r.get("reporting_org_code") or "",
+            unit_name(org.split("-", 1)[-1]) if unit_name and org else org,
             r.get("lineage") or "",
         ]
         for c, v in enumerate(vals):
@@ -213,9 +227,8 @@ def indicator_sheet(rows: list[dict], when: dt.date) -> bytes:
                 ws.write_blank(i, c, None)
             else:
                 ws.write_string(i, c, xml_text(str(v)))
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 30)
-    ws.set_column(11, 13, 40)
+    ws.set_column(0, 0, 30)
+    ws.set_column(10, 12, 40)
     wb.close()
     return _repack(buf.getvalue(), when)
 
@@ -247,7 +260,13 @@ def build(archive: Archive, campaign: str, conn=None, as_of: dt.date | None = No
             by_slot.setdefault(
                 (v["campaign_code"], v["clause_code"], v["item_code"], v["period_code"]), []
             ).append(v)
-    values = indicator_rows(conn, archive.county, campaign, prog.acceptance)
+    values = indicator_rows(
+        conn,
+        archive.county,
+        campaign,
+        prog.acceptance,
+        {c["requirement_code"] for c in clause_rows if c["requirement_code"]},
+    )
     values_by_req: dict[str, list[dict]] = {}
     for r in values:
         values_by_req.setdefault(r["requirement_code"], []).append(r)
@@ -290,7 +309,7 @@ def build(archive: Archive, campaign: str, conn=None, as_of: dt.date | None = No
             members.append(
                 (
                     f"{folders[c['clause_code']]}/{SHEET_NAME}",
-                    indicator_sheet(values_by_req[c["requirement_code"]], as_of),
+                    indicator_sheet(values_by_req[c["requirement_code"]], as_of, archive.unit_name),
                 )
             )
     cover = {
@@ -303,9 +322,9 @@ def build(archive: Archive, campaign: str, conn=None, as_of: dt.date | None = No
         "as_of": as_of,
         **summary,
         "prerequisite_missing_names": [c["clause_name_zh"] for c in clause_rows if c["prerequisite_missing"]],
-        "n_files": len(members),
+        "n_files": len(members) + 3,  # with the index PDF, Word and the campaign sheet
     }
-    members.append((f"{INDEX_DIR}/{SHEET_NAME}", indicator_sheet(values, as_of)))
+    members.append((f"{INDEX_DIR}/{SHEET_NAME}", indicator_sheet(values, as_of, archive.unit_name)))
     members.append((f"{INDEX_DIR}/迎检资料目录.docx", index_docx(cover, clause_rows, entries, as_of)))
     members.append((f"{INDEX_DIR}/迎检资料目录.pdf", index_pdf(cover, clause_rows, entries, as_of)))
     members.sort(key=lambda m: m[0])

@@ -990,6 +990,8 @@ MAX_AREA = 10_000_000  # cells of a sheet's bounding box: calamine allocates it 
 _NORMALISE = bytes.maketrans(b"\t\n\r'", b'   "')  # any attribute separator / quote -> ' ' / '"'
 _REF_DIGITS = {d: re.compile(rb' r="[A-Z]{0,3}([0-9]{%d})"' % d) for d in range(1, 8)}
 _REF_LETTERS = {n: re.compile(rb' r="([A-Z]{%d})[0-9]' % n) for n in (1, 2, 3)}
+_REF_DIGITS_4_TO_7 = re.compile(rb' r="[A-Z]{0,3}[0-9]{4,7}"')
+_REF_LETTERS_2_TO_3 = re.compile(rb' r="[A-Z]{2,3}[0-9]')
 
 
 def _xlsx_extent(buf: bytes, max_row: int, max_col: int) -> tuple[int, int]:
@@ -998,8 +1000,11 @@ def _xlsx_extent(buf: bytes, max_row: int, max_col: int) -> tuple[int, int]:
     fast literal searches); only when that bound is too large are the longest references
     collected exactly."""
     buf = buf.translate(_NORMALISE)
-    digits = next((d for d in range(7, 0, -1) if _REF_DIGITS[d].search(buf)), 0)
-    letters = next((n for n in (3, 2, 1) if _REF_LETTERS[n].search(buf)), 0)
+    # one scan decides which half of the lengths to try (most sheets: rows < 1000, columns < AA)
+    longer = _REF_DIGITS_4_TO_7.search(buf) is not None
+    digits = next((d for d in ((7, 6, 5, 4) if longer else (3, 2, 1)) if _REF_DIGITS[d].search(buf)), 0)
+    wide = _REF_LETTERS_2_TO_3.search(buf) is not None
+    letters = next((n for n in ((3, 2) if wide else (1,)) if _REF_LETTERS[n].search(buf)), 0)
     if not digits:
         return max_row, max_col
     row_bound, col_bound = 10**digits - 2, (26, 702, 16384)[letters - 1] - 1 if letters else 0

@@ -263,3 +263,36 @@ def test_xlsm_without_macros_is_an_ordinary_workbook_and_very_hidden_is_reported
     assert book.file_format == "xlsm"
     assert book.sheet("_meta").visible == "very_hidden"
     assert book.sheets[0].cell(0, 0) == "指标名称"
+
+
+def test_xlsx_extent_bound_is_the_same_as_trying_every_length_longest_first():
+    """The bounding-box scan first decides which half of the reference lengths to try (issue 18);
+    the bound must equal the plain longest-first search it replaced, on any reference soup."""
+    import random
+
+    from pipelines.returns import readers as rd
+
+    def reference(buf: bytes, max_row: int, max_col: int) -> tuple[int, int]:
+        buf = buf.translate(rd._NORMALISE)
+        digits = next((d for d in range(7, 0, -1) if rd._REF_DIGITS[d].search(buf)), 0)
+        letters = next((n for n in (3, 2, 1) if rd._REF_LETTERS[n].search(buf)), 0)
+        if not digits:
+            return max_row, max_col
+        row_bound, col_bound = 10**digits - 2, (26, 702, 16384)[letters - 1] - 1 if letters else 0
+        if (max(max_row, row_bound) + 1) * (max(max_col, col_bound) + 1) > rd.MAX_AREA:
+            row_bound = max(map(int, set(rd._REF_DIGITS[digits].findall(buf)))) - 1
+            if letters:
+                col_bound = max(rd._col_number(a) for a in set(rd._REF_LETTERS[letters].findall(buf))) - 1
+        return max(max_row, row_bound), max(max_col, col_bound)
+
+    rng = random.Random(18)
+    for _ in range(3000):
+        cells = []
+        for _ in range(rng.randint(0, 6)):
+            col = "".join(rng.choice("ABCXYZ") for _ in range(rng.randint(0, 4)))
+            row = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 9)))
+            sep = rng.choice([' r="', '\tr="', " r='", ' r= "', 'r="'])
+            cells.append("<c" + sep + col + row + rng.choice(['"', "", "x"]) + "/>")
+        buf = "".join(cells).encode()
+        for bounds in ((-1, -1), (5, 3), (2000, 40)):
+            assert rd._xlsx_extent(buf, *bounds) == reference(buf, *bounds), buf

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -261,6 +262,7 @@ def test_word_index_and_sheets_open_and_hold_no_formula(packages):
         assert "2014" in flat and "2016" not in flat  # the latest value up to the acceptance date
         assert any("2014年报.xlsx 填报表!C5" in v for v in flat)  # lineage
         assert '=HYPERLINK("x")' in flat  # text kept as text
+        assert not [v for v in flat if re.fullmatch(r"[a-z]+_[a-z0-9_]+", v)]  # no raw codes
 
 
 def test_cover_summary_matches_readiness(sample, packages):

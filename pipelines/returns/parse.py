@@ -94,7 +94,9 @@ class _Resources:
     classifier: Classifier
 
 
-_CACHE: dict[int, tuple[ParseContext, _Resources]] = {}
+# keyed by the catalog and profile objects (loaded once per process, see pipelines.catalog.loader), so
+# every run's new ParseContext in a long-lived process (sensor, upload worker) reuses the matchers
+_CACHE: dict[tuple[int, ...], tuple[tuple, _Resources]] = {}
 
 
 def _unit_key(text: str) -> str:
@@ -102,9 +104,16 @@ def _unit_key(text: str) -> str:
 
 
 def resources(ctx: ParseContext) -> _Resources:
-    """Matchers and lookups for a context, built once and cached (keyed by the context object)."""
-    hit = _CACHE.get(id(ctx))
-    if hit is not None and hit[0] is ctx:
+    """Matchers and lookups for a context's catalog and profiles, built once and cached (keyed by
+    those objects: nothing here depends on the raw folder, the date or the mappings)."""
+    owners = (ctx.catalog, *ctx.profiles)
+    key = tuple(map(id, owners))
+    hit = _CACHE.get(key)
+    if (
+        hit is not None
+        and len(hit[0]) == len(owners)
+        and all(a is b for a, b in zip(hit[0], owners, strict=True))
+    ):
         return hit[1]
     cat = ctx.catalog
     unit_keys = {_unit_key(u): u for u in cat.units}
@@ -149,7 +158,7 @@ def resources(ctx: ParseContext) -> _Resources:
     )
     if len(_CACHE) > 8:
         _CACHE.clear()
-    _CACHE[id(ctx)] = (ctx, res)
+    _CACHE[key] = (owners, res)
     return res
 
 

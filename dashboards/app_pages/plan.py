@@ -245,6 +245,10 @@ def _campaign_status(county: str, lang: str, names: dict[str, str]) -> None:
         )
 
 
+def _paren(text: str, lang: str) -> str:
+    return f"（{text}）" if lang == "zh" else f" ({text})"
+
+
 def _acceptance(county: str, lang: str, names: dict[str, str], viewer) -> None:
     from dashboards import plan_data as pdata
     from pipelines.plan_process import store as pstore
@@ -265,7 +269,7 @@ def _acceptance(county: str, lang: str, names: dict[str, str], viewer) -> None:
                 "次数" if lang == "zh" else "Attempt": recs.apply(
                     lambda r: (
                         ui.t("pp_attempt", n=r["attempt"])
-                        + (f"（{ui.t('pp_reapp')}）" if r["reapplication_of"] else "")
+                        + (_paren(ui.t("pp_reapp"), lang) if isinstance(r["reapplication_of"], str) else "")
                     ),
                     axis=1,
                 ),
@@ -279,7 +283,7 @@ def _acceptance(county: str, lang: str, names: dict[str, str], viewer) -> None:
                 ui.t("pp_findings"): recs["findings"].fillna("").str.replace("\n", "；"),
             }
         )
-        st.dataframe(show.fillna("—"), hide_index=True, width="stretch")
+        st.table(show.fillna("—").set_index(ui.t("campaign")))  # a few rows: plain text, readable on a phone
     if viewer.role != "office":
         st.caption(ui.t("pp_office_only"))
         return

@@ -6,12 +6,13 @@ working groups), the responsible units (departments and towns) and the reporting
 Another county is another file.
 
 Profiles are parsed with libyaml and kept per file for the life of the process, read again when the
-file's size, modification time or inode changes or when a different catalog object is given.
+file's bytes change or when a different catalog object is given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,7 +234,7 @@ def _d(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-_PROFILES: dict[str, tuple[tuple, Catalog, CountyProfile]] = {}
+_PROFILES: dict[str, tuple[bytes, Catalog, CountyProfile]] = {}
 
 
 def clear_cache() -> None:
@@ -244,11 +245,10 @@ def clear_cache() -> None:
 def load_profile(path: Path, catalog: Catalog) -> CountyProfile:
     """Load one county profile and check it against the catalog; raise CatalogError on problems.
 
-    Cached per file (size, mtime, inode) and catalog object."""
+    Cached per file content (a digest of its bytes) and catalog object."""
     path = Path(path)
     try:
-        st = path.stat()
-        stamp: tuple | None = (st.st_size, st.st_mtime_ns, st.st_ino)
+        stamp: bytes | None = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
     except OSError:
         stamp = None
     key = str(path.absolute())

@@ -478,3 +478,17 @@ def test_a_broken_catalog_is_not_cached(catalog_copy):
     path.write_text(original, encoding="utf-8")
     again = load_catalog(catalog_copy)
     assert again.requirements.keys() == good.requirements.keys()
+
+
+def test_an_edit_of_the_same_size_within_the_same_clock_tick_is_seen(catalog_copy):
+    import os
+
+    path = catalog_copy / "requirements" / "eco_county.yaml"
+    code = _first_req(yaml.safe_load(path.read_text(encoding="utf-8")))["code"]
+    _edit(path, lambda d: None)  # the dumper's layout first, so the next edit keeps the size
+    first = load_catalog(catalog_copy)
+    st = path.stat()
+    _edit(path, lambda d: _first_req(d).update(weight=3))  # weight 1 -> 3: same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the same modification time
+    assert path.stat().st_size == st.st_size
+    assert load_catalog(catalog_copy).requirements[code].weight == 3 != first.requirements[code].weight

@@ -115,10 +115,15 @@ def select(container, label: str, options: list, labels: dict, state_key: str, d
     def _sync() -> None:
         st.session_state[state_key] = st.session_state[wkey]
 
+    if wkey in st.session_state and st.session_state[wkey] not in options:
+        del st.session_state[wkey]
+    # A value set through the session state (a link, the URL) wins over `index`; passing index 0
+    # then avoids Streamlit's "default value and Session State" warning.
+    index = 0 if wkey in st.session_state else (options.index(current) if options else None)
     container.selectbox(
         label,
         options,
-        index=options.index(current) if options else None,
+        index=index if options else None,
         format_func=lambda o: labels.get(o, str(o)),
         key=wkey,
         on_change=_sync,
@@ -466,6 +471,15 @@ def table(
 URL_PARAMS = ((K_COUNTY, "county"), (K_CAMPAIGN, "campaign"), (K_PERIOD, "period"), (K_UNIT, "unit"))
 
 
+def set_filter(key: str, value: str | None) -> None:
+    """Set a sidebar filter from code (a link, the URL): the value and the widget's own state, so the
+    browser's widget shows it too (a widget keeps its value in the browser otherwise)."""
+    st.session_state[key] = value
+    for lg in ("zh", "en"):
+        st.session_state.pop(f"{key}__{lg}", None)
+    st.session_state[widget_key(key)] = value if value is not None else ""
+
+
 def url_in() -> None:
     """Before the filters: a filter given in the URL (a shared link, the back button, a click-through)
     wins over the session's value. Values are checked by the filter widgets (unknown ones fall back)."""
@@ -473,9 +487,8 @@ def url_in() -> None:
     for key, param in URL_PARAMS:
         value = qp.get(param)
         if value is not None and value != st.session_state.get(f"_url_{param}"):
-            st.session_state[key] = value
+            set_filter(key, value)
             st.session_state[f"_url_{param}"] = value
-            st.session_state.pop(widget_key(key), None)  # the widget re-reads its value
 
 
 def url_out() -> None:

@@ -20,9 +20,8 @@ if ui.ready() and ui.period():
             pick = st.selectbox(
                 ui.t("choose_unit"), list(labels), index=None, format_func=labels.get, key="unit_page_pick"
             )
-            if pick:  # becomes the sidebar's unit filter (and the URL's ?unit=)
-                st.session_state[ui.K_UNIT] = pick
-                st.session_state.pop(ui.widget_key(ui.K_UNIT), None)
+            if pick:  # becomes the sidebar's unit filter and the URL's ?unit=
+                st.query_params["unit"] = pick  # read before the sidebar on the next run (ui.url_in)
                 st.rerun()
         if ui.campaign():
             ui.filter_note({"campaign": False})

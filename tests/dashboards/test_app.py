@@ -136,8 +136,8 @@ def test_campaign_click_through_opens_the_indicator(full):
     at.button(key="campaign_open").click().run()
     _assert_clean(at, "indicator")
     assert at.session_state["indicator_code"] == "builtup_green_coverage"
-    lineage = [df.value for df in at.dataframe if "revision_no" in df.value.columns]
-    assert lineage and {"file_name", "sheet", "cell", "revision_no"} <= set(lineage[0].columns)
+    lineage = [df.value for df in at.dataframe if "版本" in df.value.columns]  # labelled, no raw names
+    assert lineage and {"文件名", "工作表", "单元格", "版本"} <= set(lineage[0].columns)
 
 
 def test_sql_console_runs_a_query(full):
@@ -165,18 +165,28 @@ def test_sql_example_button_fills_the_editor(full):
     assert "core.submission" in at.text_area(key="sql_text").value
 
 
+def _name_zh(settings, org: str) -> str:
+    conn = duckdb.connect(str(latest_snapshot(settings.published_dir)), read_only=True)
+    try:
+        return conn.execute("SELECT name_zh FROM dim.org_unit WHERE org_code = ?", [org]).fetchone()[0]
+    finally:
+        conn.close()
+
+
 def test_units_page_lists_the_lagging_unit_for_the_month(full):
     at = _open("units")
-    frames = [df.value for df in at.dataframe if "reason_zh" in df.value.columns]
-    assert frames and "511923-cgj" in set(frames[0]["org_code"])
+    frames = [df.value for df in at.dataframe if "原因" in df.value.columns]  # the 通报 list, labelled
+    assert frames and _name_zh(full, "511923-cgj") in set(frames[0]["责任单位"])
+    assert not any("511923-" in str(v) for v in frames[0].to_numpy().ravel())  # names, never codes
 
 
 def test_units_page_fallback_names_late_and_missing_units(no_marts):
     at = _open("units")
-    frames = [df.value for df in at.dataframe if "return_status" in df.value.columns]
+    frames = [df.value for df in at.dataframe if "原因" in df.value.columns]
     assert frames
-    status = dict(zip(frames[0]["org_code"], frames[0]["return_status"], strict=True))
-    assert status["511923-cgj"].startswith("迟报") and status["511923-wjw"].startswith("未报")
+    reason = dict(zip(frames[0]["责任单位"], frames[0]["原因"], strict=True))
+    assert "迟报" in reason[_name_zh(no_marts, "511923-cgj")]
+    assert "缺报" in reason[_name_zh(no_marts, "511923-wjw")]
 
 
 def test_feedback_download_only_from_inside_the_feedback_folder(full):

@@ -40,7 +40,7 @@ pytestmark = [
 
 # url path -> (heading, texts that must be on the page)
 PAGES = {
-    "overview": ("总览", ["主要风险", "达标率", "距验收天数"]),
+    "overview": ("总览", ["本月需决策事项", "达标率", "距验收天数"]),
     "campaign": ("创建项目", ["● 达标", "选择要求以查看指标"]),
     "indicator": ("指标", ["数据来源（文件、工作表、单元格、版本）", "各创建项目标准线"]),
     "units": ("责任单位", ["责任单位排名", "报送及时性（单位 × 报告期）", "通报名单 · 2016-12"]),
@@ -93,13 +93,13 @@ def _expected_readiness(full) -> list[str]:
         ).fetchall()
     finally:
         conn.close()
-    return [f"{r[0]:.0%}" for r in rows]
+    return [f"{r[0] * 100:.1f}%" for r in rows]  # percent with 1 decimal (present.pct)
 
 
 @pytest.mark.parametrize("url_path", list(PAGES))
 def test_every_page_renders_in_chromium(server, page, url_path, full):
     heading, texts = PAGES[url_path]
-    sign_in(page, f"{server}/{'' if url_path == 'overview' else url_path}")  # the default page lives at /
+    sign_in(page, f"{server}/{'' if url_path == 'overview' else url_path}")  # / opens /overview
     _settle(page, heading)
     assert "Page not found" not in page.inner_text("body")
     for text in texts:  # waits: under load a page can take a while to finish its run

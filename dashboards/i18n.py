@@ -89,7 +89,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # overview
     "readiness": ("达标率", "Readiness"),
     "days_to_acceptance": ("距验收天数", "Days to acceptance"),
-    "days_since_acceptance": ("验收目标日已过（天，巩固期）", "Days since acceptance target (consolidation)"),
+    "days_since_acceptance": ("验收目标日已过（天）", "Days since the acceptance date"),
     "acceptance_date": ("验收目标日期", "Acceptance date"),
     "projected": ("预计结果", "Projected outcome"),
     "readiness_trend": ("达标率趋势", "Readiness trend"),

@@ -160,7 +160,9 @@ def items_tab() -> None:
             ]: f"{v['title'][:40]} · {period_text(v['period_code'])} · v{v['version']} · {v['original_name']}"
             for v in mine
         }
-        pick = st.selectbox(ui.t("ar_download_file"), list(names), format_func=names.get, key="ar_file_pick")
+        pick = st.selectbox(
+            ui.t("ar_download_file"), list(names), format_func=names.get, key=f"ar_file_pick_{lang}"
+        )
         got = ad.file_bytes(viewer, county, pick)
         if got is not None:
             st.download_button(
@@ -186,7 +188,7 @@ def upload_tab() -> None:
         for c, ss in by_clause.items()
     }
     clause = st.selectbox(
-        ui.t("ar_pick_clause"), list(by_clause), format_func=clause_labels.get, key="ar_up_clause"
+        ui.t("ar_pick_clause"), list(by_clause), format_func=clause_labels.get, key=f"ar_up_clause_{lang}"
     )
     items = {}
     for s in by_clause[clause]:
@@ -195,14 +197,14 @@ def upload_tab() -> None:
         ui.t("ar_pick_item"),
         list(items),
         format_func=lambda k: f"{title(items[k].__dict__)} · {ui.t('ar_kind_' + items[k].kind)}",
-        key="ar_up_item",
+        key=f"ar_up_item_{lang}",
     )
     periods = [s for s in by_clause[clause] if s.item_code == item]
     period = st.selectbox(
         ui.t("ar_pick_period"),
         [s.period_code for s in periods],
         format_func=period_text,
-        key="ar_up_period",
+        key=f"ar_up_period_{lang}",
     )
     slot = next(s for s in periods if s.period_code == period)
     st.caption(
@@ -332,10 +334,9 @@ with ui.part():
     names = {
         c: a.catalog.campaigns[c].name_en if lang == "en" else a.catalog.campaigns[c].name_zh for c in codes
     }
-    default = ui.campaign() if ui.campaign() in codes else codes[0]
-    campaign = st.selectbox(
-        ui.t("ar_campaign"), codes, index=codes.index(default), format_func=names.get, key="ar_campaign"
-    )
+    if st.session_state.get("ar_campaign") not in codes and ui.campaign() in codes:
+        st.session_state["ar_campaign"] = ui.campaign()  # the sidebar's campaign, on first visit
+    campaign = ui.select(st, ui.t("ar_campaign"), codes, names, "ar_campaign")  # keeps it across languages
     row = ad.campaign_row(viewer, county, campaign, today)
     if row is not None:
         summary(row)

@@ -379,7 +379,7 @@ class _MemZip:
             raise RuntimeError(f"{info.filename} is encrypted")
         nlen, elen = struct.unpack_from("<HH", data, off + 26)
         start = off + 30 + nlen + elen
-        raw = data[start : start + info.compress_size]
+        raw = memoryview(data)[start : start + info.compress_size]  # inflated from in place, no copy
         if len(raw) < info.compress_size:
             raise zipfile.BadZipFile(f"truncated member {info.filename}")
         if info.compress_type == zipfile.ZIP_STORED:
@@ -499,7 +499,7 @@ def _member_head(zf: zipfile.ZipFile, data: bytes | None, info: zipfile.ZipInfo,
         if off + 30 <= len(data) and data[off : off + 4] == b"PK\x03\x04":
             nlen, elen = struct.unpack_from("<HH", data, off + 26)
             start = off + 30 + nlen + elen
-            raw = data[start : start + min(info.compress_size, 4096)]
+            raw = memoryview(data)[start : start + min(info.compress_size, 4096)]  # no copy
             if info.compress_type == zipfile.ZIP_STORED:
                 return bytes(raw[:n])
             try:

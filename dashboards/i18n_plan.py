@@ -17,6 +17,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "sv_problems": ("问题清单（整改事项）", "Problems (rectification items)"),
     "sv_rounds": ("自查与督查轮次", "Self-inspection and supervision rounds"),
     "sv_findings": ("本轮发现的问题", "Findings of this round"),
+    "sv_no_findings": ("本轮未发现问题", "no findings in this round"),
     "sv_files": ("督查表读取问题", "Problems in the inspection sheets"),
     "sv_files_ok": ("督查表均已读取，无问题", "All inspection sheets read without problems"),
     "sv_ranking": (

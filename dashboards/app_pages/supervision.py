@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboards import auth, data, ui
+from dashboards import auth, data, i18n, ui
 from dashboards import plan_data as pdata
 from pipelines.marts.accountability import SUPERVISION_WEIGHT
 from pipelines.plan_process import points as pts
@@ -18,6 +18,7 @@ from pipelines.plan_process import store as pstore
 from pipelines.workflow.store import Store
 
 ui.header("page_supervision")
+
 FORM_ROLES = ("office", "inspector")
 
 
@@ -134,10 +135,8 @@ def _form(county: str, viewer: auth.Viewer, lang: str) -> None:
         st.dataframe(rec, hide_index=True, width="stretch")
 
 
-if ui.ready():
-    county = ui.county()
-    lang = ui.lang()
-    viewer = auth.require_viewer()
+def _views(county: str, lang: str) -> None:
+    """The views (their tables exist)."""
     with ui.part():
         points = pdata.points(county)
         insp = pdata.inspections(county)
@@ -198,10 +197,13 @@ if ui.ready():
             ui.empty_notice()
         else:
             st.dataframe(r, hide_index=True, width="stretch", height=260)
-            picked = st.selectbox(ui.t("sv_findings"), list(r.iloc[:, 2]), key="sv_round_pick")
+            rounds_ = list(dict.fromkeys(r.iloc[:, 2]))
+            with_findings = set(insp.loc[insp["n_deductions"] > 0, "round_name"])
+            first = next((i for i, x in enumerate(rounds_) if x in with_findings), 0)
+            picked = st.selectbox(ui.t("sv_findings"), rounds_, index=first, key="sv_round_pick")
             found = insp[(insp["round_name"] == picked) & (insp["n_deductions"] > 0)]
             if found.empty:
-                ui.empty_notice()
+                st.caption(ui.t("sv_no_findings"))
             else:
                 st.dataframe(
                     pd.DataFrame(
@@ -274,5 +276,27 @@ if ui.ready():
                 hide_index=True,
                 width="stretch",
             )
+
+
+TABLES = (
+    "supervision.point",
+    "supervision.inspection",
+    "supervision.problem",
+    "supervision.issue",
+    "supervision.unit_score",
+)
+
+if ui.ready():
+    county = ui.county()
+    lang = ui.lang()
+    viewer = auth.require_viewer()
+    built = data.has(*TABLES)
+    if not built:
+        st.info(
+            i18n.both("table_missing", tables=", ".join(t for t in TABLES if not data.has(t))),
+            icon=":material/info:",
+        )
+    if built:
+        _views(county, lang)
     with ui.part():
         _form(county, viewer, lang)

@@ -1,0 +1,72 @@
+"""AppTest of the 督查检查 page and the plan page's plan-process parts: they render in both languages on a
+warehouse with the plan-process tables, say so bilingually when the tables are not built, and never
+raise. Browser checks (forms, screenshots) are in test_browser.py."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboards.conftest import APP, empty_env, full, nothing, warehouse_env  # noqa: F401
+from tests.plan_process.test_assets import built  # noqa: F401
+
+
+def _open(page: str, lang: str = "zh", user: str = "t-office") -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.session_state["auth_user"] = user
+    at.session_state["lang_en"] = lang == "en"
+    return at.switch_page(f"app_pages/{page}.py").run()
+
+
+@pytest.fixture
+def with_tables(built, monkeypatch):  # noqa: F811
+    settings, _ = built
+    from pipelines import accounts
+    from pipelines.warehouse.publish import publish
+
+    db = settings.warehouse_dir.parent / "accounts.sqlite"
+    if accounts.get_user("t-office", path=db) is None:
+        accounts.add_user("t-office", "office", "511923", password="test-password-2016", path=db)
+    publish(settings.warehouse_path, settings.published_dir, keep=settings.keep_snapshots)
+    monkeypatch.setenv("WUCHUANG_ACCOUNTS_DB", str(db))
+    for k, v in (
+        ("RAW", settings.raw_dir),
+        ("WAREHOUSE", settings.warehouse_dir),
+        ("FEEDBACK", settings.feedback_dir),
+    ):
+        monkeypatch.setenv(f"WUCHUANG_{k}_DIR", str(v))
+    return settings
+
+
+def test_supervision_page_renders_with_its_data(with_tables):
+    at = _open("supervision")
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == ["督查检查"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["督查点位"] == "18" and int(metrics["检查次数"]) > 200
+    assert not [i.value for i in at.info]  # every part has its data
+    subheaders = [s.value for s in at.subheader]
+    assert "各责任单位问题整改情况" in subheaders and "录入检查结果" in subheaders
+
+
+def test_plan_page_parts_render_with_their_data(with_tables):
+    at = _open("plan")
+    assert not at.exception, [e.message for e in at.exception]
+    subheaders = [s.value for s in at.subheader]
+    for s in ("申报与验收记录", "目标责任书"):
+        assert s in subheaders
+    assert any("有失去称号风险" in m.value or "巩固提升中" in m.value for m in at.markdown)
+
+
+def test_supervision_page_without_its_tables_says_so_in_both_languages(full):  # noqa: F811
+    at = _open("supervision")
+    assert not at.exception, [e.message for e in at.exception]
+    notices = [i.value for i in at.info]
+    assert notices and all(" / " in n for n in notices)
+    assert any("supervision." in n and "尚未生成" in n for n in notices)
+
+
+def test_supervision_page_when_nothing_is_published(nothing):  # noqa: F811
+    at = _open("supervision")
+    assert not at.exception
+    assert any("尚未发布数据快照" in i.value for i in at.info)

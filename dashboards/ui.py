@@ -456,7 +456,7 @@ def table(
             sub = "<br>".join(
                 f"{_html.escape(str(c))}: {_html.escape(str(row[c]))}"
                 for c in rest
-                if str(row[c]) not in ("", "[]")
+                if not isinstance(row[c], (list, tuple)) and str(row[c]) not in ("", "[]")
             )
             parts.append(
                 f'<div class="wc-card"><div class="wc-top">{_html.escape(str(row.get(card_title, "")))}</div>'

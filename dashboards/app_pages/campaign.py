@@ -45,7 +45,7 @@ if ui.ready() and ui.period():
             owner_col = "owner_name_en" if lang == "en" else "owner_name_zh"
             table = pd.DataFrame(
                 {
-                    "code": verdicts["indicator_code"],
+                    "_code": verdicts["indicator_code"],
                     ui.t("status"): verdicts["status"].map(ui.status_text),
                     ui.t("requirement"): verdicts["req_name_en" if lang == "en" else "req_name_zh"],
                     ui.t("owner"): verdicts[owner_col].fillna(verdicts["owner_name_zh"]).fillna("—"),
@@ -68,21 +68,22 @@ if ui.ready() and ui.period():
             st.caption(ui.present.DASH_REASONS["no_value"][1 if lang == "en" else 0])
             counts = verdicts["status"].value_counts()
             st.caption(" · ".join(f"{ui.status_md(s)} {int(n)}" for s, n in counts.items()))
-            event = st.dataframe(
-                ui.style_status(table, ui.t("status"), list(verdicts["status"])),
-                hide_index=True,
-                width="stretch",
-                column_order=[c for c in table.columns if c != "code"],
+            event = ui.table(  # cards on a phone: status and value first
+                table,
+                "campaign_table",
+                ui.t("requirement"),
+                [ui.t("status"), ui.t("value"), ui.t("threshold")],
+                styled=ui.style_status(table, ui.t("status"), list(verdicts["status"])),
+                column_order=[c for c in table.columns if c != "_code"],
                 column_config={
                     ui.t("trend"): st.column_config.LineChartColumn(ui.t("trend"), width="small"),
                 },
                 on_select="rerun",
                 selection_mode="single-row",
-                key="campaign_table",
             )
             rows = event.selection.rows if event is not None else []
             if rows:
-                st.session_state[ui.K_GOTO_INDICATOR] = table["code"].iloc[rows[0]]
+                st.session_state[ui.K_GOTO_INDICATOR] = table["_code"].iloc[rows[0]]
                 st.switch_page("app_pages/indicator.py")
             options = list(dict.fromkeys(verdicts["indicator_code"]))
             labels = dict(

@@ -180,6 +180,11 @@ def test_the_overview_answers_who_misses_what_why_and_who_is_responsible(server,
                     "[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl']"
                 ).first.click()
             _english(pg)
+            if size == PHONE:  # close it again: the overview is read below it
+                pg.locator(
+                    "[data-testid='stSidebarCollapseButton'] button, [data-testid='stSidebarCollapseButton']"
+                ).first.click()
+                pg.wait_for_timeout(800)
         assert "/overview" in pg.url
         assert len(campaigns) == 5
         for (code,) in campaigns:

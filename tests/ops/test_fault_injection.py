@@ -134,15 +134,25 @@ def test_feedback_is_written_for_files_loaded_before_a_crash(tmp_settings, small
     from pipelines.returns.load import ingest_returns
 
     write_raw(small_corpus, tmp_settings.raw_dir)
+    bad = tmp_settings.raw_dir / "511923" / "sthjj" / "2012年5月报表.xlsx"
+    bad.write_bytes(b"")  # an empty file: rejected, so its unit must get a feedback workbook
     warehouse = WarehouseResource.from_settings(tmp_settings)
     with warehouse.get_connection() as conn:
         ingest_returns(conn, tmp_settings, feedback=False)  # the process dies before the feedback step
+    from pipelines.returns.feedback import pending_feedback
+
+    with warehouse.get_connection() as conn:
+        before = len(pending_feedback(conn))
+    assert before > 0  # the crashed run left files with problems and no workbook
     ingest_return_files(warehouse)  # the next run
     conn = duckdb.connect(str(tmp_settings.warehouse_path), read_only=True)
     try:
-        missing = conn.execute(
-            "SELECT count(*) FROM core.source_file WHERE feedback_path IS NULL"
+        # Files with problems get their workbook; clean files get none (their registry row is the receipt).
+        assert pending_feedback(conn) == []
+        written = conn.execute(
+            "SELECT count(*) FROM core.source_file WHERE feedback_path IS NOT NULL"
         ).fetchone()[0]
     finally:
         conn.close()
-    assert missing == 0
+    assert written == before
+    assert (tmp_settings.feedback_dir / "511923" / "sthjj").is_dir()

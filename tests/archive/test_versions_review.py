@@ -3,12 +3,15 @@ version only; every action is an event."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from pipelines.archive import intake
 from pipelines.archive import store as es
 from tests.archive.conftest import pdf_bytes, slot_of
 
+AS_OF = dt.date(2016, 12, 31)
 SLOT = ("hygienic_county", "hyg_planning", "campaign_plan", "once")  # provided by awb (lead unit)
 
 
@@ -73,3 +76,32 @@ def test_every_action_is_an_event(arch):
     assert actions == ["submitted", "returned", "superseded", "submitted"]
     actors = [e["actor"] for e in reversed(es.events(arch.store, arch.county))]
     assert actors == ["clerk", "office", "clerk", "clerk"]
+
+
+def test_a_formula_like_name_never_reaches_the_package_and_a_damaged_file_is_never_served(arch):
+    import io
+    import zipfile
+
+    from pipelines.archive import package
+
+    made = _up(arch, "formula", name="=SUM(A1)+cmd.pdf")  # a legal file name that looks like a formula
+    es.review(arch.store, made["version_id"], "accepted", "office")
+    data, _cover = package.build(arch, "hygienic_county", None, AS_OF)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = zf.namelist()
+        index = zf.read("00_封面与目录/迎检资料目录.docx")
+    assert any(n.startswith("02_创建规划与实施方案/一次性_") for n in names)
+    assert not any(part.lstrip().startswith(tuple("=+-@")) for n in names for part in n.split("/"))
+    import docx
+
+    doc = docx.Document(io.BytesIO(index))
+    text = "\n".join(
+        [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    )
+    assert "一次性_创建省级卫生县城规划及县政府批复_第1份_v1.pdf" in text and "SUM(A1)" not in text
+    # The stored file altered on disk: the package refuses it rather than ship a wrong document.
+    v = arch.store.one("SELECT * FROM evidence_version WHERE version_id = ?", (made["version_id"],))
+    (arch.paths.store / v["store_path"]).write_bytes(b"%PDF-1.4 tampered")
+    with pytest.raises(es.ArchiveError) as err:
+        package.build(arch, "hygienic_county", None, AS_OF)
+    assert err.value.code == "damaged"

@@ -8,6 +8,16 @@ import io
 import pytest
 
 from pipelines.archive.service import Archive
+from tests.dashboards.conftest import (  # noqa: F401  (the dashboards' warehouse fixtures, for the AppTest)
+    dims_only,
+    dims_only_env,
+    empty_env,
+    full,
+    no_marts,
+    no_marts_env,
+    nothing,
+    warehouse_env,
+)
 
 
 def pdf_bytes(text: str = "minutes", extra: bytes = b"") -> bytes:

@@ -105,3 +105,20 @@ def test_a_formula_like_name_never_reaches_the_package_and_a_damaged_file_is_nev
     with pytest.raises(es.ArchiveError) as err:
         package.build(arch, "hygienic_county", None, AS_OF)
     assert err.value.code == "damaged"
+
+
+def test_without_a_cjk_font_the_package_says_so_instead_of_drawing_boxes(arch, monkeypatch, tmp_path):
+    from dashboards import exports
+    from pipelines.archive import package
+    from pipelines.archive_cli import _guard, _package
+
+    monkeypatch.setattr(exports, "find_cjk_font", lambda *a, **k: None)
+    with pytest.raises(package.NoFont) as err:
+        package.build(arch, "hygienic_county", None, AS_OF)
+    assert "fonts-noto-cjk" in str(err.value)
+
+    class Args:
+        campaign, out, as_of, county = "hygienic_county", str(tmp_path / "p.zip"), "2016-12-31", None
+
+    assert _guard(_package)(Args, arch.settings) == 3
+    assert not (tmp_path / "p.zip").exists()

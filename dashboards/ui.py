@@ -275,7 +275,7 @@ def unit_link(org_code: str | None, label: str, key: str | None = None) -> None:
 
 def filter_note(applies: dict[str, bool]) -> None:
     """Say which active sidebar filters this page does not apply (county always applies)."""
-    active = {"campaign": campaign(), "unit": unit()}
+    active = {"campaign": campaign(), "unit": unit(), "period": period()}
     skipped = [t(k) for k, v in active.items() if v and not applies.get(k, True)]
     if skipped:
         st.caption(t("filter_not_applied", what="、".join(skipped) if lang() == "zh" else ", ".join(skipped)))

@@ -12,6 +12,7 @@ ui.header("page_indicator")
 
 if ui.ready():
     county = ui.county()
+    ui.filter_note({"campaign": False})  # the series of one indicator, with every campaign's threshold
     with ui.part():
         inds = data.indicators(county)
         lang = ui.lang()

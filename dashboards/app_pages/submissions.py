@@ -12,6 +12,7 @@ ui.header("page_submissions")
 if ui.ready():
     county = ui.county()
     lang = ui.lang()
+    ui.filter_note({"campaign": False, "period": False})  # files and quality over all periods
     msg_col = "message_en" if lang == "en" else "message_zh"
     with ui.part():
         files = data.source_files(county)

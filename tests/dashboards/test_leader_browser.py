@@ -307,6 +307,13 @@ def test_every_page_follows_the_presentation_rules(server, browser, lang):
 # ---------------------------------------------------------------- 3. unit page, URLs, click-through
 
 
+def _wait_url(pg, *parts: str) -> None:
+    """Wait until the address holds every part (Streamlit switches pages without a page load)."""
+    pg.wait_for_function(
+        "(parts) => parts.every(p => location.href.includes(p))", arg=list(parts), timeout=60_000
+    )
+
+
 def test_unit_page_from_a_link_and_the_url_keeps_page_and_filters(server, browser, sample):
     (org, name_zh), *_ = _sql(
         sample,
@@ -323,7 +330,6 @@ def test_unit_page_from_a_link_and_the_url_keeps_page_and_filters(server, browse
             assert heading in main
         _shot(pg, "unit_from_url_zh")
         # the period chosen in the sidebar goes into the address
-        pg.goto(f"{server}/overview?period=2016-12")
         sign_in(pg, f"{server}/overview?period=2016-12", *LEADER)
         _settle(pg)
         assert "period=2016-12" in pg.url
@@ -332,11 +338,11 @@ def test_unit_page_from_a_link_and_the_url_keeps_page_and_filters(server, browse
         link.wait_for()
         owner = link.inner_text().split(":")[-1].split("：")[-1].strip()
         link.click()
-        pg.wait_for_url(re.compile(r".*/unit\?.*unit=.*"))
+        _wait_url(pg, "/unit?", "unit=")
         _settle(pg)
         assert owner in pg.locator("[data-testid='stMain'] h3").first.inner_text()
         pg.go_back()
-        pg.wait_for_url(re.compile(r".*/overview.*"))
+        _wait_url(pg, "/overview")
     finally:
         ctx.close()
 
@@ -349,7 +355,7 @@ def test_a_bar_of_the_ranking_opens_the_unit(server, browser):
         bar = pg.locator(".st-key-u_rank_chart .js-plotly-plot .bars path").first
         bar.wait_for()
         bar.click(force=True)
-        pg.wait_for_url(re.compile(r".*/unit\?.*unit=.*"), timeout=60_000)
+        _wait_url(pg, "/unit?", "unit=")
         _settle(pg)
         assert pg.locator("[data-testid='stMain'] h3").first.inner_text()
     finally:
@@ -369,7 +375,7 @@ def test_briefing_risks_are_the_overviews_and_its_late_list_is_the_tongbao(serve
             for t in pg.locator("[class*='st-key-decision_']").all_inner_texts()
         ]
         pg.locator("[data-testid='stSidebarNav'] a").filter(has_text="简报").click()
-        pg.wait_for_url(re.compile(r".*/briefing.*"))
+        _wait_url(pg, "/briefing")
         _settle(pg)
         text = pg.locator("[data-testid='stMain']").inner_text()
         risks = text.split("二、主要风险")[1].split("三、")[0]

@@ -500,3 +500,99 @@ def _sup_event(item: dict, insp: dict, s: dict, event: str) -> dict:
         "event_date": insp["inspected_on"],
         "score": s["score"],
     }
+
+
+def acceptance_finding_items(
+    records: list[dict],
+    owners: dict[tuple[str, str], str | None],
+    campaign_names: dict[str, str],
+    horizon: dt.date | None,
+) -> tuple[list[dict], list[dict]]:
+    """Rectification items from the findings of acceptance and re-review records (one per line of
+    `findings`, in the shape of supervision.problem with point_type 'acceptance').
+
+    Owner: the lead unit of the campaign's working group (`owners`: (county, campaign) → org code);
+    due DUE_WORKING_DAYS Chinese working days after the result; closed by the next passing record of
+    the campaign (the re-application's pass after a failure, the next passed re-review after a pass),
+    closed_late when that is after the due date; otherwise open, or overdue at the horizon."""
+    items, events = [], []
+    for r in records:
+        if not r.get("findings") or not r.get("result_on"):
+            continue
+        opened = dt.date.fromisoformat(str(r["result_on"])[:10])
+        later = sorted(
+            dt.date.fromisoformat(str(o["result_on"])[:10])
+            for o in records
+            if o["county_code"] == r["county_code"]
+            and o["campaign_code"] == r["campaign_code"]
+            and o.get("result") in ("passed", "conditional")
+            and o.get("result_on")
+            and dt.date.fromisoformat(str(o["result_on"])[:10]) > opened
+        )
+        closed = later[0] if later and (horizon is None or later[0] <= horizon) else None
+        due = rc.add_working_days(opened, DUE_WORKING_DAYS)
+        camp = campaign_names.get(r["campaign_code"], r["campaign_code"])
+        lines = [x.strip() for x in str(r["findings"]).splitlines() if x.strip()]
+        for n, text in enumerate(lines, 1):
+            item_id = f"acceptance:{r['record_id']}:{n}"
+            status = (
+                ("closed_late" if closed > due else "closed")
+                if closed
+                else ("overdue" if horizon is not None and horizon > due else "open")
+            )
+            items.append(
+                {
+                    "county_code": r["county_code"],
+                    "item_id": item_id,
+                    "point_code": None,
+                    "point_name_zh": camp,
+                    "point_type": "acceptance",
+                    "town_code": None,
+                    "item_code": None,
+                    "item_name_zh": "验收反馈问题",
+                    "owner_org_code": owners.get((r["county_code"], r["campaign_code"])),
+                    "opened_inspection_id": r["record_id"],
+                    "opened_date": opened,
+                    "due_date": due,
+                    "closed_inspection_id": None,
+                    "closed_date": closed,
+                    "status": status,
+                    "times_found": 1,
+                    "recurrence": 0,
+                    "is_repeat": False,
+                    "score_at_open": None,
+                    "max_score": None,
+                    "problem_text": text,
+                    "photo_ref": None,
+                    "description_zh": f"{camp}验收反馈问题：{text}，限期整改",
+                    "description_en": f"finding of the {r['campaign_code']} acceptance on {opened}: {text}",
+                    "source_file": None,
+                    "sheet": None,
+                    "cell": None,
+                    "as_of_date": horizon,
+                }
+            )
+            events.append(
+                {
+                    "county_code": r["county_code"],
+                    "item_id": item_id,
+                    "seq": 1,
+                    "inspection_id": r["record_id"],
+                    "event": "opened",
+                    "event_date": opened,
+                    "score": None,
+                }  # fmt: skip
+            )
+            if closed:
+                events.append(
+                    {
+                        "county_code": r["county_code"],
+                        "item_id": item_id,
+                        "seq": 2,
+                        "inspection_id": None,
+                        "event": "closed",
+                        "event_date": closed,
+                        "score": None,
+                    }  # fmt: skip
+                )
+    return items, events

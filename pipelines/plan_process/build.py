@@ -230,6 +230,14 @@ def supervision_rows(
         items, events = rectification.supervision_items(inspections, scores, point_meta, item_meta, as_of)
         out[t.PROBLEM] += items
         out[t.PROBLEM_EVENT] += events
+        if store is not None:  # findings of acceptances and re-reviews: items of the campaign's lead unit
+            leads = {g.code: g.lead_unit for g in prof.working_groups}
+            owners = {(prof.code, p.campaign): leads.get(p.working_group) for p in prof.programmes}
+            names = {c.code: c.name_zh for c in catalog.campaigns.values()}
+            records = pstore.acceptance_records(store, prof.code)
+            f_items, f_events = rectification.acceptance_finding_items(records, owners, names, as_of)
+            out[t.PROBLEM] += f_items
+            out[t.PROBLEM_EVENT] += f_events
     return out, stats
 
 

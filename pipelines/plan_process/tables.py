@@ -144,7 +144,8 @@ PROBLEM = _t(
     "problem",
     "Rectification items from inspections: a checklist item scored below its maximum at a point opens one "
     "(owner: the point's 包保单位, due N Chinese working days later); the next inspection scoring the item in full "
-    "closes it, a deduction again keeps it open (found again).",
+    "closes it, a deduction again keeps it open (found again). Also each finding of an acceptance or re-review "
+    "(point_type 'acceptance', owner the campaign group's lead unit, closed by the campaign's next pass).",
     [
         C,
         ("item_id", "VARCHAR", "supervision:<point>:<item>:<opening date>", False),

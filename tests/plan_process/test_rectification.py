@@ -95,3 +95,28 @@ def test_inspections_of_unknown_points_are_ignored():
     ]
     scores = [{"inspection_id": "x", "item_code": "mkt_clean", "score": 1.0, "max_score": 20.0}]
     assert supervision_items(insp, scores, POINTS, ITEMS, None) == ([], [])
+
+
+def test_acceptance_findings_become_items_of_the_lead_unit_closed_by_the_next_pass():
+    from pipelines.marts.rectification import DUE_WORKING_DAYS, acceptance_finding_items
+
+    recs = [
+        {"record_id": "r1", "county_code": "511923", "campaign_code": "hygienic_county", "result": "failed",
+         "result_on": "2013-11-08", "findings": "活禽宰杀区未隔离\n\n背街小巷暴露垃圾"},
+        {"record_id": "r2", "county_code": "511923", "campaign_code": "hygienic_county", "result": "passed",
+         "result_on": "2014-06-30", "findings": "病媒防制档案待完善"},
+        {"record_id": "r3", "county_code": "511923", "campaign_code": "eco_county", "result": None,
+         "result_on": None, "findings": "pending: not yet a finding"},
+    ]  # fmt: skip
+    owners = {("511923", "hygienic_county"): "511923-awb"}
+    items, events = acceptance_finding_items(
+        recs, owners, {"hygienic_county": "省级卫生县城"}, dt.date(2015, 1, 31)
+    )
+    assert [i["item_id"] for i in items] == ["acceptance:r1:1", "acceptance:r1:2", "acceptance:r2:1"]
+    assert all(i["owner_org_code"] == "511923-awb" for i in items)
+    first = items[0]
+    assert first["due_date"] == rc.add_working_days(dt.date(2013, 11, 8), DUE_WORKING_DAYS)
+    assert first["closed_date"] == dt.date(2014, 6, 30) and first["status"] == "closed_late"
+    assert items[2]["closed_date"] is None and items[2]["status"] == "overdue"  # no re-review passed yet
+    assert "省级卫生县城验收反馈问题：活禽宰杀区未隔离" in first["description_zh"]
+    assert [e["event"] for e in events if e["item_id"] == "acceptance:r1:1"] == ["opened", "closed"]

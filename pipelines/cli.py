@@ -454,6 +454,23 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
                         f"  {status:<10} {n:>5} 个文件 files, {loaded or 0:>7} 值入库 loaded, "
                         f"{quarantined or 0:>5} 值隔离 quarantined"
                     )
+                has_feedback = conn.execute(
+                    "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'core' "
+                    "AND table_name = 'source_file' AND column_name = 'feedback_path'"
+                ).fetchone()[0]
+                workbooks, receipts = (
+                    (0, 0)
+                    if not has_feedback
+                    else conn.execute(
+                        "SELECT count(feedback_path), "
+                        "count(*) FILTER (WHERE status = 'accepted' AND feedback_path IS NULL) "
+                        "FROM core.source_file"
+                    ).fetchone()
+                )
+                print(
+                    f"  反馈表 {workbooks} 份（有问题的文件），回执 {receipts} 份（无问题的文件） / "
+                    f"feedback workbooks {workbooks} (files with problems), receipts {receipts} (clean files)"
+                )
             for path, size in conn.execute("SELECT path, size_bytes FROM core.source_file").fetchall():
                 registered.setdefault(path, set()).add(size)
             rejects = conn.execute(

@@ -895,9 +895,10 @@ OUTCOME_COLUMNS = ["campaign_code", "outcome", "decided_date", "document", "sour
 def acceptance_outcomes(county: str, scope: auth.Viewer | None = None) -> pd.DataFrame:
     """Recorded acceptance outcomes per campaign (outcome 'passed' | 'failed'), newest first.
 
-    Read from the acceptance milestone's recorded event (marts.plan_schedule, evidence_outcome) and,
-    once built, from an acceptance-record table (`marts.acceptance_record`: campaign_code, outcome,
-    decided_date, document). Empty when nothing is recorded: the pages then derive the outcome from
+    Read from the acceptance milestone's recorded event (marts.plan_schedule, evidence_outcome), the
+    office's acceptance records (plan_process.acceptance: result passed | failed of kind and milestone
+    'acceptance') and a `marts.acceptance_record` table if one is built (campaign_code, outcome,
+    decided_date, document). The newest decision counts (a re-application after a failure). Empty when nothing is recorded: the pages then derive the outcome from
     the data and say so."""
     v = _viewer(scope)
     parts = []
@@ -910,6 +911,27 @@ def acceptance_outcomes(county: str, scope: auth.Viewer | None = None) -> pd.Dat
                 FROM marts.plan_schedule
                 WHERE county_code = ? AND milestone_key = 'acceptance' AND evidence_outcome IS NOT NULL
                   AND {_IN_CAMPAIGNS.format("campaign_code")}
+                """,
+                [_county(v, county), *_camps(v)],
+            )
+        )
+    if has_columns(
+        "plan_process.acceptance",
+        "campaign_code",
+        "kind",
+        "milestone",
+        "result",
+        "result_on",
+        "result_document",
+    ):  # the office's acceptance records (issue 17): a final result of the campaign's own acceptance
+        parts.append(
+            _select(
+                f"""
+                SELECT campaign_code, result AS outcome, result_on AS decided_date, result_document AS document,
+                       'acceptance' AS source
+                FROM plan_process.acceptance
+                WHERE county_code = ? AND kind = 'acceptance' AND milestone = 'acceptance'
+                  AND result IN ('passed', 'failed') AND {_IN_CAMPAIGNS.format("campaign_code")}
                 """,
                 [_county(v, county), *_camps(v)],
             )

@@ -103,23 +103,21 @@ def missing_tab() -> None:
         ui.empty_notice()
         return
     a = ad.archive(county)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                ui.t("col_clause"): [clause_name(r) for r in rows],
-                ui.t("col_evidence_item"): [title(r) for r in rows],
-                ui.t("ar_pick_period"): [period_text(r["period_code"]) for r in rows],
-                ui.t("col_unit"): [a.unit_name(r["provider_short"], lang) for r in rows],
-                ui.t("col_due"): [str(r["due_date"]) for r in rows],
-                ui.t("col_state"): [ui.t(f"ar_state_{r['state']}") for r in rows],
-                ui.t("col_accepted"): [f"{r['accepted']}/{r['required']}" for r in rows],
-                ui.t("col_overdue"): [yes(r["is_overdue"]) for r in rows],
-                ui.t("col_prerequisite"): [yes(r["prerequisite"]) for r in rows],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
+    df = pd.DataFrame(
+        {
+            ui.t("col_clause"): [clause_name(r) for r in rows],
+            ui.t("col_evidence_item"): [title(r) for r in rows],
+            ui.t("ar_pick_period"): [period_text(r["period_code"]) for r in rows],
+            ui.t("col_unit"): [a.unit_name(r["provider_short"], lang) for r in rows],
+            ui.t("col_due"): [str(r["due_date"]) for r in rows],
+            ui.t("col_state"): [ui.t(f"ar_state_{r['state']}") for r in rows],
+            ui.t("col_accepted"): [f"{r['accepted']}/{r['required']}" for r in rows],
+            ui.t("col_overdue"): [yes(r["is_overdue"]) for r in rows],
+            ui.t("col_prerequisite"): [yes(r["prerequisite"]) for r in rows],
+        }
     )
+    st.dataframe(df, hide_index=True, width="stretch")
+    ui.downloads(df, f"archive_missing_{campaign}", "ar_missing_dl")  # to send to the units
 
 
 def items_tab() -> None:

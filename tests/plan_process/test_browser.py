@@ -76,7 +76,9 @@ browser = _browser_fixture
 
 
 def _open(browser, url: str, path: str, who, width=1440, height=900, lang="zh"):
-    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    ctx = browser.new_context(
+        viewport={"width": width, "height": height}, locale="zh-CN", accept_downloads=True
+    )
     page = ctx.new_page()
     page.set_default_timeout(45_000)
     page.goto(f"{url}/{path}")

@@ -10,8 +10,10 @@
    process and as the run's own time in Dagster (without starting Python and importing the code).
 3. The union at many counties: the last county's real snapshot is cloned under `union_counties`
    codes (its Parquet files rewritten with each code, so county filters select one county), then
-   publishing one county (export + a new union of views over every county) is timed, and dashboard-like
-   queries are timed on the union (p50/p95, one kept connection, Parquet metadata cache on).
+   one county is published twice: the first publish finds every county outside a compacted base and
+   compacts (timed apart), the second is the steady state (export + a new union of views over the
+   base and this county), and dashboard-like queries are timed on the union (p50/p95, one kept
+   connection, Parquet metadata cache on).
    The clones stand for counties already published; their own runs are independent of the timed
    one (each county has its own working database), which is why the run part of the "one file with
    180 counties" figure is measured in (2) and only the publishing part depends on the province size.
@@ -180,7 +182,10 @@ def _clone_union(root: Path, n: int) -> tuple[Path, str, Path]:
             for key in schema["counts"]:
                 f = src / f"{key}.parquet"
                 cols = set(schema["tables"][key]["columns"])
-                sel = f"* REPLACE ('{clone}' AS county_code)" if "county_code" in cols else "*"
+                swap = f"'{clone}' AS {union.COUNTY_COLUMN}"
+                if "county_code" in cols:
+                    swap += f", '{clone}' AS county_code"
+                sel = f"* REPLACE ({swap})"
                 conn.execute(
                     f"COPY (SELECT {sel} FROM read_parquet('{f}')) TO '{dest / f.name}' (FORMAT parquet)"
                 )
@@ -200,9 +205,10 @@ def _clone_union(root: Path, n: int) -> tuple[Path, str, Path]:
 def _query_p95(pub: Path, county: str, reps: int) -> dict:
     from pipelines.warehouse import publish
 
-    conn = publish.connect_readonly(pub, config={"parquet_metadata_cache": "true"})
+    conn = publish.connect_readonly(pub)
     out = {}
     try:
+        conn.execute("SET parquet_metadata_cache = true")  # footers read once per connection
         for name, sql in QUERIES.items():
             sql = sql.replace("$county", f"'{county}'")
             times = []
@@ -257,16 +263,22 @@ def run(cfg: Config) -> dict:
             from pipelines.warehouse import union
 
             t0 = time.perf_counter()
-            union.publish_county(county_db, code, pub)
+            union.publish_county(county_db, code, pub)  # 180 counties outside a base: compacts
+            compact_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            union.publish_county(county_db, code, pub)  # the steady state: base + this county
             publish_s = time.perf_counter() - t0
             run_s = out["one_file_added"]["run_s"] or 0.0
             out["union"] = {
                 "counties": n_big,
                 "clone_s": clone_s,
                 "publish_one_county_s": publish_s,
+                "first_publish_with_compaction_s": compact_s,
                 "one_file_added_estimate_s": run_s + publish_s,
-                "queries": _query_p95(pub, code, cfg.size.query_reps),
+                "queries": {},
                 "union_file_bytes": max(p.stat().st_size for p in pub.glob("warehouse-*.duckdb")),
             }
+            (root / "partial-results.json").write_text(json.dumps(out, indent=1, default=str))
+            out["union"]["queries"] = _query_p95(pub, code, cfg.size.query_reps)
             out["union"]["worst_p95_ms"] = max(q["p95_ms"] for q in out["union"]["queries"].values())
     return out

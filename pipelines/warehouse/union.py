@@ -61,6 +61,15 @@ SHARED_TABLES = frozenset(
 # Tables identical across counties except for periods a county's plan adds: one row per key.
 DISTINCT_TABLES = {"dim.period": "period_code"}
 SCHEMA_FILE = "schema.json"
+# Every exported row carries its county (tables such as core.quarantine have no county_code), so
+# a compacted base can leave out the counties published since; views exclude the column.
+COUNTY_COLUMN = "_snapshot_county"
+BASE = "base"
+BASE_PREFIX = "b-"
+BASE_FILE = "base.json"
+# Compact when more counties than this are read from their own snapshots instead of the base:
+# a query then opens 1 + at most this many files per table instead of one per county.
+COMPACT_AFTER = 8
 
 
 def _ident(name: str) -> str:
@@ -104,7 +113,7 @@ def _describe(conn: duckdb.DuckDBPyConnection) -> dict:
     return {"tables": tables, "views": views}
 
 
-def _export_county(database: Path, dest: Path, timeout: float) -> dict:
+def _export_county(database: Path, code: str, dest: Path, timeout: float) -> dict:
     """CHECKPOINT, describe and export every table to Parquet while holding the county database."""
     conn = single._open_writer(database, timeout)
     try:
@@ -115,7 +124,10 @@ def _export_county(database: Path, dest: Path, timeout: float) -> dict:
         dest.mkdir(parents=True)
         for key in counts:
             target = dest / f"{key}.parquet"
-            conn.execute(f"COPY {_qualified(key)} TO {_literal(str(target))} (FORMAT parquet)")
+            conn.execute(
+                f"COPY (SELECT *, {_literal(code)} AS {COUNTY_COLUMN} FROM {_qualified(key)}) "
+                f"TO {_literal(str(target))} (FORMAT parquet)"
+            )
     finally:
         conn.close()
     described["counts"] = counts
@@ -159,8 +171,23 @@ def _schema(published_dir: Path, code: str, version: str) -> dict:
     return json.loads((county_root(published_dir, code) / version / SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
-def _build_union(path: Path, published_dir: Path, counties: dict[str, str], latest: str) -> dict[str, int]:
-    """Write the union file of views; returns the row count of every view (from the county manifests)."""
+def _base_counties(published_dir: Path, base: str | None) -> dict[str, str]:
+    if not base:
+        return {}
+    try:
+        return json.loads((Path(published_dir) / BASE / base / BASE_FILE).read_text(encoding="utf-8"))[
+            "counties"
+        ]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def _build_union(
+    path: Path, published_dir: Path, counties: dict[str, str], latest: str, base: str | None = None
+) -> dict[str, int]:
+    """Write the union file of views; returns the row count of every view (from the county manifests).
+    With a compacted `base`, counties whose snapshot is the one in the base are read from it."""
+    in_base = _base_counties(published_dir, base)
     schemas = {c: _schema(published_dir, c, v) for c, v in counties.items()}
     order = [latest, *sorted(c for c in counties if c != latest)]
     keys: list[str] = []
@@ -173,12 +200,7 @@ def _build_union(path: Path, published_dir: Path, counties: dict[str, str], late
             schema = key.split(".", 1)[0]
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
             having = [c for c in order if key in schemas[c]["tables"]]
-            files = [
-                str(county_root(published_dir, c) / counties[c] / f"{key}.parquet")
-                for c in (having[:1] if key in SHARED_TABLES else having)
-            ]
-            listing = "[" + ", ".join(_literal(f) for f in files) + "]"
-            source = f"read_parquet({listing}, union_by_name = true)"
+            source = _source(published_dir, key, counties, having, in_base, base)
             if key in DISTINCT_TABLES:
                 col = _ident(DISTINCT_TABLES[key])
                 body = f"SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY {col} ORDER BY {col}) = 1"
@@ -208,6 +230,83 @@ def _build_union(path: Path, published_dir: Path, counties: dict[str, str], late
     finally:
         conn.close()
     return totals
+
+
+def _files(published_dir: Path, key: str, counties: dict[str, str], codes: list[str]) -> str:
+    return (
+        "["
+        + ", ".join(
+            _literal(str(county_root(published_dir, c) / counties[c] / f"{key}.parquet")) for c in codes
+        )
+        + "]"
+    )
+
+
+def _source(
+    published_dir: Path,
+    key: str,
+    counties: dict[str, str],
+    having: list[str],
+    in_base: dict,
+    base: str | None,
+) -> str:
+    """The FROM clause of a table's view: the base for counties still as compacted, their own
+    snapshots for the others (`having`: counties that have the table, the latest first)."""
+    if key in SHARED_TABLES:
+        return f"(SELECT * EXCLUDE ({COUNTY_COLUMN}) FROM read_parquet({_files(published_dir, key, counties, having[:1])}))"
+    base_file = Path(published_dir) / BASE / base / f"{key}.parquet" if base else None
+    from_base = (
+        [c for c in having if in_base.get(c) == counties[c]] if base_file and base_file.is_file() else []
+    )
+    own = [c for c in having if c not in from_base]
+    parts = []
+    if from_base:
+        stale = sorted(set(in_base) - set(from_base))
+        where = f" WHERE {COUNTY_COLUMN} NOT IN ({', '.join(_literal(c) for c in stale)})" if stale else ""
+        parts.append(
+            f"SELECT * EXCLUDE ({COUNTY_COLUMN}) FROM read_parquet({_literal(str(base_file))}){where}"
+        )
+    if own:
+        parts.append(
+            f"SELECT * EXCLUDE ({COUNTY_COLUMN}) FROM "
+            f"read_parquet({_files(published_dir, key, counties, own)}, union_by_name = true)"
+        )
+    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
+
+
+def _compact(published_dir: Path, counties: dict[str, str], token: str, stamp: str) -> str:
+    """Write a base: every county-level table of every county in one Parquet file, verified; returns
+    its folder name. Runs after the county's union is already current (readers do not wait for it)."""
+    root = Path(published_dir) / BASE
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f"{single.TMP_PREFIX}{token}"
+    schemas = {c: _schema(published_dir, c, v) for c, v in counties.items()}
+    keys = sorted({k for s in schemas.values() for k in s["counts"] if k not in SHARED_TABLES})
+    conn = duckdb.connect()
+    try:
+        tmp.mkdir()
+        for key in keys:
+            having = sorted(c for c in counties if key in schemas[c]["counts"])
+            target = tmp / f"{key}.parquet"
+            conn.execute(
+                f"COPY (SELECT * FROM read_parquet({_files(published_dir, key, counties, having)}, "
+                f"union_by_name = true)) TO {_literal(str(target))} (FORMAT parquet)"
+            )
+            got = conn.execute(f"SELECT count(*) FROM read_parquet({_literal(str(target))})").fetchone()[0]
+            if got != sum(schemas[c]["counts"][key] for c in having):
+                raise single.PublishError(f"合并快照不一致：{key} / the compacted base differs: {key}")
+        (tmp / BASE_FILE).write_text(json.dumps({"counties": counties}, ensure_ascii=False), encoding="utf-8")
+        for f in tmp.iterdir():
+            single._fsync_file(f)
+    except Exception:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        conn.close()
+    name = f"{BASE_PREFIX}{stamp}-{token}"
+    os.replace(tmp, root / name)
+    single._fsync_dir(root)
+    return name
 
 
 def _province_views(conn: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
@@ -279,6 +378,8 @@ def sweep_county_leftovers(published_dir: Path) -> None:
     if root.is_dir():
         for stale in root.glob(f"*/{single.TMP_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+    for stale in (Path(published_dir) / BASE).glob(f"{single.TMP_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def publish_county(
@@ -309,7 +410,7 @@ def _publish_county(database: Path, code: str, published_dir: Path, keep: int, t
     root.mkdir(parents=True, exist_ok=True)
     tmp_dir = root / f"{single.TMP_PREFIX}{token}"
     try:
-        described = _export_county(database, tmp_dir, timeout)
+        described = _export_county(database, code, tmp_dir, timeout)
         _verify_export(tmp_dir, described["counts"])
     except Exception:
         shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -319,9 +420,41 @@ def _publish_county(database: Path, code: str, published_dir: Path, keep: int, t
     single._fsync_dir(root)
 
     counties = {**_previous_counties(published_dir), code: version}
+    base = _previous_base(published_dir)
+    final = _swap_union(published_dir, counties, code, base, token, stamp, now)
+    in_base = _base_counties(published_dir, base)
+    if sum(1 for c, v in counties.items() if in_base.get(c) != v) > COMPACT_AFTER:
+        token2 = uuid.uuid4().hex[:8]
+        now2 = dt.datetime.now(dt.UTC)
+        stamp2 = now2.strftime("%Y%m%dT%H%M%S%fZ")
+        base = _compact(published_dir, counties, token2, stamp2)
+        final = _swap_union(published_dir, counties, code, base, token2, stamp2, now2)
+    single.prune(published_dir, keep)
+    prune_counties(published_dir)
+    return final
+
+
+def _previous_base(published_dir: Path) -> str | None:
+    try:
+        base = single.snapshot_manifest(published_dir).get("base")
+    except single.NoSnapshotError:
+        return None
+    return base if base and (Path(published_dir) / BASE / base / BASE_FILE).is_file() else None
+
+
+def _swap_union(
+    published_dir: Path,
+    counties: dict[str, str],
+    code: str,
+    base: str | None,
+    token: str,
+    stamp: str,
+    now: dt.datetime,
+) -> Path:
+    """Build, verify and rename a union file, write its manifest and point CURRENT at it."""
     tmp_union = published_dir / f"{single.TMP_PREFIX}{token}.duckdb"
     try:
-        totals = _build_union(tmp_union, published_dir, counties, code)
+        totals = _build_union(tmp_union, published_dir, counties, code, base)
         single._fsync_file(tmp_union)
         _verify_union(tmp_union)
     except Exception:
@@ -336,6 +469,7 @@ def _publish_county(database: Path, code: str, published_dir: Path, keep: int, t
         "kind": "county_union",
         "published_county": code,
         "counties": dict(sorted(counties.items())),
+        "base": base,
         "tables": totals,
     }
     manifest_tmp = published_dir / f"{single.TMP_PREFIX}{token}.json"
@@ -346,25 +480,25 @@ def _publish_county(database: Path, code: str, published_dir: Path, keep: int, t
     single._write_durably(pointer_tmp, final.name + "\n")
     os.replace(pointer_tmp, published_dir / single.POINTER)
     single._fsync_dir(published_dir)
-    single.prune(published_dir, keep)
-    prune_counties(published_dir)
     return final
 
 
 def _referenced(published_dir: Path) -> dict[str, set[str]]:
-    """County snapshot folders read by any union file still present."""
-    used: dict[str, set[str]] = {}
+    """County snapshot folders (and, under the key BASE, compacted bases) read by any union file still present."""
+    used: dict[str, set[str]] = {BASE: set()}
     for manifest in Path(published_dir).glob("warehouse-*.json"):
         if not single.SNAPSHOT_RE.match(manifest.with_suffix(".duckdb").name):
             continue
         if not manifest.with_suffix(".duckdb").is_file():
             continue
         try:
-            counties = json.loads(manifest.read_text(encoding="utf-8")).get("counties") or {}
+            data = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}  # unreadable manifest: keep everything this time
-        for c, v in counties.items():
+        for c, v in (data.get("counties") or {}).items():
             used.setdefault(c, set()).add(v)
+        if data.get("base"):
+            used[BASE].add(data["base"])
     return used
 
 
@@ -376,6 +510,10 @@ def prune_counties(published_dir: Path) -> list[Path]:
     removed = []
     for folder in sorted((Path(published_dir) / COUNTIES).glob(f"*/{VERSION_PREFIX}*")):
         if folder.name not in used.get(folder.parent.name, set()):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    for folder in sorted((Path(published_dir) / BASE).glob(f"{BASE_PREFIX}*")):
+        if folder.name not in used[BASE]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

@@ -196,3 +196,30 @@ def test_a_locked_down_reader_reads_the_union_and_nothing_else(tmp_path):
         conn.close()
     # A single-file snapshot needs no folder at all.
     assert publish.county_snapshot_dirs(tmp_path / "warehouse-x.duckdb") == []
+
+
+def test_compaction_reads_the_base_and_never_counts_a_county_twice(tmp_path, monkeypatch):
+    monkeypatch.setattr(union, "COMPACT_AFTER", 1)
+    published = tmp_path / "published"
+    dbs = {
+        code: make_county(tmp_path / code / "w.duckdb", code, r, n_obs=n)
+        for code, r, n in (("511923", 0.5, 4), ("519001", 0.6, 6), ("519002", 0.7, 8))
+    }
+    for code, db in dbs.items():
+        union.publish_county(db, code, published)
+    manifest = publish.snapshot_manifest(published)
+    assert manifest["base"]  # compacted once two counties were read from their own snapshots
+    base_dir = published / "base" / manifest["base"]
+    assert (base_dir / "core.observation.parquet").is_file()
+    expected = [("511923", 4), ("519001", 6), ("519002", 8)]
+    sql = "SELECT county_code, count(*) FROM core.observation GROUP BY 1 ORDER BY 1"
+    assert read(published, sql) == expected
+    # One county changes after the compaction: the base serves the others, the county its snapshot.
+    monkeypatch.setattr(union, "COMPACT_AFTER", 100)
+    make_county(dbs["519001"], "519001", 0.9, n_obs=10)
+    union.publish_county(dbs["519001"], "519001", published)
+    again = publish.snapshot_manifest(published)
+    assert again["base"] == manifest["base"]
+    assert read(published, sql) == [("511923", 4), ("519001", 10), ("519002", 8)]
+    assert read(published, "SELECT count(*) FROM dim.campaign") == [(2,)]
+    assert again["tables"]["core.observation"] == 22

@@ -383,9 +383,11 @@ def sweep_county_leftovers(published_dir: Path) -> None:
 
 
 def publish_county(
-    database: Path, code: str, published_dir: Path, keep: int = 3, lock_timeout: float = 60.0
+    database: Path, code: str, published_dir: Path, keep: int = 3, lock_timeout: float = 900.0
 ) -> Path:
-    """Publish county `code` from its working database and point CURRENT at a new union file."""
+    """Publish county `code` from its working database and point CURRENT at a new union file.
+    `lock_timeout`: how long to wait for the publish lock (another county's publish, possibly
+    compacting the base) and for the county's own database."""
     database, published_dir = Path(database), Path(published_dir)
     if not database.exists():
         raise single.PublishError(

@@ -235,6 +235,16 @@ def province_rows(r: dict, verdict) -> list[tuple[str, str, str, str]]:
                 verdict(u["one_file_added_estimate_s"] <= 10) + " (composite)",
             )
         )
+        if u.get("dashboard_worst_p95_ms") is not None:
+            rows.append(
+                (
+                    f"province: dashboards.data calls on the union of {u['counties']}, worst p95",
+                    fmt_num(u["dashboard_worst_p95_ms"], " ms")
+                    + (f"; failed: {', '.join(u['dashboard_errors'])}" if u.get("dashboard_errors") else ""),
+                    "< 200 ms",
+                    verdict(u["dashboard_worst_p95_ms"] < 200 and not u.get("dashboard_errors")),
+                )
+            )
         rows.append(
             (
                 f"province: dashboard queries on the union of {u['counties']}, worst p95",

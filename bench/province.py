@@ -222,6 +222,55 @@ def _query_p95(pub: Path, county: str, reps: int) -> dict:
     return out
 
 
+def _dashboard_calls(pub: Path, reps: int, seed: int) -> dict:
+    """Every dashboards.data function the pages call (bench/scale.py's discovery), on the union,
+    with one kept read-only connection as the dashboard keeps it; Parquet metadata cache on."""
+    import random
+
+    from bench.scale import _args, discover, uncached_data
+
+    wh_dir = pub.parent
+    rng = random.Random(seed)
+    results = {}
+    with uncached_data(wh_dir) as data:
+        data._catalog.clear()
+        calls, notes = discover(data)
+        conn = data._open(data.snapshot_name())
+        conn.execute("SET parquet_metadata_cache = true")
+        counties = [c for (c,) in conn.execute("SELECT county_code FROM dim.county ORDER BY 1").fetchall()]
+        campaigns = [c for (c,) in conn.execute("SELECT campaign_code FROM dim.campaign").fetchall()]
+        indicators = [
+            i for (i,) in conn.execute("SELECT DISTINCT indicator_code FROM dim.indicator").fetchall()
+        ]
+        draws = [
+            {
+                "county": rng.choice(counties),
+                "period": f"{rng.randint(2012, 2016)}-{rng.randint(1, 12):02d}",
+                "campaign": rng.choice([None, *campaigns]),
+                "indicator": rng.choice(indicators),
+            }
+            for _ in range(reps)
+        ]
+        data._bench_kept["conn"] = conn
+        try:
+            for name, spec in calls.items():
+                fn = getattr(data, name)
+                try:
+                    fn(*_args(spec, draws[0]))  # warm-up
+                    times = []
+                    for d in draws:
+                        t0 = time.perf_counter()
+                        fn(*_args(spec, d))
+                        times.append((time.perf_counter() - t0) * 1000)
+                    results[name] = {"p50_ms": median(times), "p95_ms": percentile(times, 95)}
+                except Exception as exc:  # a function that fails on the union is a finding
+                    results[name] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        finally:
+            data._bench_kept["conn"] = None
+            conn.close()
+    return {"calls": results, "notes": notes}
+
+
 def run(cfg: Config) -> dict:
     sizes = cfg.size.province_counties
     out: dict = {"counties": list(sizes), "full_refresh": {}, "cores": os.cpu_count()}
@@ -281,4 +330,9 @@ def run(cfg: Config) -> dict:
             (root / "partial-results.json").write_text(json.dumps(out, indent=1, default=str))
             out["union"]["queries"] = _query_p95(pub, code, cfg.size.query_reps)
             out["union"]["worst_p95_ms"] = max(q["p95_ms"] for q in out["union"]["queries"].values())
+            dash = _dashboard_calls(pub, cfg.size.query_reps, cfg.seed)
+            out["union"]["dashboard"] = dash
+            timed = [c["p95_ms"] for c in dash["calls"].values() if "p95_ms" in c]
+            out["union"]["dashboard_worst_p95_ms"] = max(timed) if timed else None
+            out["union"]["dashboard_errors"] = sorted(n for n, c in dash["calls"].items() if "error" in c)
     return out

@@ -199,3 +199,45 @@ def test_plan_page_shows_the_failed_first_acceptance_and_the_re_application(brow
         _shot(page, f"plan_letters_{lang}")
     finally:
         ctx.close()
+
+
+def test_office_records_a_re_review_through_the_plan_page_form(browser, server, env):
+    _, base = env
+    ctx, page = _open(browser, server, "plan", OFFICE)
+    try:
+        _settle(page, "进度")
+        page.get_by_text("录入申报、验收或复审记录").first.click()
+        form = page.locator("[data-testid='stForm']").first
+        form.wait_for()
+        form.get_by_role("button", name="保存记录").click()  # an application without its date
+        page.get_by_text("请填写申报日期").first.wait_for()
+        kind = form.locator("[data-testid='stSelectbox']").nth(1).locator("input")
+        kind.click()
+        kind.fill("复审")
+        kind.press("Enter")
+        form.get_by_role("spinbutton", name="year, 结果日期").click()
+        page.keyboard.type("2016")
+        form.get_by_role("spinbutton", name="month, 结果日期").click()
+        page.keyboard.type("12")
+        form.get_by_role("spinbutton", name="day, 结果日期").click()
+        page.keyboard.type("01")
+        res = form.locator("[data-testid='stSelectbox']").nth(3).locator("input")
+        res.click()
+        res.fill("通过")
+        res.press("Enter")
+        form.get_by_role("button", name="保存记录").click()
+        page.get_by_text("已保存：re_review:").first.wait_for()
+        _shot(page, "plan_record_saved")
+    finally:
+        ctx.close()
+    from pipelines.plan_process import store as pstore
+    from pipelines.workflow.store import Store
+
+    rows = [
+        r
+        for r in pstore.acceptance_records(Store(base / "workflow" / "workflow.sqlite"))
+        if r["kind"] == "re_review"
+    ]
+    assert [(r["result"], r["result_on"], r["recorded_by"]) for r in rows] == [
+        ("passed", "2016-12-01", OFFICE[0])
+    ]

@@ -255,7 +255,15 @@ def _visible(pg, raw_tables: bool, lang: str = "zh") -> dict[str, list[str]]:
     )
 
 
+def _bilingual(text: str) -> bool:
+    """A notice written in both languages on purpose ("中文 / English", i18n.both): not a leak."""
+    zh, sep, en = text.partition(" / ")
+    return bool(sep) and bool(present.CJK.search(zh)) and not present.CJK.search(en) and bool(WORD.search(en))
+
+
 def _leaks(text: str, lang: str) -> list[str]:
+    if _bilingual(text):
+        return []
     bare = FILEISH.sub(" ", text)
     if lang == "en":
         # Chinese is allowed only inside parentheses or quotes (a term kept on purpose: "通报") or in names

@@ -126,7 +126,7 @@ def test_supervision_views_render(browser, server, width, height, tag, lang):
         assert "Traceback" not in body and "snake_case" not in body
         for raw in ("overdue_supervision", "closed_late", "back_lane", "None"):
             assert raw not in body, raw
-        assert page.locator(".js-plotly-plot").count() >= 3  # two trends and the point map
+        page.locator(".js-plotly-plot").nth(2).wait_for(timeout=60_000)  # two trends and the point map
         _shot(page, f"supervision_{tag}_{lang}")
     finally:
         ctx.close()

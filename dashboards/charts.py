@@ -309,7 +309,7 @@ def quality_trend(df: pd.DataFrame, labels: dict[str, str], title: str) -> go.Fi
         barmode="stack",
         yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"},
     )
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", nticks=12)  # a month label every few bars, never overlapping
     return _layout(fig, title)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dashboards import present
 from pipelines.settings import PROJECT_ROOT
@@ -120,10 +121,19 @@ def _settle(pg) -> None:
 
 
 def _english(pg) -> None:
-    pg.locator("[data-testid='stSidebar'] label").filter(has_text="English").first.click()
-    pg.wait_for_timeout(500)
+    """Switch to English and wait until the sidebar reads English (a click during a rerun can be lost)."""
+    for _ in range(3):
+        _settle(pg)
+        pg.locator("[data-testid='stSidebar'] label").filter(has_text="English").first.click()
+        try:
+            pg.locator("[data-testid='stSidebar']").get_by_text("Filters", exact=True).wait_for(
+                timeout=20_000
+            )
+            break
+        except PlaywrightTimeout:
+            continue
+    pg.locator("[data-testid='stSidebar']").get_by_text("Filters", exact=True).wait_for()
     _settle(pg)
-    pg.get_by_role("heading", level=1).first.wait_for()
 
 
 def _shot(pg, name: str) -> Path:
@@ -315,10 +325,10 @@ def test_every_page_follows_the_presentation_rules(server, browser, lang):
 # ---------------------------------------------------------------- 3. unit page, URLs, click-through
 
 
-def _wait_url(pg, *parts: str) -> None:
+def _wait_url(pg, *parts: str, timeout: int = 60_000) -> None:
     """Wait until the address holds every part (Streamlit switches pages without a page load)."""
     pg.wait_for_function(
-        "(parts) => parts.every(p => location.href.includes(p))", arg=list(parts), timeout=60_000
+        "(parts) => parts.every(p => location.href.includes(p))", arg=list(parts), timeout=timeout
     )
 
 
@@ -345,7 +355,13 @@ def test_unit_page_from_a_link_and_the_url_keeps_page_and_filters(server, browse
         link = pg.locator("[class*='st-key-decision_'] a").first
         link.wait_for()
         owner = link.inner_text().split(":")[-1].split("：")[-1].strip()
-        link.click()
+        for _ in range(3):  # a click during a rerun of the page can be lost: try again
+            link.click()
+            try:
+                _wait_url(pg, "/unit?", "unit=", timeout=20_000)
+                break
+            except PlaywrightTimeout:
+                _settle(pg)
         _wait_url(pg, "/unit?", "unit=")
         _settle(pg)
         assert owner in pg.locator("[data-testid='stMain'] h3").first.inner_text()

@@ -340,7 +340,8 @@ def _acceptance(county: str, lang: str, names: dict[str, str], viewer) -> None:
                 from dashboards import auth
 
                 auth.audit("acceptance_recorded", {"record_id": rid})
-                st.success(ui.t("pp_saved", id=rid), icon=":material/check:")
+                what = f"{names.get(camp, camp)} · {pdata.word(pdata.KIND, kind, lang)}"
+                st.success(ui.t("pp_saved", id=what), icon=":material/check:")
 
 
 def _letters(county: str, lang: str, names: dict[str, str], viewer) -> None:

@@ -120,7 +120,7 @@ def _form(county: str, viewer: auth.Viewer, lang: str) -> None:
                 st.error(f"{e.zh} / {e.en}", icon=":material/error:")
             else:
                 auth.audit("inspection_recorded", {"inspection_id": iid, "point": code})
-                st.success(ui.t("sv_saved", id=iid), icon=":material/check:")
+                st.success(ui.t("sv_saved", id=f"{names[code]}，{day}"), icon=":material/check:")
     insp, scores_ = pstore.form_inspections(Store.default(settings), county)
     if insp:
         st.caption(ui.t("sv_recent"))

@@ -147,7 +147,7 @@ def test_office_records_an_inspection_through_the_form(browser, server, env):
         form.locator("input[type='text']").nth(2).fill(
             "x"
         )  # team and round first, then the first item's problem
-        page.get_by_label("问题描述（扣分时必填）").first.fill("公厕保洁不及时")
+        page.get_by_label("问题描述（扣分时必填）").first.fill("摊位占道经营")
         form.get_by_role("button", name="保存检查结果").click()
         page.get_by_text("已保存").first.wait_for()
         _shot(page, "supervision_form_saved")
@@ -158,7 +158,7 @@ def test_office_records_an_inspection_through_the_form(browser, server, env):
 
     insp, scores = pstore.form_inspections(Store(base / "workflow" / "workflow.sqlite"), "511923")
     assert len(insp) == 1 and insp[0]["recorded_by"] == OFFICE[0]
-    assert any(s["score"] == 3 and s["problem"] == "公厕保洁不及时" for s in scores)
+    assert any(s["score"] == 3 and s["problem"] == "摊位占道经营" for s in scores)
 
 
 def test_a_clerk_sees_the_views_but_no_form(browser, server):
@@ -226,7 +226,7 @@ def test_office_records_a_re_review_through_the_plan_page_form(browser, server, 
         res.fill("通过")
         res.press("Enter")
         form.get_by_role("button", name="保存记录").click()
-        page.get_by_text("已保存：re_review:").first.wait_for()
+        page.get_by_text("已保存：省级").first.wait_for()
         _shot(page, "plan_record_saved")
     finally:
         ctx.close()

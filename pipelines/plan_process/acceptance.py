@@ -203,6 +203,8 @@ def period_text(code: str, lang: str = "zh") -> str:
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     if len(code) == 7 and code[4] == "-":
         y, m = int(code[:4]), int(code[5:])
+        if m == 1:
+            return f"{y}年1月" if lang == "zh" else f"Jan {y}"
         return f"{y}年1–{m}月" if lang == "zh" else f"Jan–{months[m - 1]} {y}"
     return f"{code}年" if lang == "zh" and code.isdigit() else code
 
@@ -210,7 +212,7 @@ def period_text(code: str, lang: str = "zh") -> str:
 def _fmt(x) -> str:
     if x is None:
         return "无"
-    return f"{x:g}" if isinstance(x, float) else str(x)
+    return f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:

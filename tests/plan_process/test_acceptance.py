@@ -189,3 +189,14 @@ def test_consolidation_rules_come_from_the_catalog(catalog):
     assert set(rules) == set(catalog.campaigns)
     assert rules["hygienic_county"]["cycle_years"] == 3 and rules["hygienic_county"]["re_review"] == "复审"
     assert rules["forest_city"]["assumed"] is True
+
+
+def test_alert_texts_write_periods_and_values_for_people():
+    assert acc.period_text("2016") == "2016年" and acc.period_text("2016", "en") == "2016"
+    assert acc.period_text("2015-01") == "2015年1月" and acc.period_text("2015-03") == "2015年1–3月"
+    assert acc.period_text("2015-03", "en") == "Jan–Mar 2015"
+    passes = {("511923", "hygienic_county"): D(2014, 6, 30)}
+    (a,) = acc.regression_alerts(
+        [_v("2013", "pass"), _v("2015", "fail", -4.2333, 80.76666666666667)], passes, {}
+    )
+    assert "数值80.77" in a["message_zh"] and "2015年" in a["message_zh"]

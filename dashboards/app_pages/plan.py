@@ -401,7 +401,9 @@ def _letters(county: str, lang: str, names: dict[str, str], viewer) -> None:
             pd.DataFrame(
                 {
                     ui.t("campaign"): tg["campaign_code"].map(names),
-                    "指标" if lang == "zh" else "Requirement": tg["name_zh"],
+                    "指标" if lang == "zh" else "Requirement": tg["name_zh"]
+                    if lang == "zh"
+                    else tg["name_en"].fillna(tg["name_zh"]),
                     "年度目标" if lang == "zh" else "Target": tg["target_text_zh"],
                     "确定方式" if lang == "zh" else "Rule": tg["target_rule"].map(
                         lambda r: pl.RULE_ZH.get(r, r)

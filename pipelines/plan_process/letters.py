@@ -129,6 +129,7 @@ def letter_targets(
                 "campaign_code": req.campaign,
                 "indicator_code": req.indicator,
                 "name_zh": req.name_zh,
+                "name_en": req.name_en,
                 "unit": ind.unit if ind else "",
                 "comparison": req.comparison,
                 "threshold_token": req.threshold.token,

@@ -266,6 +266,7 @@ LETTER_TARGET = _t(
         ("campaign_code", "VARCHAR", "Campaign"),
         ("indicator_code", "VARCHAR", "Indicator"),
         ("name_zh", "VARCHAR", "Requirement wording"),
+        ("name_en", "VARCHAR", "Requirement wording in English"),
         ("unit", "VARCHAR", "Unit of measure"),
         ("comparison", "VARCHAR", "Comparison"),
         ("threshold_token", "VARCHAR", "Threshold in force at the year end"),

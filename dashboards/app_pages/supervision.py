@@ -145,6 +145,18 @@ def _views(county: str, lang: str) -> None:
             insp = insp[insp["unit_code"] == ui.unit()]
             probs = probs[probs["owner_org_code"] == ui.unit()]
             points = points[points["unit_code"] == ui.unit()]
+        if ui.campaign():  # the points that serve the campaign, and the findings of its acceptance
+            camp = ui.campaign()
+            points = points[points["campaigns"].map(lambda cs: camp in list(cs) if cs is not None else False)]
+            codes = set(points["point_code"])
+            insp = insp[insp["point_code"].isin(codes)]
+            probs = probs[
+                probs["point_code"].isin(codes)
+                | (
+                    (probs["point_type"] == "acceptance")
+                    & probs["item_id"].str.contains(f":{camp}:", regex=False)
+                )
+            ]
         cols = st.columns(5)
         cols[0].metric(ui.t("sv_points"), len(points))
         cols[1].metric(ui.t("sv_inspections"), len(insp))

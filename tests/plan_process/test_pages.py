@@ -70,3 +70,13 @@ def test_supervision_page_when_nothing_is_published(nothing):  # noqa: F811
     at = _open("supervision")
     assert not at.exception
     assert any("尚未发布数据快照" in i.value for i in at.info)
+
+
+def test_supervision_page_follows_the_campaign_filter(with_tables):
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.session_state["auth_user"] = "t-office"
+    at.session_state["f_campaign"] = "forest_city"
+    at.switch_page("app_pages/supervision.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["督查点位"] == "3"  # the three river sections serve the forest city

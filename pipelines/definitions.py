@@ -16,7 +16,7 @@ from pipelines.assets import archive, dimensions, marts, plan_process, returns, 
 from pipelines.assets.publishing import build_published_warehouse
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
-from pipelines.warehouse.counties import county_codes
+from pipelines.warehouse.counties import county_codes, partitioned
 from pipelines.workflow import notices_job
 
 DOMAINS = [dimensions, returns, validation, marts, plan_process, archive]
@@ -28,7 +28,12 @@ counties = dg.StaticPartitionsDefinition(county_codes(_settings.profiles_dir))
 
 
 def by_county(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
-    """The same assets, partitioned by county (dependencies map county to the same county)."""
+    """The same assets, partitioned by county (dependencies map county to the same county) when the
+    deployment runs county partitions (`partitioned`: more than one county profile, or
+    WUCHUANG_COUNTY_PARTITIONS=on). A one-county deployment (`make run`) keeps unpartitioned assets:
+    Dagster cannot run partitioned assets with dependencies without a partition key."""
+    if not partitioned(_settings.profiles_dir):
+        return list(assets)
     return [a.map_asset_specs(lambda spec: spec.replace_attributes(partitions_def=counties)) for a in assets]
 
 

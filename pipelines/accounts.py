@@ -13,7 +13,8 @@ SQL console, so nothing about people may live in it.
 
 Roles (see `ROLES`): leader reads everything; office reads everything and may use the SQL console,
 approve, edit import mappings and administer users; a working-group lead sees its campaigns (and
-the units that report for them); a department or town clerk sees its own unit.
+the units that report for them); a department or town clerk sees its own unit; an inspector
+(督查员) reads everything and records inspections on 督查检查, nothing else.
 """
 
 from __future__ import annotations
@@ -32,15 +33,16 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from pipelines.settings import Settings
 
-ROLES = ("leader", "office", "group_lead", "dept_clerk", "town_clerk")
+ROLES = ("leader", "office", "group_lead", "dept_clerk", "town_clerk", "inspector")
 ROLE_NAMES = {
     "leader": ("领导", "Leader"),
     "office": ("创建办", "Office / analyst"),
     "group_lead": ("创建组组长", "Working-group lead"),
     "dept_clerk": ("部门填报员", "Department clerk"),
     "town_clerk": ("乡镇填报员", "Town clerk"),
+    "inspector": ("督查员", "Inspector"),
 }
-SEES_ALL = ("leader", "office")
+SEES_ALL = ("leader", "office", "inspector")
 CLERKS = ("dept_clerk", "town_clerk")
 MIN_PASSWORD = 10
 LOCKOUT_FAILURES = 5  # failed sign-ins of one user name within LOCKOUT_MINUTES lock it for that long
@@ -390,6 +392,7 @@ DEMO_ACCOUNTS = (
     ("demo-zjj", "dept_clerk", "演示·住建局填报员", f"{SAMPLE_COUNTY}-zjj", (), "demo-zjj-2016"),
     ("demo-lyj", "dept_clerk", "演示·林业局填报员", f"{SAMPLE_COUNTY}-lyj", (), "demo-lyj-2016"),
     ("demo-town", "town_clerk", "演示·江口镇填报员", f"{SAMPLE_COUNTY}-jiangkou", (), "demo-town-2016"),
+    ("demo-inspector", "inspector", "演示·督查员", None, (), "demo-inspector-2016"),
 )
 
 

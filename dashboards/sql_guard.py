@@ -695,7 +695,7 @@ EXAMPLE_QUERIES: tuple[tuple[str, str, str], ...] = (
         "表和列的说明",
         "Tables and column docs",
         "SELECT schema_name, table_name, column_name, comment\nFROM duckdb_columns()\n"
-        "WHERE schema_name IN ('dim','core','quality','compliance','marts')\nORDER BY ALL",
+        "WHERE schema_name IN ('dim','core','quality','compliance','marts','archive','plan_process','supervision')\nORDER BY ALL",
     ),
 )
 

@@ -181,11 +181,23 @@ def _clone_union(root: Path, n: int) -> tuple[Path, str, Path]:
             schema = json.loads((src / union.SCHEMA_FILE).read_text(encoding="utf-8"))
             for key in schema["counts"]:
                 f = src / f"{key}.parquet"
-                cols = set(schema["tables"][key]["columns"])
-                swap = f"'{clone}' AS {union.COUNTY_COLUMN}"
-                if "county_code" in cols:
-                    swap += f", '{clone}' AS county_code"
-                sel = f"* REPLACE ({swap})"
+                if key in union.SHARED_TABLES:
+                    conn.execute(
+                        f"COPY (SELECT * FROM read_parquet('{f}')) TO '{dest / f.name}' (FORMAT parquet)"
+                    )
+                    continue
+                # Like a real county: its code in every text (org codes '511923-fgj', paths), ids of
+                # its own (suffixed), so joins on ids or org codes match within the county only.
+                swap = [f"'{clone}' AS {union.COUNTY_COLUMN}"]
+                for col, typ, *_ in conn.execute(f"DESCRIBE SELECT * FROM read_parquet('{f}')").fetchall():
+                    if col == union.COUNTY_COLUMN or typ != "VARCHAR":
+                        continue
+                    q = '"' + col.replace('"', '""') + '"'
+                    expr = f"replace({q}, '{code}', '{clone}')"
+                    if col.endswith("_id"):
+                        expr = f"{q} || '-{clone}'"
+                    swap.append(f"{expr} AS {q}")
+                sel = f"* REPLACE ({', '.join(swap)})"
                 conn.execute(
                     f"COPY (SELECT {sel} FROM read_parquet('{f}')) TO '{dest / f.name}' (FORMAT parquet)"
                 )

@@ -491,17 +491,24 @@ def url_in() -> None:
             st.session_state[f"_url_{param}"] = value
 
 
+def link_params(**overrides: str) -> dict[str, str]:
+    """The current filters as query parameters, with `overrides` (a link carries them all, so the
+    address needs no second update and the back button goes back one step)."""
+    out = {p: st.session_state.get(k) for k, p in URL_PARAMS}
+    out |= overrides
+    return {k: str(v) for k, v in out.items() if v}
+
+
 def url_out() -> None:
-    """After the filters: the chosen filters in the URL (shareable, bookmarkable)."""
+    """After the filters: the chosen filters in the URL (shareable, bookmarkable), written in one
+    update (one browser-history entry, so the back button restores the previous view)."""
     qp = st.query_params
+    wanted = {k: v for k, v in qp.to_dict().items() if k not in dict((p, 1) for _k, p in URL_PARAMS)}
+    wanted |= link_params()
+    if qp.to_dict() != wanted:
+        qp.from_dict(wanted)
     for key, param in URL_PARAMS:
-        value = st.session_state.get(key)
-        if value:
-            if qp.get(param) != value:
-                qp[param] = value
-        elif param in qp:
-            del qp[param]
-        st.session_state[f"_url_{param}"] = value or None
+        st.session_state[f"_url_{param}"] = st.session_state.get(key) or None
 
 
 def _home() -> None:

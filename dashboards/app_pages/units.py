@@ -55,7 +55,7 @@ if ui.ready() and ui.period():
                 if isinstance(org, list):
                     org = org[0]
                 if org:
-                    st.switch_page(ui.UNIT_PAGE, query_params={"unit": org, "period": period})
+                    st.switch_page(ui.UNIT_PAGE, query_params={"unit": org})
             cols = [
                 ("rank", "rank", ui.fmt_int),
                 (label_col, "unit", None),

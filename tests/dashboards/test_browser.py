@@ -149,7 +149,7 @@ def test_language_switch_in_the_browser(server, page):
         "[data-testid='stSidebar'] [data-testid='stCheckbox'] label, [data-testid='stSidebar'] label"
     ).filter(has_text="English").first.click()
     _settle(page, "Overview")
-    page.get_by_text("Top risks").first.wait_for()
+    page.get_by_text("What needs a decision this month").first.wait_for()  # the Overview's decision list
     _assert_no_error(page)
     page.screenshot(path=str(ARTIFACTS / "overview_en.png"), full_page=True)
 

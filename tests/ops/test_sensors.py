@@ -190,3 +190,60 @@ def test_sensor_and_schedule_are_registered_and_on_by_default():
     schedule = defs.resolve_schedule_def("monthly_refresh_schedule")
     assert schedule.execution_timezone == "Asia/Shanghai"
     assert defs.resolve_job_def("rerun_returns_job") is not None
+
+
+def test_county_mode_asks_one_run_per_affected_county():
+    from pipelines.sensors import county_run_requests
+
+    now = 10**12
+    previous = {"511923/sthjj/a.xlsx": (1, 1), "519001/wjw/b.xlsx": (1, 1)}
+    current = {
+        "511923/sthjj/a.xlsx": (2, 2),  # changed
+        "511923/wjw/c.xlsx": (1, 1),  # new, same county
+        "519001/wjw/b.xlsx": (1, 1),  # unchanged: its county gets no run
+        "519002/fgj/d.xlsx": (1, 1),  # new, another county
+        "loose.xlsx": (1, 1),  # outside every county folder
+        "999999/x/e.xlsx": (1, 1),  # a folder that is no known county
+    }
+    changes = detect_changes(previous, current, now_ns=now, settle_seconds=0)
+    requests, stray = county_run_requests(changes, {"511923", "519001", "519002"})
+    assert [r.partition_key for r in requests] == ["511923", "519002"]
+    assert stray == ["999999/x/e.xlsx", "loose.xlsx"]
+    first = requests[0]
+    assert first.tags["wuchuang/county"] == "511923"
+    assert first.tags["wuchuang/new_files"] == "1" and first.tags["wuchuang/changed_files"] == "1"
+    assert first.run_key.startswith("raw-511923-")
+    # The same changes ask for the same run keys (a daemon restart does not start them twice) ...
+    again, _ = county_run_requests(
+        detect_changes(previous, current, now_ns=now, settle_seconds=0), {"511923", "519001", "519002"}
+    )
+    assert [r.run_key for r in again] == [r.run_key for r in requests]
+    # ... and another change to the county asks for a new one.
+    current["511923/wjw/c.xlsx"] = (5, 5)
+    changed, _ = county_run_requests(
+        detect_changes(previous, current, now_ns=now, settle_seconds=0), {"511923", "519001", "519002"}
+    )
+    assert changed[0].run_key != requests[0].run_key and changed[1].run_key == requests[1].run_key
+
+
+@pytest.mark.parametrize(("mode", "n_profiles", "expected"), [
+    ("auto", 1, False), ("auto", 2, True), ("on", 1, True), ("off", 2, False),
+])  # fmt: skip
+def test_county_mode_is_on_for_several_profiles_or_when_asked(
+    tmp_path, monkeypatch, mode, n_profiles, expected
+):
+    from pipelines.warehouse import counties
+
+    for i in range(n_profiles):
+        (tmp_path / f"c{i}.yaml").write_text(f'county:\n  code: "51900{i}"\n', encoding="utf-8")
+    monkeypatch.setenv("WUCHUANG_COUNTY_PARTITIONS", mode)
+    assert counties.partitioned(tmp_path) is expected
+    assert counties.county_codes(tmp_path) == [f"51900{i}" for i in range(n_profiles)]
+
+
+def test_a_profile_without_a_county_code_is_refused(tmp_path):
+    from pipelines.warehouse import counties
+
+    (tmp_path / "bad.yaml").write_text("county:\n  name_zh: 无代码县\n", encoding="utf-8")
+    with pytest.raises(counties.CountyError, match="county.code"):
+        counties.county_codes(tmp_path)

@@ -65,6 +65,7 @@ def _env(root: Path) -> dict[str, str]:
         WUCHUANG_PROFILES_DIR=str(root / "profiles"),
         DAGSTER_HOME=str(root / "dagster_home"),
         WUCHUANG_EXECUTOR="in_process",
+        WUCHUANG_COUNTY_PARTITIONS="on",  # also for the 1-county province: the same code path
     )
     env.pop("WUCHUANG_GX_DIR", None)
     (root / "dagster_home").mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ def province_env(root: Path) -> dict[str, str]:
         WUCHUANG_PROFILES_DIR=str(root / "profiles"),
         DAGSTER_HOME=str(root / "dagster_home"),
         PYTHONDONTWRITEBYTECODE="1",
+        WUCHUANG_COUNTY_PARTITIONS="on",
     )
     env.pop("WUCHUANG_GX_DIR", None)
     env.pop("WUCHUANG_EXECUTOR", None)

@@ -21,6 +21,9 @@ if ui.ready():
             for r in inds.itertuples(index=False)
         }
         goto = st.session_state.pop(ui.K_GOTO_INDICATOR, None)
+        asked = st.query_params.get("indicator")  # a link (?indicator=…): applied once, then the picker rules
+        if asked and asked != st.session_state.get("_url_indicator"):
+            st.session_state["_url_indicator"] = goto = asked
         if goto in labels:
             st.session_state["indicator_code"] = goto
             st.session_state.pop(ui.widget_key("indicator_code"), None)

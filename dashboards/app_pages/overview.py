@@ -69,8 +69,18 @@ if ui.ready() and ui.period():
                 st.markdown(f":{color}-badge[{kind}] **{what}**")
                 st.caption(d.why_en if lang == "en" else d.why_zh)
                 owner = (d.owner_en or d.owner_zh) if lang == "en" else d.owner_zh
+                c1, c2 = st.columns(2)
                 if owner:
-                    ui.unit_link(d.owner_org_code, f"{ui.t('owner')}: {owner}")
+                    with c1:
+                        ui.unit_link(d.owner_org_code, f"{ui.t('owner')}: {owner}")
+                if d.indicator_code:
+                    with c2:
+                        st.page_link(
+                            "app_pages/indicator.py",
+                            label=ui.t("open_indicator"),
+                            icon=":material/show_chart:",
+                            query_params={"indicator": d.indicator_code},
+                        )
 
         names = {ol.campaign_code: (ol.name_en if lang == "en" else ol.name_zh) for ol in o["outlooks"]}
         accept = {

@@ -352,7 +352,7 @@ def test_unit_page_from_a_link_and_the_url_keeps_page_and_filters(server, browse
         _settle(pg)
         assert "period=2016-12" in pg.url
         # click-through: an owner in the decision list opens its unit page; back returns
-        link = pg.locator("[class*='st-key-decision_'] a").first
+        link = pg.locator("[class*='st-key-decision_'] a[href^='unit']").first
         link.wait_for()
         owner = link.inner_text().split(":")[-1].split("：")[-1].strip()
         for _ in range(3):  # a click during a rerun of the page can be lost: try again
@@ -445,5 +445,23 @@ def test_briefing_risks_are_the_overviews_and_its_late_list_is_the_tongbao(serve
             req = line.split("｜", 1)[1].split("：")[0]
             assert req not in passing or req in failing, line
         _shot(pg, "briefing_consistent_zh")
+    finally:
+        ctx.close()
+
+
+def test_a_decision_opens_its_indicator(server, browser):
+    ctx, pg = _page(browser)
+    try:
+        sign_in(pg, f"{server}/overview", *LEADER)
+        _settle(pg)
+        box = pg.locator("[class*='st-key-decision_']").filter(has=pg.locator("a[href^='indicator']")).first
+        what = box.inner_text().split("\n")[0].split(" ", 1)[-1].strip()
+        box.locator("a[href^='indicator']").first.click()
+        _wait_url(pg, "/indicator?", "indicator=")
+        _settle(pg)
+        assert "指标" in pg.locator("h1").first.inner_text()
+        # the requirement's indicator is the one shown (its name is in the chart title / picker)
+        assert pg.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first.inner_text().strip()
+        assert what
     finally:
         ctx.close()

@@ -114,7 +114,8 @@ def _settle(pg) -> None:
     pg.locator("h1").first.wait_for()
     pg.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stSkeleton\"]')"
-        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",  # no element left from the last run
         timeout=90_000,
     )
     pg.wait_for_timeout(1500)

@@ -498,6 +498,11 @@ def connect_hardened(
     config = {"threads": int(threads)} if threads else {}
     conn = duckdb.connect(str(snapshot), read_only=True, config=config)
     try:
+        # A county union's views read the counties' Parquet snapshots: allow exactly those folders
+        # before harden() turns external access off (a no-op for a single-file snapshot).
+        from pipelines.warehouse.publish import allow_county_snapshots
+
+        allow_county_snapshots(conn, snapshot)
         harden(conn, memory_limit, threads)
     except Exception:
         conn.close()
@@ -655,7 +660,11 @@ def schema_columns(snapshot: Path) -> pd.DataFrame:
             SELECT c.schema_name, c.table_name, t.comment AS table_comment, c.column_name,
                    c.data_type, c.comment
             FROM duckdb_columns() c
-            JOIN duckdb_tables() t USING (database_name, schema_name, table_name)
+            JOIN (
+                SELECT database_name, schema_name, table_name, comment FROM duckdb_tables()
+                UNION ALL  -- a county union publishes views over the counties' snapshots
+                SELECT database_name, schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal
+            ) t USING (database_name, schema_name, table_name)
             WHERE c.database_name = current_database() AND NOT c.internal
             ORDER BY c.schema_name, c.table_name, c.column_index
             """

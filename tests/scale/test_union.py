@@ -223,3 +223,23 @@ def test_compaction_reads_the_base_and_never_counts_a_county_twice(tmp_path, mon
     assert read(published, sql) == [("511923", 4), ("519001", 10), ("519002", 8)]
     assert read(published, "SELECT count(*) FROM dim.campaign") == [(2,)]
     assert again["tables"]["core.observation"] == 22
+
+
+def test_the_sql_console_reads_a_county_union_and_lists_its_views(tmp_path):
+    from dashboards import sql_guard
+
+    published = tmp_path / "published"
+    union.publish_county(make_county(tmp_path / "a" / "w.duckdb", "511923", 0.5), "511923", published)
+    union.publish_county(make_county(tmp_path / "b" / "w.duckdb", "519001", 0.6), "519001", published)
+    snap = publish.latest_snapshot(published)
+    conn = sql_guard.connect_hardened(snap)
+    try:
+        assert conn.execute("SELECT count(*) FROM core.observation").fetchone()[0] == 6
+        outside = tmp_path / "outside.parquet"
+        duckdb.execute(f"COPY (SELECT 1 AS x) TO '{outside}' (FORMAT parquet)")
+        with pytest.raises(duckdb.Error):
+            conn.execute(f"SELECT * FROM read_parquet('{outside}')").fetchall()
+    finally:
+        conn.close()
+    cols = sql_guard.schema_columns(snap)
+    assert "observation" in set(cols.loc[cols["schema_name"] == "core", "table_name"])

@@ -433,13 +433,18 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         if when:
             when = dt.datetime.fromisoformat(when).astimezone().strftime("%Y-%m-%d %H:%M:%S")
         print(f"已发布快照 / published snapshot: {snap.name}" + (f" · {when}" if when else ""))
+        # A county union publishes views over the counties' snapshots (no size estimate: shown as "视图 view").
         rows = conn.execute(
-            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() ORDER BY 1, 2"
+            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+            "UNION ALL SELECT schema_name, view_name, NULL FROM duckdb_views() WHERE NOT internal "
+            "ORDER BY 1, 2"
         ).fetchall()
         for schema, table, n in rows:
-            print(f"  {schema}.{table:<28} {n:>9,}")
+            print(f"  {schema}.{table:<28} {'视图 view' if n is None else format(n, ','):>9}")
         has_files = conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'core' AND table_name = 'source_file'"
+            "SELECT count(*) FROM (SELECT schema_name, table_name FROM duckdb_tables() "
+            "UNION ALL SELECT schema_name, view_name FROM duckdb_views()) "
+            "WHERE schema_name = 'core' AND table_name = 'source_file'"
         ).fetchone()[0]
         registered: dict[str, set[int]] = {}
         if has_files:
@@ -520,12 +525,11 @@ def _fallback_query(snapshot: Path, sql: str, max_rows: int) -> tuple[list[str],
     """Minimal read-only guard when the dashboard's sql_guard is not available."""
     import duckdb
 
-    conn = duckdb.connect(
-        str(snapshot),
-        read_only=True,
-        config={"enable_external_access": False, "autoload_known_extensions": False},
-    )
+    conn = duckdb.connect(str(snapshot), read_only=True, config={"autoload_known_extensions": False})
     try:
+        # A county union reads its counties' Parquet snapshots: allow those folders, then lock down.
+        publish.allow_county_snapshots(conn, snapshot)
+        conn.execute("SET enable_external_access = false")
         conn.execute("SET lock_configuration = true")
         statements = duckdb.extract_statements(sql)
         if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:

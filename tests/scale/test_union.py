@@ -243,3 +243,37 @@ def test_the_sql_console_reads_a_county_union_and_lists_its_views(tmp_path):
         conn.close()
     cols = sql_guard.schema_columns(snap)
     assert "observation" in set(cols.loc[cols["schema_name"] == "core", "table_name"])
+
+
+def test_wuchuang_status_and_sql_fallback_read_a_county_union(tmp_path, monkeypatch, capsys):
+    from pipelines import cli
+    from pipelines.settings import Settings
+
+    wh = tmp_path / "wh"
+    published = wh / "published"
+    for code, r in (("511923", 0.5), ("519001", 0.6)):
+        db = make_county(tmp_path / code / "w.duckdb", code, r)
+        conn = duckdb.connect(str(db))
+        conn.execute(
+            "CREATE TABLE core.source_file (county_code VARCHAR, path VARCHAR, size_bytes BIGINT, "
+            "status VARCHAR, values_loaded INT, values_quarantined INT, feedback_path VARCHAR, "
+            "message_zh VARCHAR, message_en VARCHAR)"
+        )
+        conn.execute(
+            "INSERT INTO core.source_file VALUES (?, ?, 10, 'accepted', 3, 0, NULL, NULL, NULL)",
+            [code, f"{code}/sthjj/a.xlsx"],
+        )
+        conn.close()
+        union.publish_county(db, code, published)
+    monkeypatch.setenv("WUCHUANG_WAREHOUSE_DIR", str(wh))
+    monkeypatch.setenv("WUCHUANG_RAW_DIR", str(tmp_path / "raw"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "dh").mkdir()
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "core.observation" in out and "视图 view" in out
+    assert "accepted" in out and "回执 2 份" in out
+    snap = publish.latest_snapshot(Settings.from_env().published_dir)
+    cols, rows, truncated = cli._fallback_query(snap, "SELECT count(*) FROM core.observation", 10)
+    assert rows == [(6,)] and not truncated

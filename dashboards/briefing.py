@@ -29,6 +29,7 @@ def build(
     outlooks: list[outlook.Outlook] | None = None,
     decisions: list[outlook.Decision] | None = None,
     notice: pd.DataFrame | None = None,
+    archive_lines: list[str] | None = None,
 ) -> Briefing:
     """campaigns: campaign_code, name_zh, acceptance_date; verdicts: verdicts_asof; history: verdict_history;
     expected: expected_returns for the month (None when returns are not loaded yet); ready: readiness per
@@ -135,4 +136,6 @@ def build(
                         f"{row.name_zh}达标率较上月{'提高' if d > 0 else '下降'} {abs(d):.1f} 个百分点"
                     )
     b.sections.append(("四、较上月变化", change_lines or ["与上月相比无状态变化。"]))
+    if archive_lines is not None:  # dashboards.archive_view.briefing_lines: evidence per campaign
+        b.sections.append(("五、档案资料", archive_lines or ["档案资料要求尚未配置。"]))
     return b

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, outlook, present, ui
+from dashboards import archive_view, auth, data, outlook, present, ui
 
 WEIGHTS = {"timeliness": 0.35, "completeness": 0.25, "data_quality": 0.20, "compliance": 0.20}
 
@@ -153,3 +153,9 @@ def render(county: str, org: str, period: str, key: str = "uv") -> None:
                     }
                 )
                 ui.table(tbl, f"{key}_rect", ui.t("what"), [ui.t("status"), ui.t("due_date")])
+
+    # the archive evidence the unit still owes (档案资料, issue 16)
+    with ui.part():
+        viewer = auth.current_viewer()
+        if viewer is not None:
+            archive_view.render_unit_owed(viewer, county, org)

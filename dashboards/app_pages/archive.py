@@ -207,7 +207,9 @@ def upload_tab() -> None:
     slot = next(s for s in periods if s.period_code == period)
     st.caption(
         f"{ui.t('col_unit')}: {a.unit_name(slot.provider_short, lang)} · {ui.t('col_due')}: {slot.due_date} · "
-        f"{ui.t('col_required')}: {slot.count} · {ui.t('col_source')}: {slot.source}"
+        f"{ui.t('col_required')}: {slot.count} · {ui.t('col_source')}: "
+        # the standard's own (Chinese) wording is cited as a quotation in English mode
+        + (f"「{slot.source}」 (Chinese source)" if lang == "en" else str(slot.source))
         + (f" · {ui.t('col_assumed')}" if slot.assumed else "")
     )
     existing = es.latest_versions(a.store, a.county, campaign)

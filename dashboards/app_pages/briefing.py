@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import briefing, data, exports, i18n, ui
+from dashboards import archive_view, auth, briefing, data, exports, i18n, ui
 
 ui.header("page_briefing")
 
@@ -37,6 +37,11 @@ if ui.ready() and ui.period():
             outlooks=o["outlooks"],
             decisions=o["decisions"],
             notice=notice,
+            archive_lines=(
+                archive_view.briefing_lines(viewer, county, "zh")
+                if (viewer := auth.current_viewer()) is not None
+                else None
+            ),
         )
         if ui.lang() == "en":
             st.caption(ui.t("briefing_in_chinese"))

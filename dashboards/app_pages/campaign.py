@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import archive_view, auth, data, ui
 
 ui.header("page_campaign")
 
@@ -20,6 +20,8 @@ if ui.ready() and ui.period():
         st.subheader(f"{names.get(code, code)} · {period}")
         if label := ui.coverage_label(data.coverage(ui.county(), period), code, period, ui.lang()):
             st.caption(label)
+        if code and (viewer := auth.current_viewer()) is not None:
+            archive_view.render_campaign_summary(viewer, county, code)  # 档案资料 of this campaign
         verdicts = data.verdicts_asof(county, period, code)
         if ui.unit():  # the requirements this unit is responsible for, or whose figure it reports
             st.caption(ui.t("unit_filter_requirements"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import charts, i18n, outlook, present, ui
+from dashboards import archive_view, auth, charts, i18n, outlook, present, ui
 
 ui.header("page_overview")
 
@@ -81,6 +81,11 @@ if ui.ready() and ui.period():
                             icon=":material/show_chart:",
                             query_params={"indicator": d.indicator_code},
                         )
+
+        # Archive (档案资料) readiness next to indicator readiness; a missing prerequisite caps it.
+        viewer = auth.current_viewer()
+        if viewer is not None:
+            archive_view.render_overview(viewer, county)
 
         names = {ol.campaign_code: (ol.name_en if lang == "en" else ol.name_zh) for ol in o["outlooks"]}
         accept = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, data, i18n, ui
+from dashboards import data, i18n, ui
 
 ui.header("page_plan")
 
@@ -17,19 +17,25 @@ KIND_LABELS = {
     "task": "任务 task",
     "campaign": "创建项目 campaign",
 }
+# (Chinese, English): one language at a time on the page.
 RECT_LABELS = {
-    "open": "整改中 open",
-    "overdue": "逾期 overdue",
-    "closed": "已销号 closed",
-    "closed_late": "逾期销号 closed late",
+    "open": ("整改中", "open"),
+    "overdue": ("逾期", "overdue"),
+    "closed": ("已销号", "closed"),
+    "closed_late": ("逾期销号", "closed late"),
 }
 STATUS_WORD = {
-    "done": "已完成",
-    "in_progress": "进行中",
-    "planned": "未开始",
-    "overdue": "逾期",
-    "not_started": "未开始",
+    "done": ("已完成", "done"),
+    "in_progress": ("进行中", "in progress"),
+    "planned": ("未开始", "planned"),
+    "overdue": ("逾期", "overdue"),
+    "not_started": ("未开始", "not started"),
 }
+
+
+def _word(table: dict[str, tuple[str, str]], key, lang: str):
+    pair = table.get(key) if isinstance(key, str) else None
+    return key if pair is None else pair[1 if lang == "en" else 0]
 
 
 def _schedule(county: str, names: dict[str, str], lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -49,7 +55,15 @@ def _schedule(county: str, names: dict[str, str], lang: str) -> tuple[pd.DataFra
             s = s[s["campaign_code"].isna() | (s["campaign_code"] == ui.campaign())]
         label = s["name_en" if lang == "en" else "name_zh"].fillna(s["name_zh"]).fillna(s["code"])
         label = label + s["status"].map(
-            lambda x: f"（{STATUS_WORD.get(x, x)}）" if isinstance(x, str) else ""
+            lambda x: (
+                (
+                    f" ({_word(STATUS_WORD, x, lang)})"
+                    if lang == "en"
+                    else f"（{_word(STATUS_WORD, x, lang)}）"
+                )
+                if isinstance(x, str)
+                else ""
+            )
         )
         spans = s["start_date"].notna()
         bars = pd.DataFrame(
@@ -81,7 +95,8 @@ def _schedule(county: str, names: dict[str, str], lang: str) -> tuple[pd.DataFra
     ms = plan["milestones"]
     if ui.campaign():
         ms = ms[ms["campaign_code"].isna() | (ms["campaign_code"] == ui.campaign())]
-    points = pd.DataFrame({"label": ms["name_zh"], "date": ms["due_date"], "group": KIND_LABELS["milestone"]})
+    ms_names = ms["name_en"].fillna(ms["name_zh"]) if lang == "en" and "name_en" in ms else ms["name_zh"]
+    points = pd.DataFrame({"label": ms_names, "date": ms["due_date"], "group": KIND_LABELS["milestone"]})
     return pd.concat([bars, campaign_bars], ignore_index=True), points
 
 
@@ -103,9 +118,7 @@ def _tasks_table(tasks: pd.DataFrame, names: dict[str, str], lang: str) -> pd.Da
             ui.t("campaign"): tasks["campaign_code"].map(names).fillna("—"),
             ui.t("unit"): tasks["owner_text"],
             "期限" if zh else "Due": _day(tasks["due_date"]),
-            "状态" if zh else "Status": tasks["status"].map(
-                lambda x: STATUS_WORD.get(x, x) if zh else str(x).replace("_", " ")
-            ),
+            "状态" if zh else "Status": tasks["status"].map(lambda x: _word(STATUS_WORD, x, lang)),
             "完成日期" if zh else "Done on": _day(tasks["completed_date"]),
             "来源" if zh else "Source": tasks["source_file"].fillna("").str.rsplit("/", n=1).str[-1]
             + " "
@@ -125,9 +138,7 @@ def _rect_table(items: pd.DataFrame, names: dict[str, str], lang: str) -> pd.Dat
     units = _units()
     return pd.DataFrame(
         {
-            "状态" if zh else "Status": items["status"].map(
-                lambda x: RECT_LABELS.get(x, x).split(" ", 1)[0 if zh else 1] if x in RECT_LABELS else x
-            ),
+            "状态" if zh else "Status": items["status"].map(lambda x: _word(RECT_LABELS, x, lang)),
             "来源" if zh else "Kind": items["source_kind"].map(
                 lambda k: kinds.get(k, (k, k))[0 if zh else 1]
             ),
@@ -147,7 +158,8 @@ if ui.ready():
     with ui.part():
         names = ui.campaign_names()
         bars, points = _schedule(county, names, lang)
-        st.plotly_chart(charts.gantt(bars, points, ui.t("gantt")), width="stretch", key="p_gantt")
+        # Grouped by campaign, done/overdue/pending marks, a today line (charts.plan_gantt).
+        st.plotly_chart(ui.plan_gantt_figure(county, ui.t("gantt")), width="stretch", key="p_gantt")
         c1, c2 = st.columns(2)
         with c1:
             st.subheader(ui.t("milestones"))
@@ -183,7 +195,7 @@ if ui.ready():
             counts = items["status"].value_counts()
             cols = st.columns(4)
             for col, status in zip(cols, ("open", "overdue", "closed", "closed_late"), strict=True):
-                col.metric(RECT_LABELS[status], int(counts.get(status, 0)))
+                col.metric(_word(RECT_LABELS, status, lang), int(counts.get(status, 0)))
             items = _rect_table(items, names, lang)
             st.dataframe(items, hide_index=True, width="stretch")
             ui.downloads(items, "rectification", "p_rect")

@@ -140,7 +140,10 @@ def finding_items(records: list[dict], points_owner: str | None = None) -> list[
 
 
 def regression_alerts(
-    verdicts: list[dict], passes: dict[tuple[str, str], dt.date], names: dict[str, str]
+    verdicts: list[dict],
+    passes: dict[tuple[str, str], dt.date],
+    names: dict[str, str],
+    names_en: dict[str, str] | None = None,
 ) -> list[dict]:
     """County verdicts after a campaign's pass that fall to near or fail, for requirements met at the pass.
 
@@ -169,6 +172,7 @@ def regression_alerts(
             word = "未达标" if is_failing(v["status"], v.get("margin")) else "接近临界"
             word_en = "fails" if word == "未达标" else "is near the threshold"
             name = names.get(req, req)
+            name_en = (names_en or {}).get(req) or name  # never the raw code in the English message
             out.append(
                 {
                     "county_code": county,
@@ -190,7 +194,7 @@ def regression_alerts(
                         f"数值{_fmt(v.get('value'))}，标准{v.get('threshold_token') or ''}"
                     ),
                     "message_en": (
-                        f"after the pass ({passed_on}), {req} {word_en} in {period_text(v['period_code'], 'en')}: "
+                        f"after the pass ({passed_on}), {name_en} {word_en} in {period_text(v['period_code'], 'en')}: "
                         f"value {_fmt(v.get('value'))}, threshold {v.get('threshold_token') or ''}"
                     ),
                 }

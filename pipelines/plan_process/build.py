@@ -263,6 +263,7 @@ def plan_rows(
     }
     rules = acceptance.consolidation_rules(settings.standards_dir)
     names = {r.code: r.name_zh for r in catalog.requirements.values()}
+    names_en = {r.code: r.name_en for r in catalog.requirements.values()}
     out = {
         k: []
         for k in (t.LETTER, t.LETTER_TARGET, t.ACCEPTANCE, t.CAMPAIGN_STATUS, t.REGRESSION, t.UNIT_SCORE)
@@ -306,7 +307,7 @@ def plan_rows(
             ):
                 passes[(prof.code, r["campaign_code"])] = dt.date.fromisoformat(r["result_on"])
         alerts = acceptance.regression_alerts(
-            [v for v in verdicts if v["county_code"] == prof.code], passes, names
+            [v for v in verdicts if v["county_code"] == prof.code], passes, names, names_en
         )
         out[t.REGRESSION] += alerts
         out[t.CAMPAIGN_STATUS] += acceptance.campaign_status(

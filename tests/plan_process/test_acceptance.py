@@ -127,6 +127,8 @@ def test_regression_alert_when_a_requirement_met_at_the_pass_slips():
         ("2016", "fail", True),
     ]
     assert "甲指标" in alerts[-1]["message_zh"] and "2016" in alerts[-1]["message_zh"]
+    (en,) = acc.regression_alerts(slipped[:2] + slipped[3:], passes, {"hyg_a": "甲指标"}, {"hyg_a": "Item A"})
+    assert "Item A" in en["message_en"] and "hyg_a" not in en["message_en"]  # a name, never the code
     near_side = acc.regression_alerts([_v("2013", "pass"), _v("2015", "near", 0.2)], passes, {})
     assert [a["status"] for a in near_side] == ["near"]
     never_met = [_v("2013", "fail", -2), _v("2015", "fail", -2)]

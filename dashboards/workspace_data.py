@@ -132,3 +132,16 @@ def feedback_file(viewer: auth.Viewer, up: dict) -> Path | None:
     except (OSError, RuntimeError):
         return None
     return resolved if resolved.is_relative_to(base) and resolved.is_file() else None
+
+
+def receipt_line(up: dict, lang: str = "zh") -> str | None:
+    """The receipt of a clean upload (accepted, nothing quarantined, no problem cell), which gets no
+    feedback workbook; None for any other upload (its feedback workbook says what to fix)."""
+    if (up.get("result_status") or "") != "accepted":
+        return None
+    if (up.get("values_quarantined") or 0) or up.get("problems") or up.get("feedback_path"):
+        return None
+    from pipelines.returns.feedback import receipt_text
+
+    zh, en = receipt_text(int(up.get("values_loaded") or 0))
+    return en if lang == "en" else zh

@@ -91,6 +91,8 @@ def _result(up: dict) -> None:
             icon=":material/download:",
             on_click=ui.audited("download_feedback", file=fb.name, org=up["org_code"]),
         )
+    elif receipt := wd.receipt_line(up, lang):  # a clean file gets no workbook: this is its receipt
+        st.caption(receipt)
 
 
 def _due_table(due: pd.DataFrame) -> None:

@@ -74,7 +74,8 @@ SOURCE_FILE = table(
         (
             "feedback_path",
             "VARCHAR",
-            "Feedback workbook written for the department, relative to the feedback folder",
+            "Feedback workbook written for the department (only for a file with problems), relative to the "
+            "feedback folder; empty for a clean file, whose row is its receipt",
         ),
     ],
     ("file_id",),

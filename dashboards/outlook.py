@@ -24,9 +24,12 @@ label. Owners: the working group's lead unit and the responsible departments of 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese-only text (e.g. a document title) is not shown in English
 
 STATUSES = ("passed", "consolidation", "will_pass", "at_risk", "will_miss", "missed")
 STATUS_TONE = {  # good / warn / bad: colours on the pages
@@ -136,7 +139,11 @@ class Outlook:
                     if self.outcome_date is not None
                     else ", recorded"
                 )
-                head += rec + (f", {self.outcome_document}" if self.outcome_document else "")
+                # the recorded document is a Chinese title (验收结果 / 命名文件): named in Chinese mode only
+                doc = self.outcome_document or ""
+                head += rec + (
+                    f", {doc}" if doc and not CJK.search(doc) else (", document on file" if doc else "")
+                )
             elif self.basis == "derived":
                 head += "; no acceptance outcome recorded, derived from the data of the acceptance month"
             elif self.basis == "no_forecast":

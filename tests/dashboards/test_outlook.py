@@ -182,3 +182,24 @@ def test_problems_catch_codes_noise_and_none_but_not_clean_text():
     assert present.problems("82.58000000000001")
     assert present.problems("None")
     assert present.problems("nan")
+
+
+def test_a_recorded_chinese_document_title_is_named_in_chinese_mode_only():
+    from dashboards.outlook import CJK, Outlook
+
+    o = Outlook(
+        "civilized_city",
+        "省级文明城市",
+        "Provincial civilized city",
+        "consolidation",
+        "recorded",
+        pd.Timestamp("2013-12-31"),
+        0.867,
+        outcome_document="验收结果：川文明委〔2013〕命名文件",
+        outcome_date=pd.Timestamp("2013-12-20"),
+    )
+    assert "川文明委〔2013〕命名文件" in o.sentence("zh")
+    en = o.sentence("en")
+    assert "recorded 2013-12-20, document on file" in en and not CJK.search(en.split("Why:")[0])
+    o.outcome_document = "Decision No. 12"
+    assert "Decision No. 12" in o.sentence("en")

@@ -228,7 +228,11 @@ def point_map(pts: pd.DataFrame, latest: pd.DataFrame, lang: str, title: str) ->
                 x=m["lon"],
                 y=m["lat"],
                 mode="markers+text",
-                text=m["name_zh"],
+                # point names are Chinese place names: English labels say the type and a number
+                # (the Chinese name stays in the hover text)
+                text=m["name_zh"]
+                if lang != "en"
+                else m["type_name_en"] + " " + (m.groupby("type_name_en").cumcount() + 1).astype(str),
                 textposition="top center",
                 hovertext=label + "：" + m["score_pct"].round(1).astype(str) + "%",
                 hoverinfo="text",
@@ -247,8 +251,8 @@ def point_map(pts: pd.DataFrame, latest: pd.DataFrame, lang: str, title: str) ->
         title=title,
         height=420,
         margin={"l": 50, "r": 10, "t": 50, "b": 40},
-        xaxis={"title": "经度 longitude" if lang == "zh" else "longitude"},
-        yaxis={"title": "纬度 latitude" if lang == "zh" else "latitude", "scaleanchor": "x"},
+        xaxis={"title": "经度" if lang == "zh" else "Longitude"},
+        yaxis={"title": "纬度" if lang == "zh" else "Latitude", "scaleanchor": "x"},
         showlegend=False,
     )
     return fig

@@ -507,6 +507,7 @@ def acceptance_finding_items(
     owners: dict[tuple[str, str], str | None],
     campaign_names: dict[str, str],
     horizon: dt.date | None,
+    campaign_names_en: dict[str, str] | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Rectification items from the findings of acceptance and re-review records (one per line of
     `findings`, in the shape of supervision.problem with point_type 'acceptance').
@@ -532,6 +533,7 @@ def acceptance_finding_items(
         closed = later[0] if later and (horizon is None or later[0] <= horizon) else None
         due = rc.add_working_days(opened, DUE_WORKING_DAYS)
         camp = campaign_names.get(r["campaign_code"], r["campaign_code"])
+        camp_en = (campaign_names_en or {}).get(r["campaign_code"]) or camp  # a name, never the code
         lines = [x.strip() for x in str(r["findings"]).splitlines() if x.strip()]
         for n, text in enumerate(lines, 1):
             item_id = f"acceptance:{r['record_id']}:{n}"
@@ -565,7 +567,7 @@ def acceptance_finding_items(
                     "problem_text": text,
                     "photo_ref": None,
                     "description_zh": f"{camp}验收反馈问题：{text}，限期整改",
-                    "description_en": f"finding of the {r['campaign_code']} acceptance on {opened}: {text}",
+                    "description_en": f"finding of the {camp_en} acceptance on {opened}: {text}",
                     "source_file": None,
                     "sheet": None,
                     "cell": None,

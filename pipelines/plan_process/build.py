@@ -235,7 +235,9 @@ def supervision_rows(
             owners = {(prof.code, p.campaign): leads.get(p.working_group) for p in prof.programmes}
             names = {c.code: c.name_zh for c in catalog.campaigns.values()}
             records = pstore.acceptance_records(store, prof.code)
-            f_items, f_events = rectification.acceptance_finding_items(records, owners, names, as_of)
+            f_items, f_events = rectification.acceptance_finding_items(
+                records, owners, names, as_of, {c.code: c.name_en for c in catalog.campaigns.values()}
+            )
             out[t.PROBLEM] += f_items
             out[t.PROBLEM_EVENT] += f_events
     return out, stats

@@ -119,4 +119,10 @@ def test_acceptance_findings_become_items_of_the_lead_unit_closed_by_the_next_pa
     assert first["closed_date"] == dt.date(2014, 6, 30) and first["status"] == "closed_late"
     assert items[2]["closed_date"] is None and items[2]["status"] == "overdue"  # no re-review passed yet
     assert "省级卫生县城验收反馈问题：活禽宰杀区未隔离" in first["description_zh"]
+    named, _ = acceptance_finding_items(
+        recs, owners, {"hygienic_county": "省级卫生县城"}, dt.date(2015, 1, 31),
+        {"hygienic_county": "Provincial hygienic county"},
+    )  # fmt: skip
+    assert named[0]["description_en"].startswith("finding of the Provincial hygienic county acceptance")
+    assert all("hygienic_county" not in i["description_en"] for i in named)  # a name, never the code
     assert [e["event"] for e in events if e["item_id"] == "acceptance:r1:1"] == ["opened", "closed"]

@@ -167,8 +167,11 @@ def test_a_clerk_sees_the_views_but_no_form(browser, server):
         _settle(page, "督查检查")
         page.get_by_text("只有创建办或督查员可以录入检查结果").first.wait_for()
         assert page.locator("[data-testid='stForm']").count() == 0
+        page.get_by_text("督查点位", exact=True).first.wait_for()
+        page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
         body = page.locator("[data-testid='stMain']").inner_text()
-        assert "督查点位\n\n2\n" in body  # only the two markets of 县市场监督管理局, out of 18 points
+        # only the two markets of 县市场监督管理局, out of 18 points
+        assert "督查点位\n\n2\n" in body
     finally:
         ctx.close()
 

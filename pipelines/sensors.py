@@ -1,7 +1,8 @@
 """The drop-folder sensor: a run for new or changed files in the raw folder.
 
-The cursor is a JSON object `{relative path: [size, mtime_ns]}` of every file already handed to a
-run. Each tick scans the folder and compares:
+The cursor names a state file holding `{relative path: [size, mtime_ns]}` of every file already
+handed to a run (`dump_cursor`: the map itself is too large to store with every tick at province
+scale). Each tick scans the folder and compares:
 
 - new or changed files (size or mtime differ) start ONE run of `monitoring_job` whose run key is a
   hash of exactly those (path, size, mtime) triples: if the daemon dies after starting the run but
@@ -24,6 +25,8 @@ partial downloads/temp files; files modified in the last few seconds wait for th
 copy in progress is not read half-written (uploads through `pipelines.uploads` are atomic anyway).
 """
 
+import contextlib
+import gzip
 import hashlib
 import json
 import os
@@ -39,6 +42,10 @@ IGNORED_NAMES = frozenset({"README.md", "manifest.json", "Thumbs.db", "desktop.i
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", ".lock", "~")
 SETTLE_SECONDS = 5.0
 MAX_TAG_FILES = 20
+STATE_DIRNAME = "sensor-state"
+CURSOR_VERSION = 2
+KEEP_STATES = 20
+_STATE_CACHE: dict[str, dict[str, tuple[int, int]]] = {}
 
 Fingerprint = tuple[int, int]  # (size in bytes, mtime in ns)
 
@@ -56,43 +63,142 @@ def is_candidate(relative: Path) -> bool:
     return not name.lower().endswith(TEMP_SUFFIXES)
 
 
+def _candidate_name(name: str) -> bool:
+    """`is_candidate` for a file name in a folder that is not hidden (the walk skips hidden ones)."""
+    from pipelines.returns.load import is_ignored
+
+    if name in IGNORED_NAMES or name.startswith("~") or name.lower().endswith(TEMP_SUFFIXES):
+        return False
+    return not is_ignored(Path(name))
+
+
 def scan_raw_folder(raw_dir: Path) -> dict[str, Fingerprint]:
-    """Fingerprint of every candidate file under `raw_dir`, keyed by POSIX path relative to it."""
+    """Fingerprint of every candidate file under `raw_dir`, keyed by POSIX path relative to it.
+
+    One `os.scandir` walk (the entries' types come with the listing; one `stat` per file), hidden
+    folders pruned: at province scale (≈ 160,000 files) a tick must stay cheap."""
     raw_dir = Path(raw_dir)
     found: dict[str, Fingerprint] = {}
     if not raw_dir.is_dir():
         return found
-    for dirpath, dirnames, filenames in os.walk(raw_dir):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for fname in filenames:
-            path = Path(dirpath) / fname
-            rel = path.relative_to(raw_dir)
-            if not is_candidate(rel):
+    stack: list[tuple[str, str]] = [(str(raw_dir), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError, PermissionError):  # removed while scanning
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
             try:
-                st = path.stat()
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, f"{prefix}{name}/"))
+                    continue
+                if not entry.is_file() or not _candidate_name(name):
+                    continue
+                st = entry.stat()
             except FileNotFoundError:  # deleted while scanning
                 continue
-            if path.is_file():
-                found[rel.as_posix()] = (st.st_size, st.st_mtime_ns)
+            found[f"{prefix}{name}"] = (st.st_size, st.st_mtime_ns)
     return found
 
 
-def parse_cursor(cursor: str | None) -> dict[str, Fingerprint]:
-    """The cursor's file map; an unreadable cursor counts as empty (one extra, idempotent run)."""
-    if not cursor:
-        return {}
+def _state_dir() -> Path:
+    return Settings.from_env().warehouse_dir / STATE_DIRNAME
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def _state_of(cursor: str | None) -> str | None:
+    """The state file's digest a cursor names, or None (no cursor, an older inline cursor, junk)."""
+    if not cursor or not cursor.startswith("{"):
+        return None
     try:
         data = json.loads(cursor)
-        return {str(k): (int(v[0]), int(v[1])) for k, v in data.items()}
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("v") == CURSOR_VERSION and isinstance(data.get("state"), str):
+        return data["state"]
+    return None
+
+
+def parse_cursor(cursor: str | None) -> dict[str, Fingerprint]:
+    """The cursor's file map; an unreadable cursor (or a missing or damaged state file) counts as
+    empty: one extra run per county, idempotent because the ingest skips content it already has.
+    An inline map (the cursor of earlier versions) is still read."""
+    if not cursor:
         return {}
+    state = _state_of(cursor)
+    try:
+        if state is None:
+            data = json.loads(cursor)
+        elif state in _STATE_CACHE:
+            return dict(_STATE_CACHE[state])
+        else:
+            body = gzip.decompress((_state_dir() / f"{state}.json.gz").read_bytes())
+            if _digest(body) != state:
+                return {}
+            data = json.loads(body)
+        files = {str(k): (int(v[0]), int(v[1])) for k, v in data.items()}
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return {}
+    if state is not None:
+        _remember(state, files)
+    return files
+
+
+def _remember(state: str, files: dict[str, Fingerprint]) -> None:
+    """Keep the last state read or written in memory: the sensor runs in the long-lived code
+    server, so a steady tick reads no state file (content-addressed: a digest never changes)."""
+    _STATE_CACHE.clear()
+    _STATE_CACHE[state] = dict(files)
 
 
 def dump_cursor(files: dict[str, Fingerprint]) -> str:
-    return json.dumps(
+    """A small cursor naming a content-addressed state file that holds the file map.
+
+    Dagster stores the cursor with the sensor's state and with every tick: a map of every file
+    in a province's drop folder (≈ 10 MB) stored every 30 s would grow its database by gigabytes a
+    day. The state file (`<warehouse>/sensor-state/<digest>.json.gz`) is written atomically *before*
+    the tick returns, and is never changed afterwards; if the daemon dies before Dagster saves
+    the new cursor, the old cursor still names its own (older, kept) state file. The newest
+    `KEEP_STATES` state files are kept."""
+    body = json.dumps(
         {k: list(v) for k, v in sorted(files.items())}, ensure_ascii=False, separators=(",", ":")
-    )
+    ).encode("utf-8")
+    state = _digest(body)
+    folder = _state_dir()
+    path = folder / f"{state}.json.gz"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{state}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(gzip.compress(body, compresslevel=1, mtime=0))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _prune_states(folder, keep=path)
+    else:
+        os.utime(path)  # the newest in use: kept by the pruning
+    _remember(state, files)
+    return json.dumps({"v": CURSOR_VERSION, "state": state, "files": len(files)})
+
+
+def _touch_state(state: str | None) -> None:
+    if state is not None:
+        with contextlib.suppress(OSError):
+            os.utime(_state_dir() / f"{state}.json.gz")
+
+
+def _prune_states(folder: Path, keep: Path) -> None:
+    states = sorted(folder.glob("*.json.gz"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in states[KEEP_STATES:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
 
 
 @dataclass
@@ -194,8 +300,12 @@ def _tags(changes: FolderChanges) -> dict[str, str]:
 )
 def raw_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     raw_dir = Settings.from_env().raw_dir
-    changes = detect_changes(parse_cursor(context.cursor), scan_raw_folder(raw_dir))
-    cursor = dump_cursor(changes.cursor)
+    previous = parse_cursor(context.cursor)
+    _touch_state(_state_of(context.cursor))  # in use: the pruning keeps the newest states
+    changes = detect_changes(previous, scan_raw_folder(raw_dir))
+    # Nothing new, changed or deleted: the stored cursor stays (no state file to write).
+    unchanged = _state_of(context.cursor) is not None and changes.cursor == previous
+    cursor = context.cursor if unchanged else dump_cursor(changes.cursor)
     if changes.deleted:
         context.log.info(f"forgotten (deleted from {raw_dir}): {', '.join(changes.deleted[:20])}")
     if not changes.to_ingest:

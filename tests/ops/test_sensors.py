@@ -35,7 +35,7 @@ def tick(cursor: str | None) -> dg.SensorResult:
 
 
 def files_in(result: dg.SensorResult) -> set[str]:
-    return set(json.loads(result.cursor))
+    return set(parse_cursor(result.cursor))
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_first_tick_on_an_empty_folder_skips(tmp_settings):
     result = tick(None)
     assert not result.run_requests
     assert result.skip_reason is not None
-    assert json.loads(result.cursor) == {}
+    assert parse_cursor(result.cursor) == {}
 
 
 def test_new_file_starts_one_run_and_enters_the_cursor(tmp_settings):
@@ -97,7 +97,10 @@ def test_changed_file_starts_a_new_run_with_a_new_key(tmp_settings):
     assert len(second.run_requests) == 1
     assert second.run_requests[0].tags["wuchuang/changed_files"] == "1"
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
-    assert json.loads(second.cursor)["511923/sthjj/a.xlsx"] == [path.stat().st_size, path.stat().st_mtime_ns]
+    assert parse_cursor(second.cursor)["511923/sthjj/a.xlsx"] == (
+        path.stat().st_size,
+        path.stat().st_mtime_ns,
+    )
 
 
 def test_same_size_touched_file_counts_as_changed(tmp_settings):
@@ -164,7 +167,7 @@ def test_detect_changes_classifies_every_case():
     assert changes.cursor == current
 
 
-def test_unreadable_cursor_counts_as_empty():
+def test_unreadable_cursor_counts_as_empty(tmp_settings):
     assert parse_cursor("not json") == {}
     assert parse_cursor('{"a": 3}') == {}
     assert parse_cursor(None) == {}
@@ -247,3 +250,83 @@ def test_a_profile_without_a_county_code_is_refused(tmp_path):
     (tmp_path / "bad.yaml").write_text("county:\n  name_zh: 无代码县\n", encoding="utf-8")
     with pytest.raises(counties.CountyError, match="county.code"):
         counties.county_codes(tmp_path)
+
+
+def _forget_states():
+    from pipelines import sensors
+
+    sensors._STATE_CACHE.clear()
+
+
+def test_the_cursor_stays_small_and_names_a_state_file(tmp_settings):
+    for i in range(300):
+        drop(tmp_settings.raw_dir, f"511923/u{i % 7}/2014年{i % 12 + 1}月-{i}.xlsx")
+    result = tick(None)
+    assert len(result.cursor) < 120  # stored by Dagster with every tick: never the whole map
+    state = json.loads(result.cursor)
+    assert state["v"] == 2 and state["files"] == 300
+    path = tmp_settings.warehouse_dir / "sensor-state" / f"{state['state']}.json.gz"
+    assert path.is_file()
+    _forget_states()  # as after a daemon restart: read from the file
+    assert len(files_in(result)) == 300
+
+
+def test_a_steady_tick_keeps_the_stored_cursor_and_writes_nothing(tmp_settings):
+    drop(tmp_settings.raw_dir, "511923/sthjj/a.xlsx")
+    first = tick(None)
+    folder = tmp_settings.warehouse_dir / "sensor-state"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    second = tick(first.cursor)
+    assert second.cursor == first.cursor and not second.run_requests
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # only its time is touched
+
+
+def test_a_missing_or_damaged_state_file_counts_as_an_empty_cursor(tmp_settings):
+    import gzip
+
+    drop(tmp_settings.raw_dir, "511923/sthjj/a.xlsx")
+    first = tick(None)
+    path = next((tmp_settings.warehouse_dir / "sensor-state").glob("*.json.gz"))
+    _forget_states()
+    path.write_bytes(gzip.compress(b'{"511923/sthjj/a.xlsx":[1,1],"x.xlsx":[2,2]}'))  # not its digest
+    assert parse_cursor(first.cursor) == {}
+    path.write_bytes(b"garbage")
+    assert parse_cursor(first.cursor) == {}
+    path.unlink()
+    again = tick(first.cursor)  # one extra run, idempotent: the ingest skips content it has
+    assert len(again.run_requests) == 1 and files_in(again) == {"511923/sthjj/a.xlsx"}
+
+
+def test_a_crash_before_dagster_saves_the_cursor_leaves_the_old_state_readable(tmp_settings):
+    drop(tmp_settings.raw_dir, "a.xlsx")
+    saved = tick(None).cursor
+    for i in range(30):  # many ticks with changes whose cursors were never saved
+        drop(tmp_settings.raw_dir, f"b{i}.xlsx")
+        tick(saved)
+    _forget_states()
+    states = list((tmp_settings.warehouse_dir / "sensor-state").glob("*.json.gz"))
+    assert len(states) <= 20  # pruned
+    # the saved cursor's own state is the one the latest ticks touched last: still there
+    assert set(parse_cursor(saved)) == {"a.xlsx"}
+    assert not list((tmp_settings.warehouse_dir / "sensor-state").glob(".*.tmp"))
+
+
+def test_an_inline_cursor_of_the_earlier_version_is_still_read(tmp_settings):
+    drop(tmp_settings.raw_dir, "a.xlsx")
+    drop(tmp_settings.raw_dir, "b.xlsx")
+    from pipelines.sensors import scan_raw_folder as scan
+
+    fp = scan(tmp_settings.raw_dir)["a.xlsx"]
+    legacy = json.dumps({"a.xlsx": list(fp)})
+    result = tick(legacy)
+    assert result.run_requests[0].tags["wuchuang/files"] == "b.xlsx"
+    assert json.loads(result.cursor)["v"] == 2
+
+
+def test_scan_walks_symlinked_and_unicode_names_like_before(tmp_path):
+    drop(tmp_path, "511923/住建局/2014年3月 报表（终稿）.xlsx")
+    drop(tmp_path, "511923/住建局/~$2014年3月.xlsx")
+    drop(tmp_path, "511923/住建局/.hidden/a.xlsx")
+    drop(tmp_path, "511923/住建局/平昌县任务台账.xlsx")
+    (tmp_path / "511923" / "link").symlink_to(tmp_path / "511923" / "住建局")  # not followed
+    assert set(scan_raw_folder(tmp_path)) == {"511923/住建局/2014年3月 报表（终稿）.xlsx"}

@@ -56,7 +56,7 @@ SIZES = {
         9,
         _DEFAULT_SCALES,
         30,
-        province_counties=(1, 2, 4),
+        province_counties=(2, 4, 8),
         union_counties=180,
     ),  # fmt: skip
     "large": Size(
@@ -67,11 +67,11 @@ SIZES = {
         9,
         (*_DEFAULT_SCALES, ("nation", 2_800)),
         30,
-        province_counties=(1, 2, 4, 8),
+        province_counties=(2, 4, 8, 16),
         union_counties=180,
     ),  # fmt: skip
     # Only the province benchmark (python -m bench --size province): about 15 min on 2 cores.
-    "province": Size("province", 0, 0, (), 0, (), 30, province_counties=(1, 2, 4), union_counties=180),
+    "province": Size("province", 0, 0, (), 0, (), 30, province_counties=(2, 4, 8), union_counties=180),
     "nation": Size("nation", 0, 0, (), 0, (("nation", 2_800),), 30),
 }
 
@@ -85,6 +85,7 @@ class Config:
     keep: bool = False
     reuse: bool = False
     notes: list[str] = field(default_factory=list)
+    province_parallel: int = 0  # county runs at the same time in bench/province.py; 0 = the cores
 
 
 def median(xs: list[float]) -> float:

@@ -1,9 +1,13 @@
 """Province scale with the real pipeline, county partitions (docs/scaling.md).
 
-1. Full refresh of generated provinces of 1, 2, 4 … counties (`python -m pipelines.sample --counties N`):
-   every county partition run by `dagster job execute` (a fresh process per county, like the run
-   launcher), one after the other on this machine; wall time, peak memory of the largest process,
-   a least-squares line (seconds = fixed + per-county × N) and its 180 / 2,800-county estimates.
+1. Full refresh of generated provinces of 2, 4, 8 … counties (`python -m pipelines.sample --counties N`):
+   every county partition run as Dagster's run launcher runs it — the runs are created in the
+   instance first (bench/launch_run.py, as the daemon does), then each is executed by a freshly
+   spawned `python -m dagster api execute_run` process (interpreter start and imports included),
+   as many at a time as the machine has cores (`--parallel`; the run queue's concurrency limit in a
+   deployment); wall time, peak memory of the largest run and of all runs together (summed RSS,
+   sampled), a least-squares line (seconds = fixed + per-county × N) and its 180 / 2,800-county
+   estimates.
 2. One file added, end to end, in the largest generated province: the file is put into its county
    folder and the county's partition run started; the clock stops when a reader of the published
    snapshot sees the file (a new CURRENT whose union lists it). Reported as the wall time of the
@@ -27,7 +31,9 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import Config, median, percentile
@@ -77,17 +83,92 @@ def _peak_children_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def _run_county(env: dict, code: str) -> float:
-    dagster = str(Path(sys.executable).with_name("dagster"))
-    t0 = time.perf_counter()
+class _RssSampler:
+    """Peak of the summed resident memory of this process's descendants (the county runs running
+    at the same time), sampled every 0.2 s from /proc."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.2):
+            parents, rss = {}, {}
+            for d in Path("/proc").iterdir():
+                if not d.name.isdigit():
+                    continue
+                try:
+                    status = (d / "status").read_text()
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                parents[int(d.name)] = int(fields.get("PPid", "0").strip() or 0)
+                rss[int(d.name)] = int((fields.get("VmRSS", "0 kB").split() or ["0"])[0])
+            total = 0
+            for pid, kb in rss.items():
+                p, seen = parents.get(pid), 0
+                while p and p != me and seen < 50:
+                    p, seen = parents.get(p), seen + 1
+                if p == me:
+                    total += kb
+            self.peak_mb = max(self.peak_mb, total / 1024)
+
+
+def _prepare_runs(env: dict, codes: list[str]) -> dict[str, list]:
+    """One run per county created in the instance, as the daemon creates them (bench/launch_run.py)."""
     done = subprocess.run(
-        [dagster, "job", "execute", "-m", "pipelines.definitions", "-j", "monitoring_job",
-         "--tags", json.dumps({"dagster/partition": code})],
-        env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "bench.launch_run", *codes], env=env, capture_output=True, text=True,
+        cwd=str(Path(__file__).resolve().parent.parent),
     )  # fmt: skip
     if done.returncode != 0:
-        raise RuntimeError(f"county {code} run failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    return time.perf_counter() - t0
+        raise RuntimeError(f"preparing runs failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    out: dict[str, list] = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            out.setdefault(row["code"], []).append(row)
+    return out
+
+
+def _execute(env: dict, row: dict) -> float:
+    """The spawned run process of Dagster's run launcher: `python -m dagster api execute_run`."""
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "dagster", "api", "execute_run", row["args"]],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    took = time.perf_counter() - t0
+    if done.returncode != 0 or not _run_succeeded(env, row["run_id"]):
+        raise RuntimeError(f"county {row['code']} run failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return took
+
+
+def _run_succeeded(env: dict, run_id: str) -> bool:
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"])) as instance:
+        run = instance.get_run_by_id(run_id)
+        return run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+
+
+def _run_counties(env: dict, codes: list[str], parallel: int) -> tuple[list[float], float]:
+    """Every county's run, `parallel` at a time (the run queue's concurrency limit = cores)."""
+    rows = _prepare_runs(env, codes)
+    todo = [rows[c].pop(0) for c in codes]
+    with _RssSampler() as rss, ThreadPoolExecutor(max_workers=parallel) as pool:
+        times = list(pool.map(lambda r: _execute(env, r), todo))
+    return times, rss.peak_mb
 
 
 def _codes(profiles: Path) -> list[str]:
@@ -145,9 +226,10 @@ def _one_file_end_to_end(root: Path, env: dict, code: str, held: Path, target: P
     published = root / "warehouse" / "published"
     before = publish.latest_snapshot(published).name
     rel = target.relative_to(root / "raw").as_posix()
+    row = _prepare_runs(env, [code])[code][0]  # the daemon has the job loaded already
     t0 = time.perf_counter()
     shutil.move(held, target)
-    _run_county(env, code)
+    _execute(env, row)
     conn = publish.connect_readonly(published)
     try:
         seen = conn.execute("SELECT count(*) FROM core.source_file WHERE path = ?", [rel]).fetchone()[0]
@@ -300,13 +382,16 @@ def run(cfg: Config) -> dict:
         held = root / "held" / target.name
         held.parent.mkdir()
         shutil.move(target, held)
+        parallel = max(1, min(cfg.province_parallel or (os.cpu_count() or 1), len(codes)))
         t0 = time.perf_counter()
-        per_county = [_run_county(env, c) for c in codes]
+        per_county, peak_total = _run_counties(env, codes, parallel)
         out["full_refresh"][n] = {
             "wall_s": time.perf_counter() - t0,
             "per_county_s": per_county,
+            "parallel_runs": parallel,
             "generate_s": gen_s,
             "peak_rss_mb_largest_process": _peak_children_mb(),
+            "peak_rss_mb_all_runs": peak_total,
         }
         last_root = (root, env, codes, held, target)
     ns = sorted(out["full_refresh"])

@@ -46,7 +46,7 @@ def test_province_linear_fit_and_summary_rows():
         },
     }
     verdicts = {r[0]: r[3] for r in province_rows(result, lambda ok: "met" if ok else "MISSED")}
-    assert verdicts["province: linear fit (sequential, 1 process)"] == "MISSED (estimate)"  # 60 min
+    assert verdicts["province: linear fit (1 run at a time)"] == "MISSED (estimate)"  # 60 min
     assert verdicts["province: one file → readable (4 counties)"] == "MISSED"
     assert verdicts["province: publish one county, union of 180"] == "met (composite)"
     assert verdicts["province: dashboard queries on the union of 180, worst p95"] == "MISSED"

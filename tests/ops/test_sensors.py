@@ -330,3 +330,11 @@ def test_scan_walks_symlinked_and_unicode_names_like_before(tmp_path):
     drop(tmp_path, "511923/住建局/平昌县任务台账.xlsx")
     (tmp_path / "511923" / "link").symlink_to(tmp_path / "511923" / "住建局")  # not followed
     assert set(scan_raw_folder(tmp_path)) == {"511923/住建局/2014年3月 报表（终稿）.xlsx"}
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", 30), ("10", 10), ("1", 5), ("soon", 30)])
+def test_the_tick_interval_is_configurable_with_a_floor(monkeypatch, value, expected):
+    from pipelines.sensors import sensor_interval_seconds
+
+    monkeypatch.setenv("WUCHUANG_SENSOR_INTERVAL_SECONDS", value)
+    assert sensor_interval_seconds() == expected

@@ -112,8 +112,17 @@ def target_for(as_of: dt.date, acceptance: dt.date | None) -> tuple[str, dt.date
     return "consolidation", end if end > as_of else dt.date(as_of.year + 1, 12, 31)
 
 
+# scipy.stats.norm.ppf of the quantile the forecast uses (BAND_ALPHA 0.90: (1 - 0.9) / 2, which in
+# floating point is 0.04999999999999999), so a process that has not imported scipy.stats (≈ 1 s)
+# does not import it for one number; equality with scipy is tested (tests/marts/test_forecast.py).
+# Other quantiles ask scipy.
+_NORM_PPF = {(1.0 - 0.90) / 2.0: -1.6448536269514729}
+
+
 @functools.cache
 def _norm_ppf(q: float) -> float:
+    if q in _NORM_PPF:
+        return _NORM_PPF[q]
     from scipy.stats import norm  # imported on first use: scipy.stats costs ≈ 1 s to import
 
     return float(norm.ppf(q))
@@ -174,6 +183,56 @@ def theil_sen(ys: list[float], xs: list[float], alpha: float) -> tuple[float, fl
     return float(medslope), float(lo), float(hi)
 
 
+def theil_sen_many(series: list[tuple[list[float], list[float]]], alpha: float) -> list[tuple]:
+    """`theil_sen(ys, xs, alpha)` of many (ys, xs) series at once, bit for bit: series of equal length
+    with strictly increasing x and no NaN are stacked and computed as arrays (one numpy call per
+    length instead of ~20 per series: the forecast makes one series per requirement and month);
+    anything else goes through `theil_sen`. Same arithmetic, element by element; tested against
+    `theil_sen` and scipy in tests/marts/test_forecast.py."""
+    out: list[tuple | None] = [None] * len(series)
+    by_len: dict[int, list[int]] = defaultdict(list)
+    for i, (_ys, xs) in enumerate(series):
+        by_len[len(xs)].append(i)
+    a = 1.0 - alpha if alpha > 0.5 else alpha
+    for n, idx in by_len.items():
+        rest = idx
+        if n >= 2 and all(len(series[i][0]) == n for i in idx):
+            x = np.array([series[i][1] for i in idx], dtype=float)
+            y = np.array([series[i][0] for i in idx], dtype=float)
+            ok = ~(np.isnan(x).any(axis=1) | np.isnan(y).any(axis=1)) & (np.diff(x, axis=1) > 0).all(axis=1)
+            rest = [i for i, good in zip(idx, ok, strict=True) if not good]
+            if ok.any():
+                x, y, rows = x[ok], y[ok], [i for i, good in zip(idx, ok, strict=True) if good]
+                hi_i, lo_i = np.tril_indices(n, -1)  # pairs (i, j) with j < i, so x_i > x_j
+                slopes = (y[:, hi_i] - y[:, lo_i]) / (x[:, hi_i] - x[:, lo_i])
+                slopes.sort(axis=1)
+                med = np.median(slopes, axis=1)
+                z = _norm_ppf(a / 2.0)
+                # Ties in y: sum over groups of k(k-1)(2k+5) = sum over values of (c-1)(2c+5), c the
+                # size of the value's group (exact integers); x has no ties here.
+                c = (y[:, :, np.newaxis] == y[:, np.newaxis, :]).sum(axis=2)
+                yreps = ((c - 1) * (2 * c + 5)).sum(axis=1)
+                nt = slopes.shape[1]
+                sigsq = 1 / 18.0 * (n * (n - 1) * (2 * n + 5) - 0 - yreps)
+                with np.errstate(invalid="ignore"):
+                    sigma = np.sqrt(sigsq)
+                    up = np.round((nt - z * sigma) / 2.0)
+                    down = np.round((nt + z * sigma) / 2.0)
+                for k, i in enumerate(rows):
+                    if not (np.isfinite(up[k]) and np.isfinite(down[k])):
+                        rest.append(i)
+                        continue
+                    ru = min(int(up[k]), nt - 1)
+                    rl = max(int(down[k]) - 1, 0)
+                    if not (-nt <= ru < nt and -nt <= rl < nt):
+                        rest.append(i)
+                        continue
+                    out[i] = (float(med[k]), float(slopes[k, rl]), float(slopes[k, ru]))
+        for i in rest:
+            out[i] = theil_sen(series[i][0], series[i][1], alpha)
+    return out  # type: ignore[return-value]
+
+
 def _x(day: dt.date) -> float:
     return months_between(_EPOCH, day)
 
@@ -188,8 +247,10 @@ def classify(
     min_points: int,
     trendable: bool = True,
     latest_value: float | None = ...,  # type: ignore[assignment]
+    trend: tuple[float, float, float] | None = None,
 ) -> dict:
-    """Trend, projection and status for one requirement series. Pure function: the tests call it."""
+    """Trend, projection and status for one requirement series. Pure function: the tests call it.
+    `trend`: the series' `theil_sen` result when already computed (`theil_sen_many`)."""
     out: dict = {
         "n_points": len(points),
         "min_points": min_points,
@@ -233,7 +294,7 @@ def classify(
     if len(points) >= 2 and len({p[0] for p in points}) >= 2:
         xs = [_x(d) for d, _ in points]
         ys = [v for _, v in points]
-        slope, lo, hi = theil_sen(ys, xs, BAND_ALPHA)
+        slope, lo, hi = trend if trend is not None else theil_sen(ys, xs, BAND_ALPHA)
         mx, my, xt = median(xs), median(ys), _x(target)
         proj = my + slope * (xt - mx)
         p_lo, p_hi = my + lo * (xt - mx), my + hi * (xt - mx)
@@ -347,6 +408,7 @@ def forecast_rows(
         by_req[(v["county_code"], v["requirement_code"])][v["grain"]].append(v)
 
     req_rows: list[dict] = []
+    pending: list[tuple] = []  # classify's arguments per row; classified after, trends in one batch
     for (county, req), grains in sorted(by_req.items()):
         months = sorted(grains.get("ytd_month", []), key=lambda v: period_end(v["period_code"]))
         years = sorted(grains.get("year", []), key=lambda v: period_end(v["period_code"]))
@@ -390,17 +452,12 @@ def forecast_rows(
                     for v in src
                     if v.get("margin") is not None
                 ]
-                fc = to_natural(
-                    classify(
-                        m_points, as_of, target, 1, 0.0, latest_met, min_points, True, ref.get("margin")
-                    ),
-                    direction,
-                    threshold,
-                )
+                args = (m_points, as_of, target, 1, 0.0, latest_met, min_points, True, ref.get("margin"))
+                natural = (direction, threshold)
             else:
-                fc = classify(
-                    points, as_of, target, direction, threshold, latest_met, min_points, trendable, value
-                )
+                args = (points, as_of, target, direction, threshold, latest_met, min_points, trendable, value)
+                natural = None
+            pending.append((args, natural))
             req_rows.append(
                 {
                     "county_code": county,
@@ -425,10 +482,33 @@ def forecast_rows(
                     "weight": cur.get("weight"),
                     "edition_code": cur.get("edition_code"),
                     "unassessable_cause": unassessable_cause(ref, requirements.get(req)),
-                    **fc,
                 }
             )
+    # Only series classify fits a trend to (trendable, with a latest value, threshold and direction).
+    trends = _trends(
+        [
+            a[0] if a[7] and a[8] is not None and a[4] is not None and a[3] is not None else []
+            for a, _ in pending
+        ]
+    )
+    for row, (args, natural), trend in zip(req_rows, pending, trends, strict=True):
+        fc = classify(*args, trend=trend)
+        row.update(to_natural(fc, *natural) if natural else fc)
     return req_rows, campaign_rows(req_rows, max_no_data_share)
+
+
+def _trends(series_points: list[list[tuple[dt.date, float]]]) -> list[tuple | None]:
+    """The Theil–Sen trend `classify` would compute for each series (None where it fits none)."""
+    todo = [
+        i for i, points in enumerate(series_points) if len(points) >= 2 and len({p[0] for p in points}) >= 2
+    ]
+    fits = theil_sen_many(
+        [([v for _, v in series_points[i]], [_x(d) for d, _ in series_points[i]]) for i in todo], BAND_ALPHA
+    )
+    out: list[tuple | None] = [None] * len(series_points)
+    for i, fit in zip(todo, fits, strict=True):
+        out[i] = fit
+    return out
 
 
 def campaign_rows(req_rows: list[dict], max_no_data_share: float = MAX_NO_DATA_SHARE) -> list[dict]:

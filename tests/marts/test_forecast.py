@@ -293,3 +293,75 @@ def test_theil_sen_hands_odd_input_to_scipy():
 
     slope, lo, hi = theil_sen([1.0, float("nan"), 3.0], [1.0, 2.0, 3.0], 0.9)
     assert all(math.isnan(v) for v in (slope, lo, hi))  # scipy's NaN propagation
+
+
+@pytest.mark.parametrize("alpha", [0.9, 0.95, 0.2])
+def test_theil_sen_many_equals_theil_sen_bit_for_bit(alpha):
+    """The batched fit (one numpy call per series length) gives exactly the per-series result, on
+    series with ties in y and x, NaN, unsorted x and lengths 2..25 mixed in one call."""
+    from pipelines.marts.forecast import theil_sen, theil_sen_many
+
+    rng = np.random.default_rng(7)
+    series = []
+    for n in (2, 3, 5, 6, 12, 24, 25):
+        for ties in (False, True):
+            for _ in range(4):
+                xs, ys = _random_series(rng, n, ties)
+                if len(set(xs)) >= 2:
+                    series.append((ys, xs))
+    series.append(([1.0, float("nan"), 3.0], [1.0, 2.0, 3.0]))  # NaN: handed to scipy
+    series.append(([1.0, 2.0, 4.0], [3.0, 1.0, 2.0]))  # x not increasing
+    series.append(([1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 3.0, 4.0]))  # every y tied
+    got = theil_sen_many(series, alpha)
+    want = [theil_sen(ys, xs, alpha) for ys, xs in series]
+    assert len(got) == len(want) == len(series)
+    for g, w, s in zip(got, want, series, strict=True):
+        assert np.array_equal(np.array(g), np.array(w), equal_nan=True), s
+
+
+def test_the_built_in_normal_quantile_equals_scipy():
+    from scipy.stats import norm
+
+    from pipelines.marts.forecast import _NORM_PPF, BAND_ALPHA
+
+    assert (1.0 - BAND_ALPHA) / 2.0 in _NORM_PPF  # the quantile theil_sen asks for (alpha > 0.5)
+    for q, z in _NORM_PPF.items():
+        assert z == float(norm.ppf(q))
+
+
+def test_forecast_rows_batched_equal_forecast_rows_fitted_one_by_one(monkeypatch):
+    """forecast_rows fits all trends in one batch; the rows equal those of one fit per row."""
+    from pipelines.marts import forecast
+
+    rng = np.random.default_rng(3)
+    verdicts = []
+    for req, comparison in (("r1", ">="), ("r2", "<="), ("r3", ">=")):
+        for m in range(1, 25):
+            value = float(rng.normal(50, 10))
+            period = f"{2011 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}"
+            verdicts.append(
+                {
+                    "county_code": "511923",
+                    "subject_org_code": "511923",
+                    "requirement_code": req,
+                    "campaign_code": "hygienic_county",
+                    "indicator_code": req,
+                    "grain": "ytd_month",
+                    "period_code": period,
+                    "value": value,
+                    "margin": value - 50 if comparison == ">=" else 50 - value,
+                    "threshold_value": 50.0,
+                    "comparison": comparison,
+                    "status": "pass" if (value >= 50) == (comparison == ">=") else "fail",
+                    "req_frequency": "monthly",
+                    "ind_rollup": "mean",
+                    "weight": 1.0,
+                    "is_veto": req == "r3",
+                }
+            )
+    programmes = [{"county_code": "511923", "campaign_code": "hygienic_county", "acceptance_date": None}]
+    batched = forecast.forecast_rows(verdicts, programmes)
+    monkeypatch.setattr(forecast, "_trends", lambda series: [None] * len(series))
+    one_by_one = forecast.forecast_rows(verdicts, programmes)
+    assert sum(r["slope_per_month"] is not None for r in batched[0]) > 40
+    assert batched == one_by_one

@@ -6,8 +6,11 @@ as `publish.publish`:
 
 1. sweep leftovers of interrupted publishes (`.tmp-*` in `published/` and `published/counties/*/`);
 2. open C's working database (waiting while its run holds it), CHECKPOINT, read every table's row
-   count, columns, comments and the views' SQL, and export each table to Parquet in
-   `published/counties/C/.tmp-<id>/` while still holding the file; fsync every file;
+   count, columns, comments, content fingerprint and the views' SQL, and export each table to
+   Parquet in `published/counties/C/.tmp-<id>/` while still holding the file; a table whose
+   fingerprint equals the one recorded in C's current snapshot is not exported again: its Parquet
+   file there is hard-linked into the new folder (the same immutable bytes under a second name; a
+   file system without hard links gets an export); fsync every new file;
 3. verify the export (every table's Parquet row count equals the database's), then rename the folder
    to `published/counties/C/v-<stamp>-<id>/` (atomic) and fsync: an immutable county snapshot;
 4. write a new *union* file `published/.tmp-<id>.duckdb` holding only views: a county table becomes
@@ -32,6 +35,7 @@ nothing an existing union reads is deleted except by `prune`, which keeps what k
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -67,6 +71,9 @@ COUNTY_COLUMN = "_snapshot_county"
 BASE = "base"
 BASE_PREFIX = "b-"
 BASE_FILE = "base.json"
+# Bumped when the exported Parquet changes form (columns added to the export, options): a snapshot
+# written in another form is never reused.
+EXPORT_FORM = 1
 # Compact when more counties than this are read from their own snapshots instead of the base:
 # a query then opens 1 + at most this many files per table instead of one per county.
 COMPACT_AFTER = 8
@@ -113,26 +120,86 @@ def _describe(conn: duckdb.DuckDBPyConnection) -> dict:
     return {"tables": tables, "views": views}
 
 
-def _export_county(database: Path, code: str, dest: Path, timeout: float) -> dict:
-    """CHECKPOINT, describe and export every table to Parquet while holding the county database."""
+def _fingerprints(conn: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str, str]:
+    """Content fingerprint of every table, in one query: its columns and types, its row count and two
+    order-independent aggregates (sum and xor) of DuckDB's 64-bit hash of every row; with the DuckDB
+    version (the hash function) and EXPORT_FORM. Equal fingerprints: the table's export would be the
+    same rows, so the previous snapshot's file is reused. Scanning to hash costs about half of
+    exporting (no Parquet encoding, compression or fsync)."""
+    if not keys:
+        return {}
+    types: dict[str, list] = {}
+    for schema, name, column, dtype in conn.execute(
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() ORDER BY column_index"
+    ).fetchall():
+        types.setdefault(f"{schema}.{name}", []).append([column, dtype])
+    sql = " UNION ALL ".join(
+        f"SELECT {_literal(key)}, count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR, "
+        f"coalesce(bit_xor(hash(t)), 0)::VARCHAR FROM {_qualified(key)} t"
+        for key in keys
+    )
+    out = {}
+    for key, n, total, xor in conn.execute(sql).fetchall():
+        text = json.dumps([duckdb.__version__, EXPORT_FORM, types.get(key), n, total, xor])
+        out[key] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return out
+
+
+def _previous_export(previous: Path | None) -> dict[str, str]:
+    """Table -> fingerprint recorded in a county snapshot folder ({} when none or unreadable)."""
+    if previous is None:
+        return {}
+    try:
+        return json.loads((previous / SCHEMA_FILE).read_text(encoding="utf-8")).get("fingerprints") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _reuse(source: Path, target: Path) -> bool:
+    """Hard-link an unchanged table's Parquet file of the previous snapshot into the new folder."""
+    try:
+        if not source.is_file():
+            return False
+        os.link(source, target)
+        return True
+    except OSError:  # no hard links here (another file system, FAT, permissions): export instead
+        return False
+
+
+def _export_county(
+    database: Path, code: str, dest: Path, timeout: float, previous: Path | None = None
+) -> dict:
+    """CHECKPOINT, describe and export every table to Parquet while holding the county database.
+    `previous`: the county's current snapshot folder; its files of unchanged tables are reused."""
     conn = single._open_writer(database, timeout)
+    written: list[Path] = []
+    reused: list[str] = []
     try:
         conn.execute("CHECKPOINT")
         counts = single.table_counts(conn)
         described = _describe(conn)
+        fingerprints = _fingerprints(conn, list(counts))
+        before = _previous_export(previous)
         single.check_free_space(dest.parent, database.stat().st_size)
         dest.mkdir(parents=True)
         for key in counts:
             target = dest / f"{key}.parquet"
+            same = previous is not None and before.get(key) == fingerprints[key]
+            if same and _reuse(previous / f"{key}.parquet", target):
+                reused.append(key)
+                continue
             conn.execute(
                 f"COPY (SELECT *, {_literal(code)} AS {COUNTY_COLUMN} FROM {_qualified(key)}) "
                 f"TO {_literal(str(target))} (FORMAT parquet)"
             )
+            written.append(target)
     finally:
         conn.close()
     described["counts"] = counts
+    described["fingerprints"] = fingerprints
+    described["reused"] = reused
     (dest / SCHEMA_FILE).write_text(json.dumps(described, ensure_ascii=False), encoding="utf-8")
-    for f in dest.iterdir():
+    for f in [*written, dest / SCHEMA_FILE]:  # reused files are durable already (same inode)
         single._fsync_file(f)
     single._fsync_dir(dest)
     return described
@@ -196,6 +263,9 @@ def _build_union(
     totals: dict[str, int] = {}
     conn = duckdb.connect(str(path))
     try:
+        # One transaction: hundreds of CREATE VIEW / COMMENT statements, one commit (autocommit wrote
+        # and synced the log once per statement: most of the publish's wall time).
+        conn.execute("BEGIN TRANSACTION")
         for key in keys:
             schema = key.split(".", 1)[0]
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
@@ -226,6 +296,7 @@ def _build_union(
             if view.get("comment"):
                 conn.execute(f"COMMENT ON VIEW {_qualified(view['name'])} IS {_literal(view['comment'])}")
         _province_views(conn, keys)
+        conn.execute("COMMIT")
         conn.execute("CHECKPOINT")
     finally:
         conn.close()
@@ -411,8 +482,9 @@ def _publish_county(database: Path, code: str, published_dir: Path, keep: int, t
     root = county_root(published_dir, code)
     root.mkdir(parents=True, exist_ok=True)
     tmp_dir = root / f"{single.TMP_PREFIX}{token}"
+    current = _previous_counties(published_dir).get(code)
     try:
-        described = _export_county(database, code, tmp_dir, timeout)
+        described = _export_county(database, code, tmp_dir, timeout, root / current if current else None)
         _verify_export(tmp_dir, described["counts"])
     except Exception:
         shutil.rmtree(tmp_dir, ignore_errors=True)

@@ -277,3 +277,146 @@ def test_wuchuang_status_and_sql_fallback_read_a_county_union(tmp_path, monkeypa
     snap = publish.latest_snapshot(Settings.from_env().published_dir)
     cols, rows, truncated = cli._fallback_query(snap, "SELECT count(*) FROM core.observation", 10)
     assert rows == [(6,)] and not truncated
+
+
+# ---- unchanged tables are not exported again (issue 18: publishing that does not copy unchanged data)
+
+
+def _files(published: Path, code: str) -> dict[str, os.stat_result]:
+    version = publish.snapshot_manifest(published)["counties"][code]
+    return {p.name: p.stat() for p in (published / "counties" / code / version).glob("*.parquet")}
+
+
+def _county_tables(db: Path) -> dict[str, list]:
+    conn = duckdb.connect(str(db), read_only=True)
+    try:
+        keys = [
+            f"{s}.{t}"
+            for s, t in conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
+        ]
+        return {k: sorted(conn.execute(f"SELECT * FROM {k}").fetchall(), key=repr) for k in keys}
+    finally:
+        conn.close()
+
+
+def _published_tables(published: Path, code: str) -> dict[str, list]:
+    version = publish.snapshot_manifest(published)["counties"][code]
+    folder = published / "counties" / code / version
+    conn = duckdb.connect()
+    try:
+        return {
+            p.stem: sorted(
+                conn.execute(f"SELECT * EXCLUDE ({union.COUNTY_COLUMN}) FROM read_parquet('{p}')").fetchall(),
+                key=repr,
+            )
+            for p in folder.glob("*.parquet")
+        }
+    finally:
+        conn.close()
+
+
+def test_republishing_reuses_the_files_of_unchanged_tables_and_exports_changed_ones(tmp_path):
+    published = tmp_path / "published"
+    b = make_county(tmp_path / "b" / "warehouse.duckdb", "519001", 0.6, n_obs=6)
+    union.publish_county(b, "519001", published, keep=1)
+    first = _files(published, "519001")
+    # Nothing changed: every file is the previous snapshot's (same inode), in a new immutable folder.
+    union.publish_county(b, "519001", published, keep=1)
+    second = _files(published, "519001")
+    assert {k: v.st_ino for k, v in second.items()} == {k: v.st_ino for k, v in first.items()}
+    version = publish.snapshot_manifest(published)["counties"]["519001"]
+    schema = json.loads((published / "counties" / "519001" / version / "schema.json").read_text())
+    assert sorted(schema["reused"]) == sorted(k.removesuffix(".parquet") for k in second)
+    # One value changes (same row count): that table alone is exported again.
+    conn = duckdb.connect(str(b))
+    conn.execute("UPDATE core.observation SET value = value + 0.5 WHERE value = 2")
+    conn.close()
+    union.publish_county(b, "519001", published, keep=1)
+    third = _files(published, "519001")
+    changed = {k for k in third if third[k].st_ino != second[k].st_ino}
+    assert changed == {"core.observation.parquet"}
+    # keep=1 pruned the first folders; the reused files still read, and every table equals the county's.
+    assert len(list((published / "counties" / "519001").iterdir())) == 1
+    assert _published_tables(published, "519001") == _county_tables(b)
+    assert read(published, "SELECT sum(value) FROM core.observation") == [(15.5,)]
+    # A new column (same rows otherwise) is a change too.
+    conn = duckdb.connect(str(b))
+    conn.execute("ALTER TABLE dim.campaign ADD COLUMN name_en VARCHAR")
+    conn.close()
+    union.publish_county(b, "519001", published, keep=1)
+    fourth = _files(published, "519001")
+    assert {k for k in fourth if fourth[k].st_ino != third[k].st_ino} == {"dim.campaign.parquet"}
+    assert _published_tables(published, "519001") == _county_tables(b)
+
+
+def test_without_hard_links_unchanged_tables_are_exported_again(tmp_path, monkeypatch):
+    published = tmp_path / "published"
+    b = make_county(tmp_path / "b" / "warehouse.duckdb", "519001", 0.6, n_obs=6)
+    union.publish_county(b, "519001", published)
+    first = _files(published, "519001")
+
+    def no_links(*_a, **_k):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(union.os, "link", no_links)
+    union.publish_county(b, "519001", published)
+    second = _files(published, "519001")
+    assert all(second[k].st_ino != first[k].st_ino for k in first)
+    assert _published_tables(published, "519001") == _county_tables(b)
+
+
+REUSE_CHILD = """
+import sys
+from pathlib import Path
+import duckdb
+from pipelines.warehouse import union
+root = Path(sys.argv[1])
+db = root / "b" / "warehouse.duckdb"
+print("ready", flush=True)
+i = 0
+while True:
+    i += 1
+    conn = duckdb.connect(str(db))  # one table changes at every publish; the others are reused
+    conn.execute("UPDATE core.toggle SET x = ?", [i % 2])
+    conn.close()
+    union.publish_county(db, "519001", root / "published", keep=1)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_while_reusing_unchanged_tables_never_loses_a_file(tmp_path):
+    """kill -9 at random moments of publishes that hard-link the previous snapshot's files and prune
+    it (keep=1): the current union always reads complete counties whose tables equal the databases."""
+    published = tmp_path / "published"
+    a = make_county(tmp_path / "a" / "warehouse.duckdb", "511923", 0.8, n_obs=4)
+    b = make_county(tmp_path / "b" / "warehouse.duckdb", "519001", 0.7, n_obs=6)
+    conn = duckdb.connect(str(b))
+    conn.execute("CREATE TABLE core.toggle AS SELECT 0 AS x")
+    conn.close()
+    union.publish_county(a, "511923", published, keep=1)
+    union.publish_county(b, "519001", published, keep=1)
+    want = _county_tables(b)
+    del want["core.toggle"]
+    rng = random.Random(1818)
+    for _ in range(8):
+        child = subprocess.Popen(
+            [sys.executable, "-c", REUSE_CHILD, str(tmp_path)], stdout=subprocess.PIPE, cwd=os.getcwd()
+        )
+        assert child.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.05, 1.5))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        rows = read(
+            published, "SELECT county_code, count(*), sum(value) FROM core.observation GROUP BY 1 ORDER BY 1"
+        )
+        assert rows == [("511923", 4, 6.0), ("519001", 6, 15.0)]
+        assert read(published, "SELECT count(*) FROM marts.campaign_readiness") == [(4,)]
+        got = _published_tables(published, "519001")
+        assert got.pop("core.toggle") in ([(0,)], [(1,)])
+        assert got == want
+    union.publish_county(b, "519001", published, keep=1)
+    assert not list(published.glob("counties/*/.tmp-*"))
+    assert _published_tables(published, "519001") == _county_tables(b)
+    version = publish.snapshot_manifest(published)["counties"]["519001"]
+    schema = json.loads((published / "counties" / "519001" / version / "schema.json").read_text())
+    assert "core.observation" in schema["reused"] and "core.toggle" not in schema["reused"]

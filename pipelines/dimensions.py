@@ -1,10 +1,13 @@
 """Rows of the `dim` tables, built from the catalog, the county profiles and the calendar.
 
 Plain functions: the Dagster assets in `pipelines.assets.dimensions` call these and write the
-rows, each asset in one transaction.
+rows, each asset in one transaction - or not at all when nothing changed (`write_rows_if_changed`).
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 import duckdb
 
@@ -197,3 +200,66 @@ def write_rows(conn: duckdb.DuckDBPyConnection, rows: dict) -> dict[str, int]:
         for t, data in rows.items():
             counts[t.qualified] = replace_rows(conn, t, data)
     return counts
+
+
+# Which content each dimension asset last wrote: a hash of its rows and a fingerprint of its tables as
+# written. Not a registry table (like ops.schema_state): it describes the working database itself.
+STATE_TABLE = "ops.dimension_state"
+
+
+def rows_hash(rows: dict) -> str:
+    """Hash of the rows an asset would write (tables, their columns, every value's repr)."""
+    h = hashlib.sha256()
+    for t, data in sorted(rows.items(), key=lambda kv: kv[0].qualified):
+        h.update(repr((t.qualified, t.column_names, data)).encode("utf-8"))
+    return h.hexdigest()
+
+
+def tables_fingerprint(conn: duckdb.DuckDBPyConnection, tables) -> str:
+    """Fingerprint of the tables' current content: row count and order-independent aggregates (sum,
+    xor) of DuckDB's hash of every row, per table. Catches rows changed or dropped since (a schema
+    migration recreates a table empty), without comparing row by row."""
+    sql = " UNION ALL ".join(
+        f"SELECT '{t.qualified}', count(*), coalesce(sum(hash(x)::HUGEINT), 0)::VARCHAR, "
+        f"coalesce(bit_xor(hash(x)), 0)::VARCHAR FROM {t.qualified} x"
+        for t in sorted(tables, key=lambda t: t.qualified)
+    )
+    return hashlib.sha256(json.dumps(conn.execute(sql).fetchall()).encode("utf-8")).hexdigest()
+
+
+def _recorded(conn: duckdb.DuckDBPyConnection, asset: str) -> tuple[str, str] | None:
+    exists = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'dimension_state'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = conn.execute(
+        f"SELECT rows_hash, tables_fingerprint FROM {STATE_TABLE} WHERE asset = ?", [asset]
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def write_rows_if_changed(
+    conn: duckdb.DuckDBPyConnection, asset: str, rows: dict
+) -> tuple[dict[str, int], bool]:
+    """Write `rows` (as `write_rows`) unless the tables already hold exactly them: the rows' hash equals
+    the one recorded at the last write AND the tables' fingerprint equals the one taken right after
+    it. Returns the row counts and whether the tables were rewritten. A county run whose catalog,
+    profile and calendar did not change then rewrites none of its dimension tables."""
+    digest = rows_hash(rows)
+    recorded = _recorded(conn, asset)
+    if recorded is not None and recorded[0] == digest and recorded[1] == tables_fingerprint(conn, rows):
+        return {t.qualified: len(data) for t, data in rows.items()}, False
+    counts = {}
+    with transaction(conn):
+        for t, data in rows.items():
+            counts[t.qualified] = replace_rows(conn, t, data)
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} "
+            "(asset VARCHAR PRIMARY KEY, rows_hash VARCHAR, tables_fingerprint VARCHAR)"
+        )
+        conn.execute(
+            f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?, ?)",
+            [asset, digest, tables_fingerprint(conn, rows)],
+        )
+    return counts, True

@@ -15,8 +15,10 @@ def _load():
     return catalog, load_profiles(settings.profiles_dir, catalog)
 
 
-def _result(counts: dict[str, int]) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata={name: dg.MetadataValue.int(n) for name, n in counts.items()})
+def _result(counts: dict[str, int], rewritten: bool) -> dg.MaterializeResult:
+    meta: dict = {name: dg.MetadataValue.int(n) for name, n in counts.items()}
+    meta["rewritten"] = dg.MetadataValue.bool(rewritten)  # False: the tables already held these rows
+    return dg.MaterializeResult(metadata=meta)
 
 
 @dg.asset(
@@ -27,8 +29,10 @@ def _result(counts: dict[str, int]) -> dg.MaterializeResult:
 def standards_catalog(warehouse: WarehouseResource) -> dg.MaterializeResult:
     catalog, _ = _load()
     with warehouse.get_connection() as conn:
-        counts = dimensions.write_rows(conn, dimensions.catalog_rows(catalog))
-    return _result(counts)
+        counts, rewritten = dimensions.write_rows_if_changed(
+            conn, "standards_catalog", dimensions.catalog_rows(catalog)
+        )
+    return _result(counts, rewritten)
 
 
 @dg.asset(
@@ -40,8 +44,10 @@ def standards_catalog(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def county_profiles(warehouse: WarehouseResource) -> dg.MaterializeResult:
     catalog, profiles = _load()
     with warehouse.get_connection() as conn:
-        counts = dimensions.write_rows(conn, dimensions.profile_rows(catalog, profiles))
-    return _result(counts)
+        counts, rewritten = dimensions.write_rows_if_changed(
+            conn, "county_profiles", dimensions.profile_rows(catalog, profiles)
+        )
+    return _result(counts, rewritten)
 
 
 @dg.asset(
@@ -53,8 +59,10 @@ def county_profiles(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def reporting_calendar(warehouse: WarehouseResource) -> dg.MaterializeResult:
     _, profiles = _load()
     with warehouse.get_connection() as conn:
-        counts = dimensions.write_rows(conn, dimensions.calendar_rows(profiles))
-    return _result(counts)
+        counts, rewritten = dimensions.write_rows_if_changed(
+            conn, "reporting_calendar", dimensions.calendar_rows(profiles)
+        )
+    return _result(counts, rewritten)
 
 
 assets = [standards_catalog, county_profiles, reporting_calendar]

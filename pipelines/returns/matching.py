@@ -19,6 +19,7 @@ refused as `lookalike_indicator`, and so is a fuzzy match whose best look-alike 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -43,10 +44,12 @@ _PUNCT_CATEGORIES = ("P", "Z", "C")  # punctuation, separators, control
 _KEEP = set("%‰≤≥<>=+/.")
 
 
+@functools.lru_cache(maxsize=65_536)
 def name_key(text: str) -> str:
     """The comparison key of a name: NFKC, case-folded, no whitespace, brackets or punctuation
     (symbols that carry meaning — %, ‰, ≤, ≥, <, >, =, +, /, . — are kept). The catalog loader
-    validates look-alikes with the same key (`catalog.model.plain_name_key`)."""
+    validates look-alikes with the same key (`catalog.model.plain_name_key`). A pure function of
+    the text, memoised (header words and names repeat across every file)."""
     return plain_name_key(text)
 
 

@@ -34,9 +34,9 @@ def _is_percent_code(code: str) -> bool:
 _PERCENT_HINT = re.compile(rb'numFmtId="(?:9|10)"|%')
 
 
-def _percent_styles(zf: zipfile.ZipFile) -> set[int]:
+def _percent_styles(zf: zipfile.ZipFile, names: dict[str, str] | None = None) -> set[int]:
     try:
-        raw = zf.read(_member(zf, "xl/styles.xml"))
+        raw = zf.read(_member(zf, "xl/styles.xml", names))
     except KeyError:
         return set()
     if not _PERCENT_HINT.search(raw):
@@ -69,26 +69,32 @@ def _percent_styles(zf: zipfile.ZipFile) -> set[int]:
     }
 
 
-def _member(zf: zipfile.ZipFile, name: str) -> str:
-    """The archive member for a part name, case-insensitively (some writers vary the case)."""
-    names = {n.lower(): n for n in zf.namelist()}
+def _member(zf: zipfile.ZipFile, name: str, names: dict[str, str] | None = None) -> str:
+    """The archive member for a part name, case-insensitively (some writers vary the case);
+    `names`: the archive's lower-case name → name map, when the caller built it already."""
+    if names is None:
+        names = _names(zf)
     hit = names.get(name.lower())
     if hit is None:
         raise KeyError(name)
     return hit
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def _names(zf: zipfile.ZipFile) -> dict[str, str]:
+    return {n.lower(): n for n in zf.namelist()}
+
+
+def _sheet_parts(zf: zipfile.ZipFile, names: dict[str, str] | None = None) -> dict[str, str]:
     """Sheet name → part path, from workbook.xml and its relationships."""
     rels: dict[str, str] = {}
-    with zf.open(_member(zf, "xl/_rels/workbook.xml.rels")) as fh:
+    with zf.open(_member(zf, "xl/_rels/workbook.xml.rels", names)) as fh:
         for _ev, el in iterparse(fh):
             if el.tag == f"{_NS_PKG_REL}Relationship":
                 target = el.get("Target", "")
                 path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
                 rels[el.get("Id", "")] = path
     out: dict[str, str] = {}
-    with zf.open(_member(zf, "xl/workbook.xml")) as fh:
+    with zf.open(_member(zf, "xl/workbook.xml", names)) as fh:
         for _ev, el in iterparse(fh):
             if el.tag == f"{_NS_MAIN}sheet":
                 rid = el.get(f"{_NS_REL}id", "")
@@ -104,12 +110,13 @@ def cells_from_zip(
     worksheet parts known to hold `t="e"` cells (None: look in every part)."""
     percent: dict[str, set[str]] = {}
     errors: dict[str, dict[str, str]] = {}
-    styles = _percent_styles(zf)
+    names = _names(zf)
+    styles = _percent_styles(zf, names)
     if not styles and error_parts is not None and not error_parts:
         return percent, errors
-    for name, part in _sheet_parts(zf).items():
+    for name, part in _sheet_parts(zf, names).items():
         try:
-            info = zf.getinfo(_member(zf, part))
+            info = zf.getinfo(_member(zf, part, names))
         except KeyError:
             continue
         check_errors = error_parts is None or info.filename in error_parts

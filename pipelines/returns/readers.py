@@ -29,7 +29,9 @@ Problems raise `ReadError(reason_code, detail)`; the parser turns them into file
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import io
 import re
 import struct
@@ -137,6 +139,9 @@ class Sniff:
     # xlsx: (percent cells, error cells) found while the archive was open for sniffing; the bounding
     # box of every worksheet was checked then too (None: not inspected yet)
     cells: tuple | None = field(default=None, repr=False, compare=False)
+    # xls: the workbook stream read from the compound file while sniffing (the reader walks it
+    # again for bounds and cell formats instead of opening the compound file a second time)
+    stream: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -300,6 +305,12 @@ class _MemInfo:
         return self.filename.endswith("/")
 
 
+# A central-directory entry, the fields the sniffer uses: signature, flags, method, compressed and
+# uncompressed size, name/extra/comment lengths, local header offset (version, time, crc, disk and
+# attributes skipped as pad bytes).
+_CD_ENTRY = struct.Struct("<4s4xHH8xLLHHH8xL")
+
+
 class _MemZip:
     """A plain zip held in memory, read with zlib directly: the sniffer opens every part of every
     workbook, and zipfile's per-member objects cost more than the inflating. Only stored and
@@ -327,13 +338,13 @@ class _MemZip:
             return None
         infos = []
         pos = cd_off
+        unpack = _CD_ENTRY.unpack_from
         for _ in range(n_total):
-            if pos + 46 > i or data[pos : pos + 4] != b"PK\x01\x02":
+            if pos + 46 > i:
                 return None
-            flags, method = struct.unpack_from("<HH", data, pos + 8)
-            comp, uncomp = struct.unpack_from("<LL", data, pos + 20)
-            nlen, elen, clen = struct.unpack_from("<HHH", data, pos + 28)
-            offset = struct.unpack_from("<L", data, pos + 42)[0]
+            sig, flags, method, comp, uncomp, nlen, elen, clen, offset = unpack(data, pos)
+            if sig != b"PK\x01\x02":
+                return None
             if method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or 0xFFFFFFFF in (
                 comp,
                 uncomp,
@@ -341,7 +352,8 @@ class _MemZip:
             ):
                 return None
             raw = data[pos + 46 : pos + 46 + nlen]
-            name = raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+            # cp437 agrees with ASCII on 0-127: the common all-ASCII name skips the codec lookup
+            name = raw.decode("utf-8" if flags & 0x800 or raw.isascii() else "cp437", "replace")
             infos.append(_MemInfo(name, method, comp, uncomp, offset, flags))
             pos += 46 + nlen + elen + clen
         return cls(data, infos)
@@ -449,6 +461,9 @@ def _sniff_zip(data: bytes) -> Sniff:
             zf.close()
 
 
+_MACRO_NAME_MARKERS = ("vbaproject", "/activex/", *(prefix for prefix, _what in _MACRO_PART_PREFIXES))
+
+
 def _macro_finding(what: tuple[str, str], where: str) -> Sniff:
     zh, en = what
     return _refuse("macro_enabled", f"含{zh}（{where}）", f"contains {en} ({where})", "zip")
@@ -491,9 +506,9 @@ def _member_head(zf: zipfile.ZipFile, data: bytes | None, info: zipfile.ZipInfo,
     member is stored or deflated (no ZipExtFile per member: this runs for every part of every
     workbook); through zipfile otherwise, or when the local header does not add up."""
     if isinstance(zf, _MemZip):
-        known = zf.head(info, n)
+        known = zf._memo.get(id(info))
         if known is not None:
-            return known
+            return known[:n]
     if data is not None and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         off = info.header_offset
         if off + 30 <= len(data) and data[off : off + 4] == b"PK\x03\x04":
@@ -528,7 +543,11 @@ def _classify_zip(zf: zipfile.ZipFile, data: bytes | None = None) -> Sniff:
     # Macros and active content: every part name, every declaring part read in full (members are
     # walked as listed: two names differing only in case are both looked at).
     parts = [(i.filename.lower().replace("\\", "/"), i.filename, i) for i in infos]
-    for low, real, _info in parts:
+    # Each name rule below needs one of these substrings in the name: when none is in any name, no
+    # rule can fire and the per-name walk is skipped.
+    names = "\n".join(low for low, _r, _i in parts)
+    named = any(marker in names for marker in _MACRO_NAME_MARKERS)
+    for low, real, _info in parts if named else ():
         if low.endswith("vbaproject.bin") or low.endswith("vbaprojectsignature.bin"):
             return _macro_finding(("VBA 宏工程", "a VBA project"), real)
         for prefix, inner, what in _MACRO_PART_MATCH:
@@ -554,6 +573,17 @@ def _classify_zip(zf: zipfile.ZipFile, data: bytes | None = None) -> Sniff:
                 if marker in part:
                     return _macro_finding(what, real)
     # Any part that is itself a compound file (an OLE object or a VBA project under another name).
+    if isinstance(zf, _MemZip) and "[content_types].xml" in lower and "mimetype" not in lower:
+        # The parts the workbook inspection inflates anyway (worksheets, styles) are inflated now, so
+        # their first bytes come from the memo instead of a separate head inflate. A part that
+        # fails to inflate is left alone: its head is then read as before, with the same outcome.
+        for info in infos:
+            low = info.filename.lower()
+            if info.file_size <= _MemZip.MEMO_MAX and (
+                low == "xl/styles.xml" or (low.startswith("xl/worksheets/") and low.endswith(".xml"))
+            ):
+                with contextlib.suppress(Exception):  # decided again by the head read below
+                    zf.read(info)
     for info in infos:
         if _member_head(zf, data, info) == _OLE_MAGIC:
             return _macro_finding(("嵌入的 OLE 对象", "an embedded OLE object"), info.filename)
@@ -649,7 +679,8 @@ def _sniff_cfb(data: bytes) -> Sniff:
         )
     finally:
         ole.close()
-    return _sniff_biff_globals(wb)
+    sniff = _sniff_biff_globals(wb)
+    return dataclasses.replace(sniff, stream=wb) if sniff.ok else sniff
 
 
 def _sniff_biff_globals(wb: bytes) -> Sniff:
@@ -1038,6 +1069,22 @@ def _area_check(name: str, rows: tuple[int, int], cols: tuple[int, int]) -> None
         )
 
 
+_EXTENT_CHUNK = 1 << 22
+
+
+def _part_chunks(zf, info):
+    """A member's bytes in chunks of `_EXTENT_CHUNK`: from the in-memory archive's inflated part
+    (no file object), else streamed through zipfile."""
+    if isinstance(zf, _MemZip):
+        whole = zf.read(info)
+        for k in range(0, len(whole), _EXTENT_CHUNK):
+            yield whole[k : k + _EXTENT_CHUNK]
+        return
+    with zf.open(info) as fh:
+        while chunk := fh.read(_EXTENT_CHUNK):
+            yield chunk
+
+
 def _inspect_xlsx(zf: zipfile.ZipFile) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
     """Bounding box of every worksheet (ReadError when too large), then the percent and error cells."""
     error_parts: set[str] = set()
@@ -1047,13 +1094,12 @@ def _inspect_xlsx(zf: zipfile.ZipFile) -> tuple[dict[str, set[str]], dict[str, d
             continue
         max_row = max_col = -1
         tail = b""
-        with zf.open(info) as fh:
-            while chunk := fh.read(1 << 22):
-                buf = tail + chunk
-                max_row, max_col = _xlsx_extent(buf, max_row, max_col)
-                if b't="e"' in buf:
-                    error_parts.add(info.filename)
-                tail = buf[-40:]
+        for chunk in _part_chunks(zf, info):
+            buf = tail + chunk
+            max_row, max_col = _xlsx_extent(buf, max_row, max_col)
+            if b't="e"' in buf:
+                error_parts.add(info.filename)
+            tail = buf[-40:]
         _area_check(info.filename, (0, max_row), (0, max(max_col, 0)))
     try:  # what the cells show: percentages and formula errors (never fatal)
         return cells_from_zip(zf, error_parts)
@@ -1061,7 +1107,9 @@ def _inspect_xlsx(zf: zipfile.ZipFile) -> tuple[dict[str, set[str]], dict[str, d
         return {}, {}
 
 
-def _check_extent(kind: str, data: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+def _check_extent(
+    kind: str, data: bytes, stream: bytes | None = None
+) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
     """Refuse a sheet whose cells span a huge bounding box (A1 and XFD1048576) BEFORE calamine
     reads it: calamine materialises the whole box, and an allocation it cannot make aborts the
     process (not an exception). xlsx: the r="…" references of every worksheet part, streamed;
@@ -1070,6 +1118,8 @@ def _check_extent(kind: str, data: bytes) -> tuple[dict[str, set[str]], dict[str
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return _inspect_xlsx(zf)
     elif kind == "xls":
+        if stream is not None:  # the workbook stream the sniffer read: one walk, bounds and formats
+            return _xls_scan(stream)
         import olefile
 
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
@@ -1111,6 +1161,110 @@ _XLS_ERRORS = {
     0x24: "#NUM!",
     0x2A: "#N/A",
 }
+
+
+def _xls_scan(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """`_check_extent`'s bounding-box walk and `_xls_cells` fused into one walk of the records of a
+    BIFF workbook stream, with the same results: ReadError when a sheet's cells span too large a
+    box; otherwise (percent cells, error cells) by sheet name — ({}, {}) when reading the cell
+    formats fails, which is never fatal (the bounding box is still checked to the end)."""
+    unpack = struct.unpack_from
+    end = len(wb)
+    sheet = -1
+    rows, cols = [1 << 30, -1], [1 << 30, -1]
+    cells_rids = _XLS_CELLS
+    # cell formats (as _xls_cells)
+    formats: dict[int, str] = {}
+    xf_fmt: list[int] = []
+    sheets_at: dict[int, str] = {}
+    percent: dict[str, set[str]] = {}
+    errors: dict[str, dict[str, str]] = {}
+    pct_xf: set[int] | None = None
+    current: str | None = None
+    fmt_ok = True  # False once reading the formats failed (or a record ran past the end)
+    pos = 0
+    while pos + 4 <= end:
+        rid, size = unpack("<HH", wb, pos)
+        body = pos + 4
+        if rid == _BIFF_BOF:
+            if sheet >= 0:
+                _area_check(f"#{sheet}", (rows[0], rows[1]), (cols[0], cols[1]))
+            sheet += 1
+            rows, cols = [1 << 30, -1], [1 << 30, -1]
+        elif rid in cells_rids and size >= 4 and pos + 8 <= end:
+            r, c = unpack("<HH", wb, body)
+            c_last = c
+            if rid in (0x00BD, 0x00BE) and size >= 6 and body + size <= end:
+                c_last = unpack("<H", wb, body + size - 2)[0]
+            if r < rows[0]:
+                rows[0] = r
+            if r > rows[1]:
+                rows[1] = r
+            lo, hi = (c, c_last) if c <= c_last else (c_last, c)
+            if lo < cols[0]:
+                cols[0] = lo
+            if hi > cols[1]:
+                cols[1] = hi
+        if fmt_ok:
+            if body + size > end:
+                fmt_ok = False  # _xls_cells stops at a record that runs past the end
+            else:
+                try:
+                    if rid == _BIFF_BOF:
+                        current = sheets_at.get(pos)
+                    elif current is None:  # workbook globals
+                        if rid == 0x0085 and size >= 8:  # BOUNDSHEET
+                            cch, high = wb[body + 6], wb[body + 7]
+                            raw = wb[body + 8 : body + 8 + (cch * 2 if high & 1 else cch)]
+                            sheets_at[unpack("<L", wb, body)[0]] = raw.decode(
+                                "utf-16-le" if high & 1 else "latin-1", "replace"
+                            )
+                        elif rid == 0x041E and size >= 5:  # FORMAT
+                            ifmt, cch = unpack("<HH", wb, body)
+                            high = wb[body + 4]
+                            raw = wb[body + 5 : body + 5 + (cch * 2 if high & 1 else cch)]
+                            formats[ifmt] = raw.decode("utf-16-le" if high & 1 else "latin-1", "replace")
+                        elif rid == 0x00E0 and size >= 4:  # XF
+                            xf_fmt.append(unpack("<H", wb, body + 2)[0])
+                    else:
+                        if pct_xf is None:
+                            pct_xf = _percent_xfs(xf_fmt, formats)
+                        if rid in (0x0203, 0x027E) and size >= 6:  # NUMBER, RK
+                            r, c, ixfe = unpack("<HHH", wb, body)
+                            if ixfe in pct_xf:
+                                percent.setdefault(current, set()).add(a1(r, c))
+                        elif rid == 0x00BD and size >= 6:  # MULRK
+                            r, c = unpack("<HH", wb, body)
+                            n = (size - 6) // 6
+                            for k in range(n):
+                                if unpack("<H", wb, body + 4 + 6 * k)[0] in pct_xf:
+                                    percent.setdefault(current, set()).add(a1(r, c + k))
+                        elif rid == 0x0006 and size >= 14:  # FORMULA
+                            r, c, ixfe = unpack("<HHH", wb, body)
+                            if wb[body + 12] == 0xFF and wb[body + 13] == 0xFF:
+                                if wb[body + 6] == 0x02:
+                                    errors.setdefault(current, {})[a1(r, c)] = _XLS_ERRORS.get(
+                                        wb[body + 8], "#ERROR"
+                                    )
+                            elif ixfe in pct_xf:
+                                percent.setdefault(current, set()).add(a1(r, c))
+                        elif rid == 0x0205 and size >= 8 and wb[body + 7] == 1:  # BOOLERR error
+                            r, c = unpack("<HH", wb, body)
+                            errors.setdefault(current, {})[a1(r, c)] = _XLS_ERRORS.get(wb[body + 6], "#ERROR")
+                except Exception:  # what the cells show is never fatal: no formats, as _xls_cells
+                    fmt_ok = False
+                    percent, errors = {}, {}  # (a record past the end keeps what was found before it)
+        pos = body + size
+    _area_check(f"#{sheet}", (rows[0], rows[1]), (cols[0], cols[1]))
+    return percent, errors
+
+
+def _percent_xfs(xf_fmt: list[int], formats: dict[int, str]) -> set[int]:
+    return {
+        i
+        for i, f in enumerate(xf_fmt)
+        if f in (9, 10) or (f in formats and "%" in re.sub(r'"[^"]*"|\\.', "", formats[f]))
+    }
 
 
 def _xls_cells(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
@@ -1186,7 +1340,7 @@ def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = Non
         if kind in ("xlsx", "xlsm") and sniff is not None and sniff.cells is not None:
             percent, errors = sniff.cells  # checked while sniffing
         else:
-            percent, errors = _check_extent(kind, data)
+            percent, errors = _check_extent(kind, data, sniff.stream if sniff is not None else None)
     except ReadError:
         raise
     except Exception as exc:  # a damaged archive or compound file

@@ -12,6 +12,7 @@ resulting `TableView` and propose a `Fit`; `emit` turns a fit into records.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -321,6 +322,7 @@ _HALF = re.compile(r"(上半年|下半年|前三季度|1-2月)")
 _CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
+@functools.lru_cache(maxsize=65_536)
 def strip_name(text: str) -> str:
     """An indicator or place label without list numbering, "其中：" and indentation."""
     t = text.strip()
@@ -520,17 +522,23 @@ def _is_number_cell(v: object) -> bool:
     if isinstance(v, int | float):
         return True
     if isinstance(v, str):
-        s = clean_text(v).replace(",", "").replace("%", "").replace("‰", "")
-        if s[:1] in ("约", "≥", "≤", ">", "<"):
-            s = s[1:]
-        if s.endswith(("*", "左右", "以上", "以下")):
-            s = s.rstrip("*").removesuffix("左右").removesuffix("以上").removesuffix("以下")
-        try:
-            float(s)
-            return True
-        except ValueError:
-            return s.startswith("#") and s.endswith(("!", "?", "A"))
+        return _is_number_text(v)
     return False
+
+
+@functools.lru_cache(maxsize=65_536)
+def _is_number_text(v: str) -> bool:
+    """`_is_number_cell` of a text (pure, memoised: the same texts recur in every file)."""
+    s = clean_text(v).replace(",", "").replace("%", "").replace("‰", "")
+    if s[:1] in ("约", "≥", "≤", ">", "<"):
+        s = s[1:]
+    if s.endswith(("*", "左右", "以上", "以下")):
+        s = s.rstrip("*").removesuffix("左右").removesuffix("以上").removesuffix("以下")
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return s.startswith("#") and s.endswith(("!", "?", "A"))
 
 
 class Analyser:
@@ -684,7 +692,7 @@ class Analyser:
         for v in row:
             if v == "" or v is None:
                 continue
-            if _is_number_cell(v) and not isinstance(v, str):
+            if not isinstance(v, str) and _is_number_cell(v):  # (str first: no text is parsed here)
                 return False
             if isinstance(v, str):
                 lab = self.cls.label(v, county)
@@ -765,12 +773,20 @@ class Analyser:
         votes: dict[int, dict[str, int]] = {}
         for c, col in view.columns.items():
             v = {"indicator": 0, "place": 0, "period": 0, "text": 0, "number": 0}
+            is_period_col = col.role == "period"
             for r in body:
                 row = rows[r]
                 if c >= len(row):
                     continue
                 raw = row[c]
                 if raw == "" or raw is None:
+                    continue
+                if raw.__class__ is float or raw.__class__ is int:
+                    # a number's label never names an indicator or a place: it votes "number", and
+                    # "period" too in a period column when it reads as one (2014) — as below
+                    v["number"] += 1
+                    if is_period_col and label(raw, county).has_period:
+                        v["period"] += 1
                     continue
                 lab = label(raw, county)
                 if lab.indicator:

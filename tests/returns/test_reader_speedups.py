@@ -1,0 +1,175 @@
+"""The parse-speed work (issue 11's speed target) changes no outcome.
+
+Each shortcut in the reader and the table engine is checked against the slower path it replaces, on
+clean and on damaged input, and each cache is shown not to serve a stale answer for a changed input.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zipfile
+
+import openpyxl
+import pytest
+import xlwt
+
+from pipelines.returns import readers
+from pipelines.returns.layouts import table
+from pipelines.returns.matching import name_key
+from tests.returns.test_formats import biff8_stream, biff_record, cfb_bytes
+
+
+def _xls(cells: list[list], percent_cols: tuple[int, ...] = (), sheets: int = 1) -> bytes:
+    wb = xlwt.Workbook()
+    pct = xlwt.easyxf(num_format_str="0.0%")
+    for k in range(sheets):
+        ws = wb.add_sheet(f"表{k + 1}")
+        for r, row in enumerate(cells):
+            for c, v in enumerate(row):
+                if c in percent_cols and isinstance(v, float):
+                    ws.write(r, c, v, pct)
+                else:
+                    ws.write(r, c, v)
+        ws.write(len(cells), 0, xlwt.Formula("1/0"))  # a FORMULA record (xlwt stores no cached error)
+        ws.row(len(cells)).set_cell_error(1, 0x07)  # a BOOLERR record holding #DIV/0!
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _stream(data: bytes) -> bytes:
+    s = readers.sniff_format(data, "a.xls")
+    assert s.ok and s.stream is not None
+    return s.stream
+
+
+def _two_walks(stream: bytes):
+    """The old path: the bounding-box walk of `_check_extent`, then `_xls_cells`."""
+    data = cfb_bytes({"Workbook": stream})
+    try:
+        return readers._check_extent("xls", data)  # no stream given: opens the compound file again
+    except readers.ReadError as exc:
+        return ("ReadError", exc.reason, exc.detail)
+
+
+def _one_walk(stream: bytes):
+    """The new path on the same compound file: the stream as the sniffer reads it, walked once."""
+    import olefile
+
+    with olefile.OleFileIO(io.BytesIO(cfb_bytes({"Workbook": stream}))) as ole:
+        sniffed = ole.openstream("Workbook").read()
+    try:
+        return readers._xls_scan(sniffed)
+    except readers.ReadError as exc:
+        return ("ReadError", exc.reason, exc.detail)
+
+
+CELLS = [["指标名称", "计量单位", "本期数"], ["森林覆盖率", "%", 0.652], ["城市污水处理率", "%", 0.95]]
+
+
+def test_fused_xls_walk_equals_the_two_walks_on_clean_files():
+    for data in (_xls(CELLS), _xls(CELLS, percent_cols=(2,)), _xls(CELLS, (2,), sheets=3)):
+        stream = _stream(data)
+        assert _one_walk(stream) == _two_walks(stream)
+    percent, errors = readers._xls_scan(_stream(_xls(CELLS, (2,))))
+    assert percent == {"表1": {"C2", "C3"}} and errors == {"表1": {"B4": "#DIV/0!"}}
+
+
+def test_fused_xls_walk_equals_the_two_walks_on_damaged_streams():
+    base = _stream(_xls(CELLS, (2,), sheets=2))
+    rng = random.Random(11)
+    variants = [base[:n] for n in range(0, len(base), 37)]  # truncated anywhere
+    for _ in range(300):  # bytes flipped anywhere
+        b = bytearray(base)
+        for _k in range(rng.randint(1, 6)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        variants.append(bytes(b))
+    # a cell far away (the bounding-box refusal) in the first and in the last sheet
+    far = biff_record(0x0203, struct.pack("<HHHd", 0xFFFF, 0xFFFF, 0, 1.0))
+    g = biff8_stream()
+    variants += [g[:-4] + far + g[-4:], base[:-4] + far + base[-4:]]
+    for v in variants:
+        assert _one_walk(v) == _two_walks(v)
+
+
+def test_reading_an_xls_uses_the_sniffed_stream_and_keeps_percent_and_error_cells():
+    book = readers.read_bytes(_xls(CELLS, (2,)), "a.xls")
+    assert book.percent_cells == {"表1": {"C2", "C3"}}
+    assert book.sheets[0].rows[3][1] == "#DIV/0!"
+
+
+def _xlsx(rows: list[list], styles_pct: bool = False, extra: dict[str, bytes] | None = None) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    if styles_pct:
+        ws["C2"].number_format = "0.0%"
+    buf = io.BytesIO()
+    wb.save(buf)
+    if not extra:
+        return buf.getvalue()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            dst.writestr(info.filename, extra.get(info.filename, src.read(info)))
+    return out.getvalue()
+
+
+def test_zip_shortcuts_keep_every_refusal():
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+    clean = _xlsx(CELLS)
+    assert readers.sniff_format(clean, "a.xlsx").format == "xlsx"
+    # an OLE object hidden as a worksheet or as the styles part (both pre-inflated now)
+    for part in ("xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/theme/theme1.xml"):
+        s = readers.sniff_format(_xlsx(CELLS, extra={part: ole}), "a.xlsx")
+        assert s.reason == "macro_enabled" and part in s.detail
+    # macro part names, each rule (the name shortcut must not skip them)
+    for name in ("xl/vbaProject.bin", "xl/macrosheets/sheet1.xml", "customXml/xl/activex/a.xml",
+                 "xl/embeddings/oleObject1.bin", "Basic/Standard/Module1.xml", "x/activex/y.xml"):  # fmt: skip
+        buf = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(clean)) as src, zipfile.ZipFile(buf, "w") as dst:
+            for info in src.infolist():
+                dst.writestr(info.filename, src.read(info))
+            dst.writestr(name, b"<x/>")
+        assert readers.sniff_format(buf.getvalue(), "a.xlsx").reason == "macro_enabled", name
+
+
+def test_a_worksheet_that_does_not_inflate_is_still_corrupt():
+    data = bytearray(_xlsx(CELLS))
+    mem = readers._MemZip.from_data(bytes(data))
+    info = mem.getinfo("xl/worksheets/sheet1.xml")
+    nlen, elen = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + nlen + elen
+    data[start + 40 : start + 60] = b"\xff" * 20  # damaged deflate data after the first bytes
+    assert readers.sniff_format(bytes(data), "a.xlsx").reason == "corrupt_archive"
+
+
+def test_percent_styles_are_read_per_workbook():
+    plain = readers.read_bytes(_xlsx(CELLS), "a.xlsx")
+    pct = readers.read_bytes(_xlsx(CELLS, styles_pct=True), "b.xlsx")
+    again = readers.read_bytes(_xlsx(CELLS), "c.xlsx")
+    assert plain.percent_cells == {} and again.percent_cells == {}
+    assert pct.percent_cells == {"Sheet": {"C2"}}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("12.5", True), ("约90", True), ("85.2*", True), ("#DIV/0!", True), ("森林覆盖率", False), ("", False)],
+)
+def test_number_text_memo_answers_each_text_afresh(text, expected):
+    assert table._is_number_cell(text) is expected
+    assert table._is_number_cell(text + "x") is False  # a different text is not served the cached answer
+    assert table._is_number_cell(text) is expected
+
+
+def test_pure_text_memos_follow_their_input():
+    assert table.strip_name("（一）森林覆盖率") == "森林覆盖率"
+    assert table.strip_name("（一）林木绿化率") == "林木绿化率"
+    assert name_key("建成区绿地率(%)") != name_key("建成区绿化覆盖率(%)")
+    assert name_key("森林 覆盖率") == name_key("森林覆盖率")

@@ -114,14 +114,15 @@ def _refuse_if_running(settings: Settings, force: bool) -> None:
         )
 
 
-def _check_writer_free(settings: Settings) -> None:
-    """Fail fast (exit 3) when another process holds the working database."""
+def _check_writer_free(settings: Settings, database: Path | None = None) -> None:
+    """Fail fast (exit 3) when another process holds the working database (or a county's)."""
     import duckdb
 
-    if not settings.warehouse_path.exists():
+    database = database or settings.warehouse_path
+    if not database.exists():
         return
     try:
-        duckdb.connect(str(settings.warehouse_path)).close()
+        duckdb.connect(str(database)).close()
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise CliError(
@@ -191,11 +192,14 @@ def _definitions(settings: Settings):
     )
 
 
-def _run_job(settings: Settings, after_ingest: bool = False, tags: dict | None = None) -> bool:
+def _run_job(
+    settings: Settings, after_ingest: bool = False, tags: dict | None = None, county: str | None = None
+) -> bool:
     """Execute `monitoring_job` in-process with progress; True on success.
 
     `after_ingest`: only what comes after the returns ingest (its checks, validation, marts,
     publishing), for when the CLI has just ingested chosen files itself.
+    `county`: the county partition to run (county mode, docs/scaling.md).
     """
     import dagster as dg
 
@@ -222,6 +226,7 @@ def _run_job(settings: Settings, after_ingest: bool = False, tags: dict | None =
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
+            partition_key=county,
             raise_on_error=False,
             tags={"wuchuang/trigger": "cli", "wuchuang/pid": str(os.getpid()), **(tags or {})},
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
@@ -233,10 +238,12 @@ def _run_job(settings: Settings, after_ingest: bool = False, tags: dict | None =
     if not result.success:
         for ev in result.all_events:
             if ev.is_step_failure and ev.step_failure_data and ev.step_failure_data.error:
-                _err(
-                    f"✗ {ev.step_key}: {_explain_failure(ev.step_failure_data.error.message.strip()[:2000])}"
-                )
-    print(f"运行 / run {run_id}: {'成功 succeeded' if result.success else '失败 failed'}", flush=True)
+                error = ev.step_failure_data.error
+                while error.cause is not None and "Error occurred while executing" in error.message:
+                    error = error.cause  # the step's own error, not Dagster's wrapper
+                _err(f"✗ {ev.step_key}: {_explain_failure(error.message.strip()[:2000])}")
+    where = f"（县 county {county}）" if county else ""
+    print(f"运行 / run {run_id}{where}: {'成功 succeeded' if result.success else '失败 failed'}", flush=True)
     return result.success
 
 
@@ -289,7 +296,130 @@ def _explain_failure(message: str) -> str:
     return message
 
 
+def _county_mode(settings: Settings) -> bool:
+    from pipelines.warehouse import counties
+
+    return counties.partitioned(settings.profiles_dir)
+
+
+def _chosen_counties(settings: Settings, county: str | None) -> list[str]:
+    from pipelines.warehouse import counties
+
+    codes = counties.county_codes(settings.profiles_dir)
+    if county and county not in codes:
+        raise CliError(
+            f"未知的县代码：{county}（已有 {', '.join(codes)}） / unknown county {county} (known: {', '.join(codes)})"
+        )
+    return [county] if county else codes
+
+
+def _files_by_county(settings: Settings, files: list[str], county: str | None) -> dict[str, list[str]]:
+    """Chosen files grouped by the county folder they lie in (`<raw>/<county>/…`)."""
+    from pipelines.warehouse.counties import county_of
+
+    known = set(_chosen_counties(settings, None))
+    raw = settings.raw_dir.resolve()
+    out: dict[str, list[str]] = {}
+    stray = []
+    for p in _raw_paths(settings, files):
+        rel = p.relative_to(raw).as_posix()
+        code = county_of(rel)
+        if code not in known or (county and code != county):
+            stray.append(rel)
+        else:
+            out.setdefault(code, []).append(rel)
+    if stray:
+        where = f"县 {county} 的文件夹" if county else "任何县的文件夹"
+        where_en = f"county {county}'s folder" if county else "any county's folder"
+        raise CliError(
+            f"文件不在{where}（<报表接收目录>/<县代码>/…）中：{', '.join(stray)} / files outside {where_en} "
+            f"(<raw>/<county>/…): {', '.join(stray)}"
+        )
+    return out
+
+
+def _ingest_counties(args: argparse.Namespace, settings: Settings) -> int:
+    """`wuchuang ingest` with county partitions: each county's working database, one at a time,
+    under that county's writer lock, then that county's refresh and publish."""
+    from pipelines.resources import WarehouseResource
+    from pipelines.warehouse import counties
+
+    county = getattr(args, "county", None)
+    if args.files:
+        work = _files_by_county(settings, args.files, county)
+    elif args.period or args.rerun:
+        if args.rerun and not args.period:
+            raise CliError("--rerun 需要文件或 --period / --rerun needs files or --period")
+        work = dict.fromkeys(_chosen_counties(settings, county), [])
+    else:
+        work = dict.fromkeys(_chosen_counties(settings, county), [])
+    _refuse_if_running(settings, args.force)
+    failed, nothing = [], []
+    for code, rels in work.items():
+        database = counties.county_database(settings.warehouse_dir, code)
+        print(f"== 县 county {code} ==", flush=True)
+        try:
+            with publish.writer_lock(database):
+                _check_writer_free(settings, database)
+                if not rels and not args.period:
+                    ok = _run_job(settings, county=code)
+                else:
+                    with WarehouseResource.for_county(settings, code) as warehouse:
+                        summary = _ingest_chosen(args, settings, warehouse, rels, county=code)
+                    if summary is None:
+                        nothing.append(code)
+                        continue
+                    print(
+                        "更新校验、专题表并发布 / refreshing validation and marts, publishing …", flush=True
+                    )
+                    ok = _run_job(settings, True, {"wuchuang/files": str(len(rels))}, county=code)
+        except publish.WarehouseBusy as exc:
+            raise CliError(str(exc), EXIT_BUSY) from None
+        if not ok:
+            failed.append(code)
+    if args.period and len(nothing) == len(work):
+        raise CliError(f"没有报告期 {args.period} 的已登记文件 / no registered file for period {args.period}")
+    if failed:
+        _err(f"失败的县 / counties that failed: {', '.join(failed)}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _ingest_chosen(args, settings: Settings, warehouse, rels: list[str], county: str | None = None):
+    """Ingest (or forget and re-ingest) chosen files or a period into `warehouse`; the summary, or
+    None when a county has no registered file of the period (county mode: the caller decides)."""
+    from pipelines.assets.returns import ingest_return_files
+
+    if args.rerun or args.period:
+        from pipelines.jobs import RerunTargetError, rerun_returns
+
+        try:
+            forgotten, summary = rerun_returns(warehouse, rels, args.period)
+        except RerunTargetError as exc:
+            if county and args.period and not rels and "no registered file" in str(exc):
+                return None
+            raise CliError(str(exc)) from None
+        print(f"重新入库 / re-run: 清除 forgot {forgotten} 个已登记文件 registered file(s)", flush=True)
+    else:
+        paths = [settings.raw_dir.resolve() / r for r in rels]
+        print(f"入库 / ingesting {len(paths)} 个文件 file(s) …", flush=True)
+        summary = ingest_return_files(warehouse, paths)
+    for line in summary.lines():
+        print(f"      {line}", flush=True)
+    return summary
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if _county_mode(settings):
+        try:
+            settings.ensure_dirs()
+        except OSError as exc:
+            raise CliError(
+                str(publish.os_error(exc, "创建数据文件夹", "creating the data folders")), EXIT_FAILED
+            ) from None
+        return _ingest_counties(args, settings)
+    if getattr(args, "county", None):
+        raise CliError("--county 只用于多县部署 / --county is for a deployment with county partitions")
     with _writing(settings, "入库", "ingesting"):
         try:
             settings.ensure_dirs()
@@ -309,27 +439,11 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"入库并发布 / ingesting {settings.raw_dir} and publishing …", flush=True)
         return EXIT_OK if _run_job(settings) else EXIT_FAILED
 
-    from pipelines.assets.returns import ingest_return_files
     from pipelines.resources import WarehouseResource
 
     warehouse = WarehouseResource.from_settings(settings)
-    if args.rerun or args.period:
-        from pipelines.jobs import RerunTargetError, rerun_returns
-
-        rels = [
-            p.relative_to(settings.raw_dir.resolve()).as_posix() for p in _raw_paths(settings, args.files)
-        ]
-        try:
-            forgotten, summary = rerun_returns(warehouse, rels, args.period)
-        except RerunTargetError as exc:
-            raise CliError(str(exc)) from None
-        print(f"重新入库 / re-run: 清除 forgot {forgotten} 个已登记文件 registered file(s)", flush=True)
-    else:
-        paths = _raw_paths(settings, args.files)
-        print(f"入库 / ingesting {len(paths)} 个文件 file(s) …", flush=True)
-        summary = ingest_return_files(warehouse, paths)
-    for line in summary.lines():
-        print(f"      {line}", flush=True)
+    rels = [p.relative_to(settings.raw_dir.resolve()).as_posix() for p in _raw_paths(settings, args.files)]
+    _ingest_chosen(args, settings, warehouse, rels)
     print("更新校验、专题表并发布 / refreshing validation and marts, publishing …", flush=True)
     return EXIT_OK if _run_job(settings, True, {"wuchuang/files": str(len(args.files))}) else EXIT_FAILED
 
@@ -356,7 +470,39 @@ def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _publish_counties(args: argparse.Namespace, settings: Settings) -> int:
+    """`wuchuang publish` with county partitions: each chosen county's snapshot and a new union."""
+    from pipelines.warehouse import counties, union
+
+    _refuse_if_running(settings, args.force)
+    done = 0
+    for code in _chosen_counties(settings, getattr(args, "county", None)):
+        database = counties.county_database(settings.warehouse_dir, code)
+        if not database.exists():
+            print(f"县 county {code}: 尚无工作数据库，跳过 / no working database yet, skipped", flush=True)
+            continue
+        try:
+            with publish.writer_lock(database):
+                path = union.publish_county(database, code, settings.published_dir, settings.keep_snapshots)
+        except publish.PublishError as exc:
+            busy = isinstance(exc, publish.WarehouseBusy)
+            raise CliError(str(exc), EXIT_BUSY if busy else EXIT_FAILED) from None
+        print(f"已发布 / published county {code}: {path.name}", flush=True)
+        done += 1
+    if not done:
+        raise CliError(
+            "没有可发布的县工作数据库，请先运行 wuchuang ingest / no county working database to publish; "
+            "run `wuchuang ingest` first",
+            EXIT_FAILED,
+        )
+    return EXIT_OK
+
+
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    if _county_mode(settings):
+        return _publish_counties(args, settings)
+    if getattr(args, "county", None):
+        raise CliError("--county 只用于多县部署 / --county is for a deployment with county partitions")
     if not settings.warehouse_path.exists():  # nothing to lock or publish: say so plainly
         raise CliError(
             f"工作数据库不存在：{settings.warehouse_path.name}，请先运行 wuchuang ingest / "
@@ -624,6 +770,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="即使有运行在进行也执行 / even if a run is in progress"
     )
+    p.add_argument(
+        "--county", help="多县部署：只处理此县 / with county partitions: only this county (default: all)"
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("templates", help="生成某报告期的填报模板 / generate return forms for a period")
@@ -635,6 +784,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="发布只读快照 / publish a read-only snapshot")
     p.add_argument(
         "--force", action="store_true", help="即使有运行在进行也发布 / even if a run is in progress"
+    )
+    p.add_argument(
+        "--county", help="多县部署：只发布此县 / with county partitions: only this county (default: all)"
     )
     p.set_defaults(func=cmd_publish)
 

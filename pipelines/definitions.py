@@ -74,12 +74,16 @@ def _executor() -> dg.ExecutorDefinition:
 # Automation (pipelines/jobs.py, sensors.py, schedules.py): the full refresh `monitoring_job`, a
 # re-run job for chosen files or a period, the drop-folder sensor and the monthly schedule.
 monitoring_job = jobs.monitoring_job
+rerun_jobs, rerun_sensors = jobs.jobs, jobs.sensors
+if partitioned(_settings.profiles_dir):
+    _rerun, _followup = jobs.build_rerun(counties)
+    rerun_jobs, rerun_sensors = [monitoring_job, _rerun], [_followup]
 
 defs = dg.Definitions(
     assets=[*domain_assets, published_warehouse],
     asset_checks=domain_checks,
-    jobs=[*jobs.jobs, *notices_job.jobs],
-    sensors=[*sensors.sensors, *jobs.sensors],
+    jobs=[*rerun_jobs, *notices_job.jobs],
+    sensors=[*sensors.sensors, *rerun_sensors],
     schedules=[*schedules.schedules, *notices_job.schedules],  # + notices: fill and send the outbox
     resources={"warehouse": WarehouseResource.from_settings(_settings)},
     # Single-warehouse runs: one writer process, assets in-process. County runs may use the

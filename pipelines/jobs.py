@@ -8,7 +8,8 @@ after parsing it (a workbook may even hold several months), so period partitions
 onto the unit of work (the file). Validation and marts are whole-table rebuilds that read across
 periods (trends, forecasts, revisions), so they are not period-local either.
 
-Re-running (single-warehouse mode) is "forget, then ingest again": `rerun_returns_job` (launch it from the UI with run
+Re-running is "forget, then ingest again" (with county partitions, within one county: the job is
+partitioned like the assets, `build_rerun`): `rerun_returns_job` (launch it from the UI with run
 config `ops: {rerun_returns: {config: {files: [...], period: "2012-03"}}}`) deletes the chosen
 files' rows from `core` in one transaction, re-ingests them from `data/raw/`, and on success
 `rerun_followup_sensor` starts `monitoring_job`, which rebuilds validation and marts and
@@ -128,6 +129,14 @@ class RerunConfig(dg.Config):
     period: str = ""
 
 
+def _outside_county(files: list[str], county: str) -> list[str]:
+    """Files of a county run that lie outside the county's folder `<raw>/<county>/`."""
+    from pipelines.warehouse.counties import county_of
+
+    raw = Settings.from_env().raw_dir
+    return [f for f in files if county_of(_rel(raw, f)) != county]
+
+
 @dg.op(
     description="Forget the chosen files (paths relative to data/raw/) or every file of one period, "
     "and ingest them again.",
@@ -138,6 +147,11 @@ def rerun_returns_op(
     if not config.files and not config.period:
         raise dg.Failure("请指定 files 或 period / give `files` or `period` in the run config")
     try:
+        if warehouse.county and (outside := _outside_county(list(config.files), warehouse.county)):
+            raise RerunTargetError(
+                f"文件不属于本次运行的县 {warehouse.county}：{', '.join(outside)} / files outside the "
+                f"run's county {warehouse.county}: {', '.join(outside)}"
+            )
         _, summary = rerun_returns(warehouse, list(config.files), config.period or None, context.log)
     except RerunTargetError as exc:
         raise dg.Failure(str(exc)) from None
@@ -145,29 +159,41 @@ def rerun_returns_op(
         context.log.info(line)
 
 
-@dg.job(
-    name="rerun_returns_job",
-    description="Re-run chosen files or one period (then monitoring_job rebuilds and publishes).",
-    tags={"wuchuang/trigger": "rerun"},
-)
-def rerun_returns_job():
-    rerun_returns_op.alias("rerun_returns")()
+def build_rerun(partitions_def: dg.PartitionsDefinition | None = None):
+    """`rerun_returns_job` and the sensor that follows it with `monitoring_job`. With county
+    partitions the job is partitioned too: a re-run works on one county's working database (the
+    files must lie in its folder; a period re-runs that county's files of the period), and the
+    follow-up refreshes and publishes the same county."""
 
-
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[rerun_returns_job],
-    request_job=monitoring_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="After a successful re-run, rebuild validation and marts and publish.",
-)
-def rerun_followup_sensor(context: dg.RunStatusSensorContext):
-    return dg.RunRequest(
-        run_key=f"after-{context.dagster_run.run_id}",
-        tags={"wuchuang/trigger": "rerun_followup", "wuchuang/after_run": context.dagster_run.run_id},
+    @dg.job(
+        name="rerun_returns_job",
+        description="Re-run chosen files or one period (then monitoring_job rebuilds and publishes).",
+        tags={"wuchuang/trigger": "rerun"},
+        partitions_def=partitions_def,
     )
+    def rerun_job():
+        rerun_returns_op.alias("rerun_returns")()
+
+    @dg.run_status_sensor(
+        name="rerun_followup_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[rerun_job],
+        request_job=monitoring_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description="After a successful re-run, rebuild validation and marts and publish.",
+    )
+    def followup(context: dg.RunStatusSensorContext):
+        run = context.dagster_run
+        return dg.RunRequest(
+            run_key=f"after-{run.run_id}",
+            partition_key=run.tags.get("dagster/partition") or None,
+            tags={"wuchuang/trigger": "rerun_followup", "wuchuang/after_run": run.run_id},
+        )
+
+    return rerun_job, followup
 
 
+rerun_returns_job, rerun_followup_sensor = build_rerun()
 jobs = [monitoring_job, rerun_returns_job]
 sensors = [rerun_followup_sensor]

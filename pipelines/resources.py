@@ -35,7 +35,7 @@ class WarehouseResource(dg.ConfigurableResource):
     _scope: ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.dagster_run
+        run = context.run
         code = (run.tags.get(counties.PARTITION_TAG) or "") if run is not None else ""
         if not code:
             return
@@ -64,6 +64,17 @@ class WarehouseResource(dg.ConfigurableResource):
             published_dir=str(settings.published_dir),
             keep_snapshots=settings.keep_snapshots,
         )
+
+    @classmethod
+    @contextmanager
+    def for_county(cls, settings: Settings, code: str) -> Iterator["WarehouseResource"]:
+        """The resource as a county run sees it, for work outside a Dagster run (the CLI's ingest
+        and re-run of chosen files): the county's working database, the process scoped to the
+        county (`counties.county_scope`) until the block ends."""
+        res = cls.from_settings(settings)
+        with counties.county_scope(code) as database:
+            res._county, res._county_database = code, str(database)
+            yield res
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -16,6 +16,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 from pipelines.settings import Settings
 from pipelines.warehouse import publish
@@ -69,11 +70,27 @@ def _problems(conn, file_id: str, file_name: str) -> tuple[list[dict], dict]:
     return problems, info
 
 
-def _lock(settings: Settings):
+def _target(settings: Settings, rel_path: str) -> tuple[str | None, Path]:
+    """(county, working database) the upload goes to: with county partitions, the county of the
+    folder it was saved in (`<raw>/<county>/<unit>/…`) and that county's database; else the
+    single warehouse."""
+    from pipelines.warehouse import counties
+
+    if not counties.partitioned(settings.profiles_dir):
+        return None, settings.warehouse_path
+    code = counties.county_of(rel_path)
+    if code not in counties.county_codes(settings.profiles_dir):
+        raise ValueError(
+            f"上传文件不在任何县的文件夹中：{rel_path} / the upload is outside every county's folder: {rel_path}"
+        )
+    return code, counties.county_database(settings.warehouse_dir, code)
+
+
+def _lock(database):
     deadline = time.monotonic() + WAIT_S
     while True:
         try:
-            cm = publish.writer_lock(settings.warehouse_path)
+            cm = publish.writer_lock(database)
             cm.__enter__()
             return cm
         except publish.WarehouseBusy:
@@ -97,14 +114,22 @@ def run(
         store, upload_id, ingest_state="ingesting", ingest_message="等待写入锁 / waiting for the writer lock"
     )
     try:
-        cm = _lock(settings)
+        county, database = _target(settings, row["rel_path"])
+    except ValueError as exc:
+        _set(store, upload_id, ingest_state="failed", ingest_message=str(exc))
+        return 2
+    try:
+        cm = _lock(database)
     except publish.WarehouseBusy as exc:
         _set(store, upload_id, ingest_state="failed", ingest_message=str(exc))
         return 3
     try:
         # The CLI's ingest of given files (`ingest_return_files`), without importing Dagster first:
         # the outcome is on the page within seconds; the refresh and publish follow.
+        from contextlib import nullcontext
+
         from pipelines.returns.load import ingest_returns
+        from pipelines.warehouse import counties
         from pipelines.warehouse.connection import writer
 
         settings.ensure_dirs()
@@ -113,8 +138,9 @@ def run(
         deadline = time.monotonic() + WAIT_S
         while True:  # a Dagster run of the pipeline may hold the database itself
             try:
-                with writer(settings.warehouse_path) as conn:
-                    summary = ingest_returns(conn, settings, [path])
+                scope = counties.county_scope(county) if county else nullcontext()
+                with scope, writer(database) as conn:
+                    summary = ingest_returns(conn, Settings.from_env(), [path])
                     outcome = summary.outcomes[0] if summary.outcomes else None
                     problems, info = (
                         _problems(conn, outcome.file_id, row["file_name"]) if outcome else ([], {})
@@ -152,7 +178,9 @@ def run(
         if publish_after:
             from pipelines import cli
 
-            ok = cli._run_job(settings, True, {"wuchuang/trigger": "upload", "wuchuang/upload": upload_id})
+            ok = cli._run_job(
+                settings, True, {"wuchuang/trigger": "upload", "wuchuang/upload": upload_id}, county=county
+            )
             if ok:
                 _set(store, upload_id, ingest_state="published", published_at=now())
             else:

@@ -391,15 +391,21 @@ def read_task_ledgers(
     raw_dir: Path, profiles, campaigns, as_of: dt.date | None
 ) -> tuple[list[dict], list[dict]]:
     """Every task ledger under the raw folder. The county is the first folder of the path when it is a
-    county code, else the only (or first) profile's county."""
+    county code, else the only (or first) profile's county. A ledger in the folder of a county
+    whose profile is not given (a county partition run sees its own profile only) is another
+    county's: skipped, never attributed to the first profile."""
+    from pipelines.warehouse.counties import county_of
+
     raw_dir = Path(raw_dir)
     by_code = {p.code: p for p in profiles}
     lookup = campaign_lookup(campaigns)
     tasks, errors = [], []
     for path in find_task_ledgers(raw_dir):
         rel = path.relative_to(raw_dir).as_posix()
-        head = rel.split("/")[0]
-        profile = by_code.get(head) or (profiles[0] if profiles else None)
+        folder_county = county_of(rel)
+        if folder_county is not None and folder_county not in by_code:
+            continue
+        profile = by_code.get(folder_county or "") or (profiles[0] if profiles else None)
         if profile is None:
             continue
         t, e = read_task_ledger(

@@ -181,3 +181,19 @@ def test_due_date_cells(cell, expected):
 )
 def test_status_cells(text, status):
     assert tl.parse_status(text)[0] == status
+
+
+def test_another_countys_ledger_is_never_attributed_to_this_county(tmp_path, profile, catalog):
+    """A county partition run sees its own profile only: the other county's ledger (in its own
+    county folder) is skipped, not read as this county's tasks; a ledger outside every county
+    folder still belongs to the (only) profile."""
+    raw = tmp_path / "raw"
+    sample_ledger.write_sample_task_ledger(raw / "519001" / "cjb" / "五创联动任务台账.xlsx", profile, seed=7)
+    tasks, errors = tl.read_task_ledgers(raw, [profile], catalog.campaigns.values(), dt.date(2017, 1, 20))
+    assert tasks == [] and errors == []
+    sample_ledger.write_sample_task_ledger(raw / "511923" / "cjb" / "五创联动任务台账.xlsx", profile, seed=7)
+    sample_ledger.write_sample_task_ledger(raw / "cjb" / "县任务台账.xlsx", profile, seed=8)
+    tasks, _ = tl.read_task_ledgers(raw, [profile], catalog.campaigns.values(), dt.date(2017, 1, 20))
+    files = {t["source_file"] for t in tasks}
+    assert files == {"511923/cjb/五创联动任务台账.xlsx", "cjb/县任务台账.xlsx"}
+    assert {t["county_code"] for t in tasks} == {profile.code}

@@ -311,6 +311,39 @@ class _MemInfo:
 _CD_ENTRY = struct.Struct("<4s4xHH8xLLHHH8xL")
 
 
+# Parts of an OOXML package that a template fixes (content types, relationships, styles, theme,
+# workbook and application properties): the same template arrives hundreds of times with these
+# parts byte for byte the same. Their inflated bytes are kept per process, keyed by the part's
+# compressed bytes themselves (and its declared size): the same compressed bytes inflate to the
+# same bytes, so a hit is exactly what inflating would give, and any changed byte is a miss. Cell
+# data (worksheets, shared strings) and per-file properties (docProps/core.xml) are never kept.
+_SHARED_PART = re.compile(
+    r"(?:\[content_types\]\.xml|(?:.*/)?_rels/[^/]*\.rels|xl/styles\.xml|xl/theme/[^/]*\.xml"
+    r"|xl/workbook\.xml|docprops/app\.xml)$"
+)
+SHARED_PART_MAX = 64 * 1024  # compressed bytes of a part worth keeping
+SHARED_CACHE_BYTES = 8 * 1024 * 1024  # compressed + inflated bytes kept; cleared when exceeded
+_SHARED_INFLATED: dict[tuple[int, bytes], bytes] = {}
+_shared_bytes = 0
+
+
+def _remember_shared(key: tuple[int, bytes], out: bytes) -> None:
+    global _shared_bytes
+    size = len(key[1]) + len(out)
+    if _shared_bytes + size > SHARED_CACHE_BYTES:
+        _SHARED_INFLATED.clear()
+        _shared_bytes = 0
+    _SHARED_INFLATED[key] = out
+    _shared_bytes += size
+
+
+def clear_shared_parts() -> None:
+    """Forget the kept template parts (tests and benchmarks measuring a cold process)."""
+    global _shared_bytes
+    _SHARED_INFLATED.clear()
+    _shared_bytes = 0
+
+
 class _MemZip:
     """A plain zip held in memory, read with zlib directly: the sniffer opens every part of every
     workbook, and zipfile's per-member objects cost more than the inflating. Only stored and
@@ -396,10 +429,18 @@ class _MemZip:
             raise zipfile.BadZipFile(f"truncated member {info.filename}")
         if info.compress_type == zipfile.ZIP_STORED:
             return bytes(raw)
+        key = None
+        if info.compress_size <= SHARED_PART_MAX and _SHARED_PART.match(info.filename.lower()):
+            key = (info.file_size, bytes(raw))
+            hit = _SHARED_INFLATED.get(key)
+            if hit is not None:
+                return hit
         d = zlib.decompressobj(-15)
         out = d.decompress(raw, info.file_size + 1)
         if len(out) > info.file_size:
             raise zipfile.BadZipFile(f"member {info.filename} inflates beyond its declared size")
+        if key is not None:
+            _remember_shared(key, out)
         return out
 
     def open(self, member: str | _MemInfo) -> io.BytesIO:
@@ -574,13 +615,16 @@ def _classify_zip(zf: zipfile.ZipFile, data: bytes | None = None) -> Sniff:
                     return _macro_finding(what, real)
     # Any part that is itself a compound file (an OLE object or a VBA project under another name).
     if isinstance(zf, _MemZip) and "[content_types].xml" in lower and "mimetype" not in lower:
-        # The parts the workbook inspection inflates anyway (worksheets, styles) are inflated now, so
-        # their first bytes come from the memo instead of a separate head inflate. A part that
-        # fails to inflate is left alone: its head is then read as before, with the same outcome.
+        # The parts the workbook inspection inflates anyway (worksheets, styles) and the template's
+        # shared parts (kept across files, see _SHARED_PART) are inflated now, so their first bytes
+        # come from the memo instead of a separate head inflate. A part that fails to inflate is left
+        # alone: its head is then read as before, with the same outcome.
         for info in infos:
             low = info.filename.lower()
             if info.file_size <= _MemZip.MEMO_MAX and (
-                low == "xl/styles.xml" or (low.startswith("xl/worksheets/") and low.endswith(".xml"))
+                low == "xl/styles.xml"
+                or (low.startswith("xl/worksheets/") and low.endswith(".xml"))
+                or (info.compress_size <= SHARED_PART_MAX and _SHARED_PART.match(low))
             ):
                 with contextlib.suppress(Exception):  # decided again by the head read below
                     zf.read(info)
@@ -1023,6 +1067,8 @@ _REF_DIGITS = {d: re.compile(rb' r="[A-Z]{0,3}([0-9]{%d})"' % d) for d in range(
 _REF_LETTERS = {n: re.compile(rb' r="([A-Z]{%d})[0-9]' % n) for n in (1, 2, 3)}
 _REF_DIGITS_4_TO_7 = re.compile(rb' r="[A-Z]{0,3}[0-9]{4,7}"')
 _REF_LETTERS_2_TO_3 = re.compile(rb' r="[A-Z]{2,3}[0-9]')
+# either of the two above: a reference that may lie outside A1:Z999
+_REF_SMALL_BOX_BREAKER = re.compile(rb' r="(?:[A-Z]{0,3}[0-9]{4,7}"|[A-Z]{2,3}[0-9])')
 
 
 def _xlsx_extent(buf: bytes, max_row: int, max_col: int) -> tuple[int, int]:
@@ -1094,6 +1140,18 @@ def _inspect_xlsx(zf: zipfile.ZipFile) -> tuple[dict[str, set[str]], dict[str, d
             continue
         max_row = max_col = -1
         tail = b""
+        if isinstance(zf, _MemZip) and info.file_size <= _EXTENT_CHUNK:
+            whole = zf.read(info)
+            if (
+                len(whole) <= _EXTENT_CHUNK
+                and _REF_SMALL_BOX_BREAKER.search(whole.translate(_NORMALISE)) is None
+            ):
+                # One chunk whose every reference has at most 3 digits and 1 letter: its box is at
+                # most 999 rows x 26 columns, which `_area_check` never refuses (the walk below would
+                # return bounds inside that box, which it does not refuse either).
+                if b't="e"' in whole:
+                    error_parts.add(info.filename)
+                continue
         for chunk in _part_chunks(zf, info):
             buf = tail + chunk
             max_row, max_col = _xlsx_extent(buf, max_row, max_col)

@@ -173,3 +173,69 @@ def test_pure_text_memos_follow_their_input():
     assert table.strip_name("（一）林木绿化率") == "林木绿化率"
     assert name_key("建成区绿地率(%)") != name_key("建成区绿化覆盖率(%)")
     assert name_key("森林 覆盖率") == name_key("森林覆盖率")
+
+
+def _replace_part(data: bytes, name: str, body: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, body if info.filename == name else src.read(info))
+    return out.getvalue()
+
+
+def test_kept_template_parts_never_serve_a_changed_part():
+    readers.clear_shared_parts()
+    clean = _xlsx(CELLS)
+    assert readers.sniff_format(clean, "a.xlsx").ok  # its content types, rels, styles, theme are kept
+    assert readers._SHARED_INFLATED  # (the cache is in use)
+    with zipfile.ZipFile(io.BytesIO(clean)) as zf:
+        ct = zf.read("[Content_Types].xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    # the same part names with other content: each decided on its own bytes
+    vba_ct = ct.replace(b"</Types>", b'<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')  # fmt: skip
+    s = readers.sniff_format(_replace_part(clean, "[Content_Types].xml", vba_ct), "a.xlsx")
+    assert s.reason == "macro_enabled"
+    ole_rel = rels.replace(b"</Relationships>", b'<Relationship Id="rX" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/oleObject" Target="embeddings/x.bin"/></Relationships>')  # fmt: skip
+    s = readers.sniff_format(_replace_part(clean, "xl/_rels/workbook.xml.rels", ole_rel), "a.xlsx")
+    assert s.reason == "macro_enabled"
+    # and the clean file again, after them: still clean
+    assert readers.sniff_format(clean, "a.xlsx").ok
+    # a cold cache and a warm one decide every file alike
+    cases = [clean, _xlsx(CELLS, styles_pct=True), _replace_part(clean, "[Content_Types].xml", vba_ct)]
+    warm = [readers.sniff_format(d, "a.xlsx") for d in cases]
+    cold = []
+    for d in cases:
+        readers.clear_shared_parts()
+        cold.append(readers.sniff_format(d, "a.xlsx"))
+    assert [(s.format, s.reason, s.detail, s.cells) for s in warm] == [
+        (s.format, s.reason, s.detail, s.cells) for s in cold
+    ]
+
+
+def test_kept_template_parts_are_bounded(monkeypatch):
+    readers.clear_shared_parts()
+    monkeypatch.setattr(readers, "SHARED_CACHE_BYTES", 4000)
+    for k in range(5):
+        readers.sniff_format(_xlsx([[f"指标{k}", "数值"], ["森林覆盖率", k]]), "a.xlsx")
+        assert readers._shared_bytes <= 4000 + readers.SHARED_PART_MAX * 2
+
+
+def test_small_box_shortcut_agrees_with_the_full_walk():
+    """Worksheets whose references stay inside A1:Z999 skip the bounds walk; any other reference
+    (4+ digits, 2+ letters) takes the full walk, and a far cell is still refused."""
+    near = _xlsx([["a"] * 5] * 30)
+    assert readers.sniff_format(near, "a.xlsx").ok
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "x"
+    wb.active["Z999"] = 1
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert readers.sniff_format(buf.getvalue(), "a.xlsx").ok
+    wb.active["XFD1048576"] = 2
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert readers.sniff_format(buf.getvalue(), "a.xlsx").reason == "file_too_large"
+    xml = b'<worksheet><sheetData><row r="1"><c r="A1"/><c r="Z999"/></row></sheetData></worksheet>'
+    assert readers._REF_SMALL_BOX_BREAKER.search(xml) is None
+    assert readers._REF_SMALL_BOX_BREAKER.search(xml.replace(b"Z999", b"AA1")) is not None
+    assert readers._REF_SMALL_BOX_BREAKER.search(xml.replace(b"Z999", b"A1000")) is not None

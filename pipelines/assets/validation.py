@@ -14,8 +14,6 @@ from pipelines.profile import load_profiles
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
 from pipelines.validation import compliance, frame, outliers, quality, rules, suites
-from pipelines.validation.store import replace_frame
-from pipelines.warehouse.tables import compliance as compliance_tables
 
 RETURNS = dg.AssetKey("departmental_returns")
 
@@ -208,26 +206,7 @@ def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     coverage = compliance.coverage_rows(rows)
     counties = [p.code for p in profiles]
     with warehouse.get_connection() as conn:
-        conn.execute("BEGIN TRANSACTION")
-        try:
-            n = replace_frame(
-                conn,
-                compliance_tables.VERDICT,
-                rows,
-                where="county_code IN (SELECT unnest(?))",
-                params=[counties],
-            )
-            replace_frame(
-                conn,
-                compliance_tables.COVERAGE,
-                coverage,
-                where="county_code IN (SELECT unnest(?))",
-                params=[counties],
-            )
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
+        n = compliance.write_verdicts(conn, rows, coverage, counties)
     by_status = {s: sum(r["status"] == s for r in rows) for s in compliance.STATUSES}
     return dg.MaterializeResult(
         metadata={

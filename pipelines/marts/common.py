@@ -71,20 +71,55 @@ def columns_of(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> set[s
     return {r[0] for r in rows}
 
 
-def county_verdicts(conn: duckdb.DuckDBPyConnection, county_level: bool = True) -> list[dict]:
-    """compliance.verdict rows of county figures (subject = county) or of other subjects (towns)."""
-    op = "=" if county_level else "<>"
-    return fetch_dicts(
-        conn,
-        f"""
+_VERDICT_SQL = """
         SELECT v.*, r.frequency AS req_frequency, i.rollup AS ind_rollup, r.responsible_short_code
         FROM compliance.verdict v
         LEFT JOIN dim.requirement r USING (requirement_code)
         LEFT JOIN dim.indicator i ON i.indicator_code = v.indicator_code
         WHERE v.subject_org_code {op} v.county_code
         ORDER BY v.county_code, v.requirement_code, v.grain, v.period_code
-        """,
+        """
+# The last verdict rows read per (database, county level), with the fingerprint of the tables they
+# were read from: readiness, forecasts, rectification and the plan read the same verdicts in one run.
+_VERDICT_CACHE: dict[tuple[str, bool], tuple[str, list[dict]]] = {}
+
+
+def _verdict_tables_fingerprint(conn: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """(database file, fingerprint of compliance.verdict, dim.requirement and dim.indicator): row
+    counts and order-independent aggregates (sum, xor) of DuckDB's hash of every row. Scanning to
+    hash takes ~20 ms where fetching the verdicts into Python takes ~200 ms."""
+    parts = " || '/' || ".join(
+        f"(SELECT count(*) || ':' || coalesce(sum(hash(x)::HUGEINT), 0) || ':' || coalesce(bit_xor(hash(x)), 0) "
+        f"FROM {t} x)"
+        for t in ("compliance.verdict", "dim.requirement", "dim.indicator")
     )
+    path, fp = conn.execute(
+        f"SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), {parts}"
+    ).fetchone()
+    return str(path), str(fp)
+
+
+def county_verdicts(conn: duckdb.DuckDBPyConnection, county_level: bool = True) -> list[dict]:
+    """compliance.verdict rows of county figures (subject = county) or of other subjects (towns).
+
+    Read once per process while the tables stay the same: a later call on the same database whose
+    verdict, requirement and indicator tables have the same fingerprint gets copies of the rows read
+    before (new dicts, so a caller that changes its rows does not change another caller's)."""
+    op = "=" if county_level else "<>"
+    try:
+        path, fp = _verdict_tables_fingerprint(conn)
+    except duckdb.Error:
+        path, fp = "", ""
+    key = (path, county_level)
+    cached = _VERDICT_CACHE.get(key)
+    if path and path != ":memory:" and cached is not None and cached[0] == fp:
+        return [dict(r) for r in cached[1]]
+    rows = fetch_dicts(conn, _VERDICT_SQL.format(op=op))
+    if path and path != ":memory:":
+        if len(_VERDICT_CACHE) > 4:
+            _VERDICT_CACHE.clear()
+        _VERDICT_CACHE[key] = (fp, [dict(r) for r in rows])
+    return rows
 
 
 def _arrow_table(names: list[str], rows: list[dict]):

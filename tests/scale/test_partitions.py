@@ -81,12 +81,28 @@ def test_two_county_partitions_run_in_parallel_in_separate_processes(province: P
     # ... and every step ran in a process of its own (multiprocess executor), none shared by the runs.
     pids = [set(s.values()) for s in steps.values()]
     assert all(len(p) > 1 for p in pids) and not (pids[0] & pids[1])
-    # Each county wrote only its own working database; the union reads both.
+    # Each county wrote only its own working database, and nothing of the other county is in it
+    # (no row of any table names the other county's code: tasks, ledgers, files, units …).
     for code in COUNTIES:
+        other = next(c for c in COUNTIES if c != code)
         db = province / "warehouse" / "counties" / code / "warehouse.duckdb"
         conn = duckdb.connect(str(db), read_only=True)
         try:
             assert conn.execute("SELECT DISTINCT county_code FROM core.observation").fetchall() == [(code,)]
+            tables = conn.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+            ).fetchall()
+            for schema, table in tables:
+                text = [
+                    c
+                    for c, typ, *_ in conn.execute(f'DESCRIBE "{schema}"."{table}"').fetchall()
+                    if typ == "VARCHAR"
+                ]
+                if not text:
+                    continue
+                where = " OR ".join(f"contains(\"{c}\", '{other}')" for c in text)
+                n = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}" WHERE {where}').fetchone()[0]
+                assert n == 0, f"{code}: {schema}.{table} holds {n} rows of county {other}"
         finally:
             conn.close()
     assert not (province / "warehouse" / "warehouse.duckdb").exists()

@@ -62,6 +62,7 @@ import calendar
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import math
 import os
 from collections import defaultdict
@@ -102,6 +103,14 @@ _FREQ_ZH = {"annual": "年度", "quarterly": "季度", "monthly": "月度"}
 ASSESSED = ("pass", "near", "fail")
 
 
+@functools.lru_cache(maxsize=8192)
+def _parse_period(code: str) -> rc.Period:
+    """`rc.parse_period`, remembered: the verdicts parse the same few hundred period codes ~10⁴ times
+    (Period is frozen; an invalid code raises every time, nothing is remembered for it)."""
+    return rc.parse_period(code)
+
+
+@functools.lru_cache(maxsize=8192)
 def add_months(day: dt.date, months: int) -> dt.date:
     """`day` plus calendar months; a month's last day maps to the target month's last day."""
     last = calendar.monthrange(day.year, day.month)[1]
@@ -175,19 +184,24 @@ def series_from_frame(frame: pd.DataFrame) -> dict[tuple[str, str], list[Obs]]:
     if frame is None or frame.empty:
         return out
     cur = frame[frame["is_current"].fillna(False).astype(bool)] if "is_current" in frame else frame
-    for r in cur.itertuples(index=False):
+    # Column lists zipped instead of itertuples over the (Arrow-backed) frame: same values, ~3x faster.
+    texts = cur["value_text"].tolist() if "value_text" in cur else [None] * len(cur)
+    for obs_id, org, ind, code, raw, text in zip(
+        cur["observation_id"].tolist(),
+        cur["org_code"].tolist(),
+        cur["indicator_code"].tolist(),
+        cur["period_code"].tolist(),
+        cur["value"].tolist(),
+        texts,
+        strict=True,
+    ):
         try:
-            per = rc.parse_period(r.period_code)
+            per = _parse_period(code)
         except (rc.CalendarError, ValueError):
             continue
-        value = (
-            None
-            if r.value is None or (isinstance(r.value, float) and math.isnan(r.value))
-            else float(r.value)
-        )
-        text = getattr(r, "value_text", None)
+        value = None if raw is None or (isinstance(raw, float) and math.isnan(raw)) else float(raw)
         text = None if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-        out[(r.org_code, r.indicator_code)].append(Obs(str(r.observation_id), per, value, text))
+        out[(org, ind)].append(Obs(str(obs_id), per, value, text))
     for k in out:
         out[k].sort(key=lambda o: (o.period.end, o.period.start))
     return out
@@ -558,7 +572,7 @@ def compute_verdicts(
                     row["subject_org_code"],
                     row["reporting_org_code"],
                     row["grain"],
-                    rc.parse_period(row["period_code"]),
+                    _parse_period(row["period_code"]),
                 )
                 out.append((alt, other["status"], other["meets"]))
             row["variant_alternatives"] = ";".join(f"{a}:{st}" for a, st, _ in out) or None

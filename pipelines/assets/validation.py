@@ -3,7 +3,8 @@
 Thin wrappers over `pipelines.validation`. The checks attach to `departmental_returns` (by key):
 structural suites block downstream assets (ERROR), plausibility checks warn (WARN). Results are
 also written to the `quality` schema by `quality_results`, and verdicts to `compliance.verdict`
-by `compliance_verdicts`.
+by `compliance_verdicts`. The checks and `quality_results` share their evaluations: each unit of
+work is evaluated once per run and observation state (`pipelines.validation.shared`).
 """
 
 import dagster as dg
@@ -13,7 +14,7 @@ from pipelines.catalog import load_catalog
 from pipelines.profile import load_profiles
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
-from pipelines.validation import compliance, frame, outliers, quality, rules, suites
+from pipelines.validation import compliance, frame, gx_runner, outliers, quality, rules, shared, suites
 
 RETURNS = dg.AssetKey("departmental_returns")
 
@@ -47,6 +48,24 @@ def accepted_only(obs, store=None):
 def _observations(warehouse: WarehouseResource, catalog, current_only: bool = False):
     with warehouse.get_connection() as conn:
         return frame.enrich(frame.read_observations(conn, current_only), catalog)
+
+
+def _evaluate(
+    run_id: str, warehouse: WarehouseResource, settings, catalog, profiles, checks: tuple[str, ...]
+):
+    """The checks on the warehouse's observations, each unit evaluated once per run and state."""
+    return shared.evaluate(
+        run_id,
+        warehouse.get_connection,
+        warehouse.database,
+        catalog,
+        profiles,
+        settings.expectations_dir,
+        settings.gx_dir,
+        settings.standards_dir,
+        settings.profiles_dir,
+        checks,
+    )
 
 
 def _check_result(rep) -> dg.AssetCheckResult:
@@ -97,15 +116,12 @@ def _quarantined_result(rep, plan: quality.QuarantinePlan, moved: int) -> dg.Ass
 
 def _make_check(name: str, blocking: bool, description: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=RETURNS, name=name, blocking=blocking, description=description)
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         settings, catalog, profiles = _context()
-        obs = _observations(warehouse, catalog)
-        run = quality.evaluate(
-            obs, catalog, profiles, settings.expectations_dir, settings.gx_dir, checks=(name,)
-        )
+        run, n_values, _ = _evaluate(context.run.run_id, warehouse, settings, catalog, profiles, (name,))
         rep = run.reports[name]
         if name in quality.STRUCTURAL and not rep.passed:
-            plan = quality.plan_quarantine(rep, obs, catalog)
+            plan = quality.plan_quarantine(rep, None, catalog, n_values=n_values)
             if not plan.systemic:
                 from pipelines.returns.feedback import write_feedback
 
@@ -173,12 +189,11 @@ checks = [
 )
 def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings, catalog, profiles = _context()
-    obs = _observations(warehouse, catalog)
-    run = quality.evaluate(
-        obs, catalog, profiles, settings.expectations_dir, settings.gx_dir, build_docs=True
-    )
+    run, _, _ = _evaluate(context.run_id, warehouse, settings, catalog, profiles, tuple(quality.CHECKS))
     with warehouse.get_connection() as conn:
         counts = quality.write(conn, run)
+    gx_runner.build_data_docs(settings.expectations_dir, settings.gx_dir)
+    shared.discard_run(settings.gx_dir, context.run_id)
     meta = {name: dg.MetadataValue.int(n) for name, n in counts.items()}
     for name, rep in run.reports.items():
         meta[f"{name}_failed"] = dg.MetadataValue.int(rep.n_failed)

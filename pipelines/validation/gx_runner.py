@@ -1,16 +1,22 @@
 """Run the committed Great Expectations suites on an observation frame (GX 1.x API only).
 
-The committed context `expectations/gx/` holds the configuration and the reviewed suites. Each run
-opens a working file context under `settings.gx_dir` (git-ignored), copies the committed
-configuration and suites into it, validates the frame through a validation definition on a pandas
+The committed context `expectations/gx/` holds the configuration and the reviewed suites. A run
+uses a working file context under `settings.gx_dir` (git-ignored) holding copies of the committed
+configuration and suites, validates the frame through a validation definition on a pandas
 dataframe asset (`warehouse` / `observation` / `whole_frame`), keeps only the newest
-`KEEP_RESULTS` results per suite, and rebuilds Data Docs there.
+`KEEP_RESULTS` results per suite, and (`build_docs`) builds Data Docs there.
+
+Cost per process (issue 18): the working context is opened, and its validation definitions saved,
+once per process and committed state (`open_context` memoises by the working folder and a digest
+of the committed files; the copies are rewritten only when they differ), and the item columns of
+the frame are converted once per frame (`results.ItemSource`), not once per expectation.
 
 Works unchanged with pandas 3.1 (no workaround needed for the expectations used here).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -19,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.validation import suites as suite_gen
-from pipelines.validation.results import ERROR, ExpectationResult, empty_items, items_from_frame
+from pipelines.validation.results import ERROR, ExpectationResult, ItemSource, empty_items
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +45,62 @@ def committed_context_dir(expectations_dir: Path) -> Path:
     return Path(expectations_dir) / "gx"
 
 
-def open_context(expectations_dir: Path, gx_dir: Path):
-    """The working file context under gx_dir, with the committed configuration and suites copied in."""
-    root = Path(gx_dir) / "gx"
+def _committed_files(expectations_dir: Path) -> dict[str, bytes]:
+    """The committed configuration and suites, by their path inside the working context."""
     committed = committed_context_dir(expectations_dir)
+    files = {"great_expectations.yml": (committed / "great_expectations.yml").read_bytes()}
+    for suite in sorted(suite_gen.suites_dir(expectations_dir).glob("*.json")):
+        files[f"expectations/{suite.name}"] = suite.read_bytes()
+    return files
+
+
+def _sync_working_copy(root: Path, files: dict[str, bytes]) -> None:
+    """Make the working context's configuration and suites equal the committed ones (rewrite only
+    what differs, drop suites no longer committed)."""
     (root / "expectations").mkdir(parents=True, exist_ok=True)
-    src_cfg = committed / "great_expectations.yml"
-    dst_cfg = root / "great_expectations.yml"
-    if not dst_cfg.exists() or dst_cfg.read_bytes() != src_cfg.read_bytes():
-        shutil.copyfile(src_cfg, dst_cfg)
     for old in (root / "expectations").glob("*.json"):
-        old.unlink()
-    for suite in suite_gen.suites_dir(expectations_dir).glob("*.json"):
-        shutil.copyfile(suite, root / "expectations" / suite.name)
-    return _gx().get_context(mode="file", project_root_dir=Path(gx_dir))
+        if f"expectations/{old.name}" not in files:
+            old.unlink()
+    for rel, data in files.items():
+        dst = root / rel
+        if not dst.exists() or dst.read_bytes() != data:
+            tmp = dst.with_name(f".{dst.name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, dst)
+
+
+# (working folder, digest of the committed files) -> (file context, {suite: validation definition})
+_CONTEXTS: dict[tuple[str, str], tuple[object, dict]] = {}
+
+
+def _open(expectations_dir: Path, gx_dir: Path) -> tuple[object, dict]:
+    files = _committed_files(expectations_dir)
+    digest = hashlib.sha256(b"".join(k.encode() + b"\0" + v for k, v in files.items())).hexdigest()
+    root = Path(gx_dir) / "gx"
+    _sync_working_copy(root, files)  # cheap when unchanged; restores a working folder removed meanwhile
+    key = (str(Path(gx_dir).resolve()), digest)
+    if key not in _CONTEXTS:
+        _CONTEXTS.clear()  # one county (working folder) per process at a time: keep one context
+        _CONTEXTS[key] = (_gx().get_context(mode="file", project_root_dir=Path(gx_dir)), {})
+    return _CONTEXTS[key]
+
+
+def open_context(expectations_dir: Path, gx_dir: Path):
+    """The working file context under gx_dir, its configuration and suites equal to the committed
+    ones; one context object per process, working folder and committed state."""
+    return _open(expectations_dir, gx_dir)[0]
+
+
+def _validation_definition(expectations_dir: Path, gx_dir: Path, suite_name: str):
+    """The suite's validation definition on the whole-frame batch, saved once per context."""
+    context, definitions = _open(expectations_dir, gx_dir)
+    if suite_name not in definitions:
+        suite = context.suites.get(suite_name)
+        batch_def = context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
+        definitions[suite_name] = context.validation_definitions.add_or_update(
+            _gx().ValidationDefinition(name=f"{suite_name}__{BATCH}", data=batch_def, suite=suite)
+        )
+    return definitions[suite_name]
 
 
 _OPS = {
@@ -96,13 +144,20 @@ def _checked_mask(frame: pd.DataFrame, type_: str, kwargs: dict) -> pd.Series:
     return mask
 
 
-def run_suite(context, suite_name: str, frame: pd.DataFrame, check_name: str) -> list[ExpectationResult]:
+def run_suite(
+    context, suite_name: str, frame: pd.DataFrame, check_name: str, source: ItemSource | None = None
+) -> list[ExpectationResult]:
     """Validate `frame` (positional index) against one suite; one ExpectationResult per expectation."""
     suite = context.suites.get(suite_name)
     batch_def = context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
     vd = context.validation_definitions.add_or_update(
         _gx().ValidationDefinition(name=f"{suite_name}__{BATCH}", data=batch_def, suite=suite)
     )
+    return _results(vd, frame, check_name, source)
+
+
+def _results(vd, frame: pd.DataFrame, check_name: str, source: ItemSource | None) -> list[ExpectationResult]:
+    source = source if source is not None else ItemSource(frame)
     result = vd.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "COMPLETE"})
     out = []
     for r in result.results:
@@ -130,9 +185,7 @@ def run_suite(context, suite_name: str, frame: pd.DataFrame, check_name: str) ->
             failed.loc[[i for i in bad_idx if i in failed.index]] = True
             if not r.success and not bad_idx:  # an aggregate expectation failed without row indices
                 res.error = "failed without row-level detail"
-            res.items = items_from_frame(
-                frame[checked | failed], failed, res.description_zh, res.description_en
-            )
+            res.items = source.items(checked | failed, failed, res.description_zh, res.description_en)
         out.append(res)
     return out
 
@@ -161,12 +214,40 @@ def run_suites(
     build_docs: bool = False,
 ) -> dict[str, list[ExpectationResult]]:
     """Validate the enriched observation frame against each suite; results also kept under gx_dir."""
-    context = open_context(expectations_dir, gx_dir)
     frame = frame.reset_index(drop=True)
-    out = {name: run_suite(context, name, frame, name) for name in suite_names}
+    source = ItemSource(frame)
+    out = {
+        name: _results(_validation_definition(expectations_dir, gx_dir, name), frame, name, source)
+        for name in suite_names
+    }
     prune_results(gx_dir)
     if build_docs:
-        docs = Path(gx_dir) / "gx" / "uncommitted" / "data_docs"
-        shutil.rmtree(docs, ignore_errors=True)  # pruned results must not linger in the docs
-        context.build_data_docs()
+        build_data_docs(expectations_dir, gx_dir)
     return out
+
+
+def _docs_site(gx_dir: Path) -> Path:
+    return Path(gx_dir) / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+
+def build_data_docs(expectations_dir: Path, gx_dir: Path) -> None:
+    """Data Docs of the kept results, rendering only what is new.
+
+    The pages of results not rendered yet and the suites' pages are built, and the index is
+    rebuilt, which also removes the pages of pruned results (GX's `skip_and_clean_missing`), so
+    pruned results do not linger in the docs. Without an index yet, everything is built."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    context = open_context(expectations_dir, gx_dir)
+    site = _docs_site(gx_dir)
+    if not (site / "index.html").exists():
+        shutil.rmtree(site.parent, ignore_errors=True)
+        context.build_data_docs()
+        return
+    new = [
+        key
+        for key in context.validation_results_store.list_keys()
+        if not site.joinpath("validations", *map(str, key.to_tuple())).with_suffix(".html").exists()
+    ]
+    suites = [ExpectationSuiteIdentifier(name=key.name) for key in context.expectations_store.list_keys()]
+    context.build_data_docs(resource_identifiers=[*new, *suites])

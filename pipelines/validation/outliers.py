@@ -74,7 +74,12 @@ def find_outliers(
             rows.append(_row(r, "modified_z", float(z[i]), b, spread * 0.6745, lo, hi, len(series), zh, en))
     mm_failed = pd.Series(False, index=frame.index)
     mm_checked = cur["indicator_code"].isin(bounds)
-    for i in cur.index[mm_checked]:
+    checked = cur[mm_checked]
+    lows = checked["indicator_code"].map(lambda c: bounds[c][0]).astype(float)  # None -> NaN: no bound
+    highs = checked["indicator_code"].map(lambda c: bounds[c][1]).astype(float)
+    values = checked["value"].astype(float)
+    outside = (lows.notna() & (values < lows)) | (highs.notna() & (values > highs))
+    for i in checked.index[outside.to_numpy(dtype=bool)]:  # only the failing values, in frame order
         r = frame.loc[i]
         lo, hi = bounds[r["indicator_code"]]
         v = float(r["value"])

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines import reporting_calendar as rc
@@ -80,59 +81,50 @@ class QualityRun:
     evaluated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
 
     def check_result_rows(self) -> list[dict]:
-        """One row per check, expectation, unit and period (counts by a vectorised group-by; the
-        examples are built only for the groups that failed). Same rows, in the same order, as
-        grouping item by item (tests/validation/test_quality_rows.py proves it)."""
+        """One row per check, expectation, unit and period (counts by one vectorised group-by over
+        every expectation's items; the examples are built only for the groups that failed). Same
+        rows, in the same order, as grouping item by item (tests/validation/test_quality_rows.py
+        proves it)."""
+        todo = [(rep, r) for rep in self.reports.values() for r in rep.results if r.n_checked or r.error]
+        groups = _group_counts([r.items for _, r in todo])
         rows = []
-        for rep in self.reports.values():
-            for r in rep.results:
-                if not r.n_checked and not r.error:
-                    continue
-                rows.extend(self._group_rows(rep, r))
-                if r.error:
-                    rows.append(
-                        {
-                            "check_name": r.check_name,
-                            "expectation": r.key,
-                            "dimension": r.dimension,
-                            "severity": r.severity,
-                            "org_code": "?",
-                            "period_code": "?",
-                            "n_checked": 0,
-                            "n_failed": 0,
-                            "failure_rate": None,
-                            "threshold_rate": rep.threshold_rate,
-                            "bound": r.bound,
-                            "passed": False,
-                            "examples": None,
-                            "message_zh": f"无法评估：{r.error}",
-                            "message_en": f"could not evaluate: {r.error}",
-                            "evaluated_at": self.evaluated_at,
-                        }
-                    )
+        for i, (rep, r) in enumerate(todo):
+            rows.extend(self._group_rows(rep, r, groups.get(i, [])))
+            if r.error:
+                rows.append(
+                    {
+                        "check_name": r.check_name,
+                        "expectation": r.key,
+                        "dimension": r.dimension,
+                        "severity": r.severity,
+                        "org_code": "?",
+                        "period_code": "?",
+                        "n_checked": 0,
+                        "n_failed": 0,
+                        "failure_rate": None,
+                        "threshold_rate": rep.threshold_rate,
+                        "bound": r.bound,
+                        "passed": False,
+                        "examples": None,
+                        "message_zh": f"无法评估：{r.error}",
+                        "message_en": f"could not evaluate: {r.error}",
+                        "evaluated_at": self.evaluated_at,
+                    }
+                )
         return rows
 
-    def _group_rows(self, rep: CheckReport, r: ExpectationResult) -> list[dict]:
-        if not len(r.items):
+    def _group_rows(
+        self, rep: CheckReport, r: ExpectationResult, counts: list[tuple[str, str, int, int]]
+    ) -> list[dict]:
+        if not counts:
             return []
-        items = r.items.copy()
-        items["org_code"] = items["org_code"].where(items["org_code"].notna(), "?").astype(str)
-        items["period_code"] = items["period_code"].where(items["period_code"].notna(), "?").astype(str)
-        keys = ["org_code", "period_code"]
-        counts = (
-            pd.DataFrame(
-                {
-                    "org_code": items["org_code"],
-                    "period_code": items["period_code"],
-                    "f": items["failed"].astype(bool),
-                }
-            )  # fmt: skip
-            .groupby(keys, sort=True)["f"]
-            .agg(["size", "sum"])
-        )
-        failing = counts.index[counts["sum"] > 0]
         example_json: dict[tuple[str, str], str] = {}
-        if len(failing):
+        failing = [(org, period) for org, period, _, f in counts if f]
+        if failing:
+            items = r.items.copy()
+            items["org_code"] = _codes(items["org_code"])
+            items["period_code"] = _codes(items["period_code"])
+            keys = ["org_code", "period_code"]
             in_failing = pd.MultiIndex.from_frame(items[keys]).isin(failing)
             for (org, period), g in items[in_failing].groupby(keys, sort=True):
                 sub = ExpectationResult(
@@ -140,11 +132,9 @@ class QualityRun:
                     r.description_zh, r.description_en, g,
                 )  # fmt: skip
                 example_json[(org, period)] = json.dumps(examples([sub]), ensure_ascii=False)
+        msg_zh, msg_en = r.description_zh, r.description_en
         out = []
-        for (org, period), n, f in zip(
-            counts.index, counts["size"].tolist(), counts["sum"].tolist(), strict=True
-        ):
-            n, f = int(n), int(f)
+        for org, period, n, f in counts:
             out.append(
                 {
                     "check_name": r.check_name,
@@ -160,12 +150,8 @@ class QualityRun:
                     "bound": r.bound,
                     "passed": f == 0,
                     "examples": example_json[(org, period)] if f else None,
-                    "message_zh": f"{r.description_zh}：{f}/{n} 未通过（{r.bound}）"
-                    if f
-                    else r.description_zh,
-                    "message_en": f"{r.description_en}: {f}/{n} failed ({r.bound})"
-                    if f
-                    else r.description_en,
+                    "message_zh": f"{msg_zh}：{f}/{n} 未通过（{r.bound}）" if f else msg_zh,
+                    "message_en": f"{msg_en}: {f}/{n} failed ({r.bound})" if f else msg_en,
                     "evaluated_at": self.evaluated_at,
                 }
             )
@@ -209,10 +195,107 @@ class QualityRun:
         return list(rows.values())
 
 
+def _codes(col: pd.Series) -> pd.Series:
+    """Unit / period codes for grouping: missing ones as '?'."""
+    return col.where(col.notna(), "?").astype(str)
+
+
+def _group_counts(all_items: list[pd.DataFrame]) -> dict[int, list[tuple[str, str, int, int]]]:
+    """For each items frame (by position): (org, period, checked, failed) per unit and period,
+    sorted, from one group-by over all of them."""
+    parts = [(i, items) for i, items in enumerate(all_items) if len(items)]
+    if not parts:
+        return {}
+    keys = pd.DataFrame(
+        {
+            "i": np.concatenate([np.full(len(items), i, dtype=np.int64) for i, items in parts]),
+            "org_code": pd.concat([_codes(items["org_code"]) for _, items in parts], ignore_index=True),
+            "period_code": pd.concat([_codes(items["period_code"]) for _, items in parts], ignore_index=True),
+            "f": np.concatenate([items["failed"].astype(bool).to_numpy(dtype=bool) for _, items in parts]),
+        }
+    )
+    counts = keys.groupby(["i", "org_code", "period_code"], sort=True)["f"].agg(["size", "sum"])
+    out: dict[int, list[tuple[str, str, int, int]]] = {}
+    for (i, org, period), n, f in zip(
+        counts.index, counts["size"].tolist(), counts["sum"].tolist(), strict=True
+    ):
+        out.setdefault(int(i), []).append((org, period, int(n), int(f)))
+    return out
+
+
 def _s(v):
     if v is None or (not isinstance(v, (list, dict)) and pd.isna(v)):
         return None
     return str(v)
+
+
+# The checks as units of work: each unit is evaluated once and gives the reports of its checks
+# (the cross-indicator rules and the triangulation come from one pass over the rules file).
+RULES_UNIT = "rules"
+UNITS: dict[str, tuple[str, ...]] = {
+    suites.STRUCTURE: (suites.STRUCTURE,),
+    suites.VALUES: (suites.VALUES,),
+    RULES_UNIT: (rules.RULES_CHECK, rules.TRIANGULATION_CHECK),
+    outliers.OUTLIER_CHECK: (outliers.OUTLIER_CHECK,),
+}
+
+
+def unit_of(check_name: str) -> str:
+    return next(unit for unit, names in UNITS.items() if check_name in names)
+
+
+def units_for(checks: tuple[str, ...]) -> tuple[str, ...]:
+    """The units the checks need, in evaluation order."""
+    return tuple(unit for unit, names in UNITS.items() if set(names) & set(checks))
+
+
+@dataclass
+class UnitResult:
+    """What one unit of work gives: the reports of its checks and its rows for the quality schema."""
+
+    reports: dict[str, CheckReport]
+    violations: list[dict] = field(default_factory=list)  # every rule's violations (rules unit)
+    rule_checks: dict[str, str] = field(default_factory=dict)  # rule id -> its check (rules unit)
+    outlier_rows: list[dict] = field(default_factory=list)  # (outliers unit)
+
+
+def evaluate_unit(
+    unit: str,
+    frame: pd.DataFrame,
+    catalog: Catalog,
+    profiles: list[CountyProfile],
+    expectations_dir: Path,
+    gx_dir: Path,
+) -> UnitResult:
+    """Evaluate one unit of work on an enriched observation frame."""
+    if unit in suites.SUITE_NAMES:
+        results = gx_runner.run_suites(frame, expectations_dir, gx_dir, (unit,))[unit]
+        return UnitResult({unit: report(unit, results)})
+    ruleset = rules.load_rules(rules_path(expectations_dir), catalog, profiles)
+    if unit == RULES_UNIT:
+        results, violations = rules.evaluate_rules(frame, ruleset, catalog, profiles)
+        return UnitResult(
+            {name: report(name, [r for r in results if r.check_name == name]) for name in UNITS[unit]},
+            violations=violations,
+            rule_checks={r.id: r.check_name for r in ruleset.rules},
+        )
+    if unit == outliers.OUTLIER_CHECK:
+        results, rows = outliers.find_outliers(frame, ruleset.bounds)
+        return UnitResult({unit: report(unit, results)}, outlier_rows=rows)
+    raise ValueError(f"unknown unit {unit}")
+
+
+def assemble(checks: tuple[str, ...], units: dict[str, UnitResult]) -> QualityRun:
+    """The run of the selected checks from their units' results (reports in the order of CHECKS)."""
+    run = QualityRun({name: units[unit_of(name)].reports[name] for name in CHECKS if name in checks})
+    rules_unit = units.get(RULES_UNIT)
+    if rules_unit is not None and (rules.RULES_CHECK in checks or rules.TRIANGULATION_CHECK in checks):
+        run.violations = [
+            v for v in rules_unit.violations if rules_unit.rule_checks.get(v["rule_id"]) in checks
+        ]
+    if outliers.OUTLIER_CHECK in checks:
+        run.outlier_rows = units[outliers.OUTLIER_CHECK].outlier_rows
+    return run
 
 
 def evaluate(
@@ -226,30 +309,13 @@ def evaluate(
 ) -> QualityRun:
     """Run the selected checks (default all) on an enriched observation frame."""
     checks = checks or tuple(CHECKS)
-    reports: dict[str, CheckReport] = {}
-    run = QualityRun(reports)
-    gx_suites = tuple(c for c in suites.SUITE_NAMES if c in checks)
-    if gx_suites:
-        for name, results in gx_runner.run_suites(
-            frame, expectations_dir, gx_dir, gx_suites, build_docs
-        ).items():
-            reports[name] = report(name, results)
-    need_rules = (
-        rules.RULES_CHECK in checks or rules.TRIANGULATION_CHECK in checks or outliers.OUTLIER_CHECK in checks
-    )
-    ruleset = rules.load_rules(rules_path(expectations_dir), catalog, profiles) if need_rules else None
-    if ruleset and (rules.RULES_CHECK in checks or rules.TRIANGULATION_CHECK in checks):
-        results, violations = rules.evaluate_rules(frame, ruleset, catalog, profiles)
-        for name in (rules.RULES_CHECK, rules.TRIANGULATION_CHECK):
-            if name in checks:
-                reports[name] = report(name, [r for r in results if r.check_name == name])
-        wanted = {r.id for r in ruleset.rules if r.check_name in checks}
-        run.violations = [v for v in violations if v["rule_id"] in wanted]
-    if ruleset and outliers.OUTLIER_CHECK in checks:
-        results, rows = outliers.find_outliers(frame, ruleset.bounds)
-        reports[outliers.OUTLIER_CHECK] = report(outliers.OUTLIER_CHECK, results)
-        run.outlier_rows = rows
-    return run
+    units = {
+        unit: evaluate_unit(unit, frame, catalog, profiles, expectations_dir, gx_dir)
+        for unit in units_for(checks)
+    }
+    if build_docs:
+        gx_runner.build_data_docs(expectations_dir, gx_dir)
+    return assemble(checks, units)
 
 
 def write(conn: duckdb.DuckDBPyConnection, run: QualityRun) -> dict[str, int]:
@@ -356,15 +422,18 @@ def _cell_message(it, results: list, catalog: Catalog) -> tuple[str, str]:
 
 def plan_quarantine(
     rep: CheckReport,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None,
     catalog: Catalog,
     share: float | None = None,
     detected_at: dt.datetime | None = None,
+    n_values: int | None = None,
 ) -> QuarantinePlan:
-    """Decide, for a failed structural check, between quarantining its failing values and stopping."""
+    """Decide, for a failed structural check, between quarantining its failing values and stopping.
+
+    `n_values` (the rows of the frame the report was evaluated on) may stand in for the frame."""
     allowed = systemic_share() if share is None else share
     detected_at = detected_at or dt.datetime.now().replace(microsecond=0)
-    n_values = len(frame)
+    n_values = len(frame) if n_values is None else n_values
     by_obs: dict[str, tuple[pd.Series, list]] = {}
     untraceable = 0
     for r in rep.results:

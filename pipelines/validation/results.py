@@ -51,6 +51,32 @@ def items_from_frame(
     return out.reindex(columns=ITEM_COLUMNS)
 
 
+_OWN = ("failed", "detail_zh", "detail_en")
+
+
+class ItemSource:
+    """`items_from_frame` for many row selections of one frame, with its columns converted once.
+
+    `items(rows, failed, zh, en)` equals `items_from_frame(frame[rows], failed, zh, en)` (same
+    values, dtypes, index and column order; tests/validation/test_shared_evaluation.py), but the
+    object conversion of the item columns is paid once per frame instead of once per expectation.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        self.index = frame.index
+        self._cols = [c for c in ITEM_COLUMNS if c in frame.columns and c not in _OWN]
+        self._base = pd.DataFrame({c: frame[c].astype(object) for c in self._cols}, index=frame.index)
+
+    def items(
+        self, rows: pd.Series, failed: pd.Series, detail_zh: str = "", detail_en: str = ""
+    ) -> pd.DataFrame:
+        out = self._base[rows.reindex(self.index, fill_value=False).to_numpy(dtype=bool)]
+        out["failed"] = failed.reindex(out.index).fillna(False).astype(bool)
+        out["detail_zh"] = detail_zh
+        out["detail_en"] = detail_en
+        return out.reindex(columns=ITEM_COLUMNS)
+
+
 def _clean(v):
     if v is None:
         return None

@@ -282,6 +282,22 @@ def holds(left: float, operator: str, right: float, tolerance: float) -> bool:
     return meets(left, operator, right - tolerance)
 
 
+_LINEAGE = ("observation_id", "file_id", "file_name", "sheet", "cell", "raw_text", "period_days")
+
+
+class _Rows:
+    """A frame's lineage columns by row label, as `frame.loc[label, column]` gives them, without a
+    row Series per lookup (issue 18: the rules build an item per evaluation)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._pos = {label: k for k, label in enumerate(frame.index)}
+        self._cols = {c: frame[c].tolist() for c in _LINEAGE if c in frame.columns}
+
+    def get(self, label, column: str):
+        col = self._cols.get(column)
+        return None if col is None else col[self._pos[label]]
+
+
 @dataclass
 class _Index:
     """Current values by (org, indicator, period) with their observation rows."""
@@ -289,10 +305,11 @@ class _Index:
     frame: pd.DataFrame
     by_key: dict = field(default_factory=dict)
     periods: dict = field(default_factory=lambda: defaultdict(set))
+    rows: _Rows | None = None
 
     @classmethod
     def build(cls, frame: pd.DataFrame) -> _Index:
-        idx = cls(frame)
+        idx = cls(frame, rows=_Rows(frame))
         cur = frame[frame["is_current"].astype(bool) & frame["value"].notna()]
         for i, row in zip(cur.index, cur.itertuples(index=False), strict=True):
             idx.by_key[(row.org_code, row.indicator_code, row.period_code)] = (float(row.value), i)
@@ -377,8 +394,11 @@ def _bound_text(rule: Rule, catalog: Catalog) -> str:
 def _item(
     frame, row_i, org, period, indicator, failed, left, operator, right, tol, obs_rows, county, zh, en
 ) -> dict:
-    row = frame.loc[row_i] if row_i is not None else {}
-    get = row.get if hasattr(row, "get") else (lambda k, d=None: d)
+    rows = frame if isinstance(frame, _Rows) else _Rows(frame)
+
+    def get(column: str):
+        return None if row_i is None else rows.get(row_i, column)
+
     return {
         "org_code": org,
         "period_code": period,
@@ -397,7 +417,7 @@ def _item(
         "_right": right,
         "_operator": operator,
         "_tolerance": tol,
-        "_obs": [str(frame.loc[i, "observation_id"]) for i in obs_rows],
+        "_obs": [str(rows.get(i, "observation_id")) for i in obs_rows],
         "_county": county,
     }
 
@@ -407,7 +427,7 @@ def _evaluations(rule: Rule, idx: _Index, catalog: Catalog, profile: CountyProfi
     primary = {a.indicator: a.org_code for a in assignments if a.role == "primary"}
     secondary = {a.indicator: a.org_code for a in assignments if a.role == "secondary"}
     towns = [t.code for t in profile.towns]
-    frame = idx.frame
+    frame = idx.rows
     county = profile.code
 
     if rule.kind == "compare":
@@ -426,7 +446,7 @@ def _evaluations(rule: Rule, idx: _Index, catalog: Catalog, profile: CountyProfi
                 v, i = idx.get(orgs[n], n, period)
                 vals[n] = v
                 rows.append(i)
-            vals["period_days"] = float(frame.loc[rows[0], "period_days"]) if rows else math.nan
+            vals["period_days"] = float(idx.rows.get(rows[0], "period_days")) if rows else math.nan
             try:
                 left = evaluate_expression(rule.left, vals)
                 right = evaluate_expression(rule.right, vals)

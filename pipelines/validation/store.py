@@ -23,8 +23,13 @@ def replace_frame(
     if not rows:
         return 0
     names = table.column_names
-    frame = pd.DataFrame([{n: r.get(n) for n in names} for r in rows], columns=names).astype(object)
-    frame = frame.where(frame.notna(), None) if len(frame) else frame
+    frame = pd.DataFrame([{n: r.get(n) for n in names} for r in rows], columns=names)
+    # Python objects for DuckDB to cast, except naive timestamp columns: DuckDB reads those
+    # natively (NaT as NULL), without a Python object per value (issue 18: a tenth of a second
+    # per 10,000 rows).
+    objects = [n for n in names if not pd.api.types.is_datetime64_dtype(frame[n])]
+    frame[objects] = frame[objects].astype(object)
+    frame[objects] = frame[objects].where(frame[objects].notna(), None)
     conn.register("_validation_rows", frame)
     try:
         cols = ", ".join(f'"{n}"' for n in names)

@@ -353,9 +353,14 @@ class Classifier:
         return self.unit_keys.get(t.casefold())
 
     def label(self, raw: object, county: str | None = None) -> Label:
-        if raw is None or raw == "" or isinstance(raw, bool):
-            return EMPTY
-        key = (raw if isinstance(raw, str) else (type(raw).__name__, raw), county)
+        if raw.__class__ is str:  # the common case first (the same tests as below, in that order)
+            if not raw:
+                return EMPTY
+            key = (raw, county)
+        else:
+            if raw is None or raw == "" or isinstance(raw, bool):
+                return EMPTY
+            key = (raw if isinstance(raw, str) else (type(raw).__name__, raw), county)
         hit = self._memo.get(key)
         if hit is None:
             hit = self._label(raw, county)
@@ -568,9 +573,7 @@ class Analyser:
                 continue
             distinct = []
             seen = set()
-            for v in row:  # a merged cell counts once
-                if v == "" or v is None:
-                    continue
+            for v in nonempty:  # a merged cell counts once
                 k = v if isinstance(v, str) else repr(v)
                 if k in seen:
                     continue
@@ -580,6 +583,13 @@ class Analyser:
             nums = 0
             for v in distinct:
                 lab = label(v, county)
+                if v.__class__ is float or v.__class__ is int:
+                    # a number's label has no role, indicator or place: a period (a year) or a number
+                    if lab.period is not None or lab.month is not None or lab.quarter is not None:
+                        score += 0.6
+                    else:
+                        nums += 1
+                    continue
                 if lab.role is not None and lab.role not in ("subtotal", "partial_total"):
                     score += 2
                 elif lab.has_period:

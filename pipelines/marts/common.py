@@ -46,6 +46,7 @@ def months_between(a: dt.date, b: dt.date) -> float:
     return (b - a).days / 30.436875
 
 
+@functools.lru_cache(maxsize=16384)
 def add_months(day: dt.date, months: float) -> dt.date:
     return day + dt.timedelta(days=round(months * 30.436875))
 

@@ -233,6 +233,7 @@ def theil_sen_many(series: list[tuple[list[float], list[float]]], alpha: float) 
     return out  # type: ignore[return-value]
 
 
+@functools.lru_cache(maxsize=8192)
 def _x(day: dt.date) -> float:
     return months_between(_EPOCH, day)
 

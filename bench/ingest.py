@@ -391,6 +391,7 @@ def run(cfg: Config) -> dict:
     out: dict = {"files": n_files, "copies": len(corpus), "mix": corpus_mix(corpus)}
 
     def full(_r: int) -> None:
+        _cold_template_parts()
         totals: dict[str, int] = {}
         for k, ((d, files), ctx) in enumerate(zip(corpus, contexts, strict=True)):
             s = full_ingest(d, files, db_dir / f"full-{k}.duckdb", template, ctx)
@@ -407,6 +408,7 @@ def run(cfg: Config) -> dict:
         )
 
     def parse(_r: int) -> None:
+        _cold_template_parts()
         out["parse_values"] = sum(
             parse_only(files, ctx) for (_, files), ctx in zip(corpus, contexts, strict=True)
         )

@@ -6,10 +6,13 @@ configuration and suites, validates the frame through a validation definition on
 dataframe asset (`warehouse` / `observation` / `whole_frame`), keeps only the newest
 `KEEP_RESULTS` results per suite, and (`build_docs`) builds Data Docs there.
 
-Cost per process (issue 18): the working context is opened, and its validation definitions saved,
+Cost per run (issue 18): the working context is opened, and its validation definitions saved,
 once per process and committed state (`open_context` memoises by the working folder and a digest
-of the committed files; the copies are rewritten only when they differ), and the item columns of
-the frame are converted once per frame (`results.ItemSource`), not once per expectation.
+of the committed files; the copies are rewritten only when they differ); a suite is validated
+with result_format BOOLEAN_ONLY first and again with COMPLETE only when an expectation failed
+(`_run`), so a clean suite's stored result holds pass/fail per expectation, a failing suite's
+both results; the item columns of the frame are converted once per frame
+(`results.ItemSource`), not once per expectation; Data Docs render only the new results.
 
 Works unchanged with pandas 3.1 (no workaround needed for the expectations used here).
 """
@@ -156,9 +159,29 @@ def run_suite(
     return _results(vd, frame, check_name, source)
 
 
+def _clean_pass(result) -> bool:
+    """Every expectation of a validation result passed and none raised."""
+    for r in result.results:
+        exc = (r.exception_info or {}) if isinstance(r.exception_info, dict) else {}
+        if not r.success or exc.get("raised_exception"):
+            return False
+    return True
+
+
+def _run(vd, frame: pd.DataFrame):
+    """The suite's result on the frame: first with result_format BOOLEAN_ONLY (pass/fail per
+    expectation, about half the cost: GX computes no unexpected values, indices or index
+    queries); only when something failed or raised, again with COMPLETE, whose failing row
+    indices the items need. A clean pass has no failing rows, so both give the same items."""
+    result = vd.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "BOOLEAN_ONLY"})
+    if _clean_pass(result):
+        return result
+    return vd.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "COMPLETE"})
+
+
 def _results(vd, frame: pd.DataFrame, check_name: str, source: ItemSource | None) -> list[ExpectationResult]:
     source = source if source is not None else ItemSource(frame)
-    result = vd.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "COMPLETE"})
+    result = _run(vd, frame)
     out = []
     for r in result.results:
         cfg = r.expectation_config
@@ -180,7 +203,9 @@ def _results(vd, frame: pd.DataFrame, check_name: str, source: ItemSource | None
             res.items = empty_items()
         else:
             checked = _checked_mask(frame, cfg.type, kwargs)
-            bad_idx = [i for i in (r.result.get("unexpected_index_list") or []) if not isinstance(i, dict)]
+            bad_idx = [
+                i for i in ((r.result or {}).get("unexpected_index_list") or []) if not isinstance(i, dict)
+            ]
             failed = pd.Series(False, index=frame.index)
             failed.loc[[i for i in bad_idx if i in failed.index]] = True
             if not r.success and not bad_idx:  # an aggregate expectation failed without row indices

@@ -97,7 +97,7 @@ def _verdict_tables_fingerprint(conn: duckdb.DuckDBPyConnection) -> tuple[str, s
     path, fp = conn.execute(
         f"SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), {parts}"
     ).fetchone()
-    return str(path), str(fp)
+    return (str(path) if path else ""), str(fp)  # an in-memory database has no path: not remembered
 
 
 def county_verdicts(conn: duckdb.DuckDBPyConnection, county_level: bool = True) -> list[dict]:
@@ -113,10 +113,10 @@ def county_verdicts(conn: duckdb.DuckDBPyConnection, county_level: bool = True) 
         path, fp = "", ""
     key = (path, county_level)
     cached = _VERDICT_CACHE.get(key)
-    if path and path != ":memory:" and cached is not None and cached[0] == fp:
+    if path and cached is not None and cached[0] == fp:
         return [dict(r) for r in cached[1]]
     rows = fetch_dicts(conn, _VERDICT_SQL.format(op=op))
-    if path and path != ":memory:":
+    if path:
         if len(_VERDICT_CACHE) > 4:
             _VERDICT_CACHE.clear()
         _VERDICT_CACHE[key] = (fp, [dict(r) for r in rows])

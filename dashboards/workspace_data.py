@@ -86,17 +86,54 @@ def failing_requirements(viewer: auth.Viewer, county: str, org_code: str, today:
 
 
 def rectification(viewer: auth.Viewer, county: str, org_code: str) -> pd.DataFrame:
+    """The unit's open rectification items: failing requirements and quality problems
+    (`marts.rectification_item`) and problems found at inspections of the points it is responsible
+    for (`supervision.problem`, 督查问题, issue 17), overdue first."""
     check(viewer, county, org_code)
-    return _run(
-        """
-        SELECT item_id, status, source_kind, requirement_code, indicator_code, opened_period_code, due_date,
-               description_zh, description_en, is_veto
-        FROM marts.rectification_item
+    supervision = ""
+    if data.has("supervision.problem"):
+        supervision = """
+        UNION ALL
+        SELECT item_id, status, 'supervision' AS source_kind, NULL AS requirement_code,
+               NULL AS indicator_code, strftime(opened_date, '%Y-%m') AS opened_period_code, due_date,
+               description_zh, description_en, FALSE AS is_veto
+        FROM supervision.problem
         WHERE county_code = ? AND owner_org_code = ? AND status IN ('open', 'overdue')
+        """
+    return _run(
+        f"""
+        SELECT * FROM (
+            SELECT item_id, status, source_kind, requirement_code, indicator_code, opened_period_code,
+                   due_date, description_zh, description_en, is_veto
+            FROM marts.rectification_item
+            WHERE county_code = ? AND owner_org_code = ? AND status IN ('open', 'overdue')
+            {supervision}
+        )
         ORDER BY CASE status WHEN 'overdue' THEN 0 ELSE 1 END, due_date, item_id
         """,
-        [county, org_code],
+        [county, org_code] + ([county, org_code] if supervision else []),
     )
+
+
+def answer_labels(viewer: auth.Viewer, county: str, lang: str) -> dict[str, str]:
+    """The latest answer of a unit to each rectification item (整改答复, from 我的任务), as one line
+    for the office's tables: date, the note (shortened) and how many evidence files. Only answers
+    of units the viewer may see."""
+    check(viewer, county, None)
+    out: dict[str, str] = {}
+    for a in review.rect_responses(store(), county):  # newest first
+        if a["item_id"] in out or not viewer.sees_unit(f"{county}-{a['unit_code']}"):
+            continue
+        note = " ".join(str(a["note"]).split())
+        note = note if len(note) <= 40 else note[:39] + "…"
+        n = len(a["evidence"])
+        files = (
+            (f"（佐证 {n} 份）" if lang == "zh" else f" ({n} evidence file{'s' if n != 1 else ''})")
+            if n
+            else ""
+        )
+        out[a["item_id"]] = f"{str(a['at'])[:10]} {note}{files}"
+    return out
 
 
 def uploads(viewer: auth.Viewer, county: str, org_code: str | None) -> list[dict]:

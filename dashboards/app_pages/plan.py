@@ -135,6 +135,7 @@ def _tasks_table(tasks: pd.DataFrame, names: dict[str, str], lang: str) -> pd.Da
 def _rect_table(items: pd.DataFrame, names: dict[str, str], lang: str) -> pd.DataFrame:
     zh = lang == "zh"
     kinds = {"verdict": ("指标未达标", "failing requirement"), "quality": ("数据质量", "data quality")}
+    answers = _answers(lang)
     units = _units()
     return pd.DataFrame(
         {
@@ -148,8 +149,18 @@ def _rect_table(items: pd.DataFrame, names: dict[str, str], lang: str) -> pd.Dat
             "发现期" if zh else "Opened": items["opened_period_code"],
             "期限" if zh else "Due": _day(items["due_date"]),
             "销号期" if zh else "Closed": items["closed_period_code"].fillna("—"),
+            "单位答复" if zh else "Unit's answer": items["item_id"].map(
+                lambda i: answers.get(i, "—（尚未答复）" if zh else "— (no answer yet)")
+            ),
         }
     )
+
+
+def _answers(lang: str) -> dict[str, str]:
+    from dashboards import auth
+    from dashboards import workspace_data as wd
+
+    return wd.answer_labels(auth.require_viewer(), ui.county(), lang)
 
 
 if ui.ready():

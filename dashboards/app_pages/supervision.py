@@ -26,8 +26,9 @@ def _day(col: pd.Series) -> pd.Series:
     return pd.to_datetime(col, errors="coerce").dt.strftime("%Y-%m-%d").fillna("—")
 
 
-def _problems_table(probs: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _problems_table(probs: pd.DataFrame, lang: str, answers: dict[str, str] | None = None) -> pd.DataFrame:
     unit = probs["unit_name_en" if lang == "en" else "unit_name_zh"].fillna(probs["unit_name_zh"])
+    none = "—（尚未答复）" if lang == "zh" else "— (no answer yet)"
     out = pd.DataFrame(
         {
             ui.t("unit"): unit,
@@ -41,6 +42,9 @@ def _problems_table(probs: pd.DataFrame, lang: str) -> pd.DataFrame:
             "整改期限" if lang == "zh" else "Due": _day(probs["due_date"]),
             "销号日期" if lang == "zh" else "Closed": _day(probs["closed_date"]),
             "发现次数" if lang == "zh" else "Times found": probs["times_found"],
+            "单位答复" if lang == "zh" else "Unit's answer": probs["item_id"].map(
+                lambda i: (answers or {}).get(i, none)
+            ),
             "来源" if lang == "zh" else "Source": (
                 probs["source_file"].fillna("").str.rsplit("/", n=1).str[-1]
                 + " "
@@ -199,7 +203,9 @@ def _views(county: str, lang: str) -> None:
         if probs.empty:
             ui.empty_notice()
         else:
-            table = _problems_table(probs, lang)
+            from dashboards import workspace_data as wd
+
+            table = _problems_table(probs, lang, wd.answer_labels(auth.require_viewer(), county, lang))
             st.dataframe(table, hide_index=True, width="stretch", height=320)
             ui.downloads(table, "supervision_problems", "sv_probs")
     with ui.part():

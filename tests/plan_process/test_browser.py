@@ -27,6 +27,7 @@ pytestmark = [
 ]
 SHOTS = PROJECT_ROOT / "tmp" / "artifacts" / "plan_process"
 OFFICE, CLERK = ("pp-office", "office-pass-2016!"), ("pp-scjgj", "clerk-pass-2016!")
+HEALTH = ("pp-wjw", "clerk-pass-2016!")  # 县卫健局: an overdue problem at the county hospital
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,7 @@ def env(tmp_path_factory):
 
         accounts.add_user(OFFICE[0], "office", "511923", display_name="创建办", password=OFFICE[1])
         accounts.add_user(CLERK[0], "dept_clerk", "511923", password=CLERK[1], org_code="511923-scjgj")
+        accounts.add_user(HEALTH[0], "dept_clerk", "511923", password=HEALTH[1], org_code="511923-wjw")
         settings = Settings.from_env()
         write_sample(settings.raw_dir)
         res = WarehouseResource.from_settings(settings)
@@ -93,13 +95,29 @@ def _open(browser, url: str, path: str, who, width=1440, height=900, lang="zh"):
                 "[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button"
             ).first.click()
         page.get_by_text("English", exact=True).first.click()
+        if width < 800:  # close the sidebar again: the page is read below it
+            page.wait_for_timeout(800)
+            page.locator(
+                "[data-testid='stSidebarCollapseButton'] button, [data-testid='stSidebarCollapseButton']"
+            ).first.click()
+            page.wait_for_timeout(800)
     return ctx, page
 
 
 def _settle(page, heading: str) -> None:
+    """The page has rendered and stopped changing: its heading is there, Streamlit's running
+    indicator is gone, and the main area's text is the same twice in a row (a page renders in
+    parts; acting on a part that is being replaced fails with 'not attached to the DOM')."""
     page.get_by_role("heading", name=heading).first.wait_for()
-    page.wait_for_timeout(1500)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
+    main = page.locator("[data-testid='stMain']")
+    last = None
+    for _ in range(60):
+        page.wait_for_timeout(1000)
+        page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=60_000)
+        now = main.inner_text()
+        if now == last:
+            return
+        last = now
 
 
 def _shot(page, name: str) -> None:
@@ -128,6 +146,10 @@ def test_supervision_views_render(browser, server, width, height, tag, lang):
             assert raw not in body, raw
         page.locator(".js-plotly-plot").nth(2).wait_for(timeout=60_000)  # two trends and the point map
         _shot(page, f"supervision_{tag}_{lang}")
+        problems = "问题清单（整改事项）" if lang == "zh" else "Problems (rectification items)"
+        page.get_by_role("heading", name=problems).first.scroll_into_view_if_needed()
+        page.wait_for_timeout(800)
+        _shot(page, f"supervision_{tag}_{lang}_problems")
     finally:
         ctx.close()
 
@@ -244,3 +266,30 @@ def test_office_records_a_re_review_through_the_plan_page_form(browser, server, 
     assert [(r["result"], r["result_on"], r["recorded_by"]) for r in rows] == [
         ("passed", "2016-12-01", OFFICE[0])
     ]
+
+
+def test_a_clerk_answers_an_inspection_problem_in_my_tasks_and_the_office_sees_it(browser, server):
+    ctx, page = _open(browser, server, "workspace", HEALTH)
+    try:
+        _settle(page, "我的任务")
+        form = page.locator("[data-testid='stForm']").filter(has_text="提交整改说明").first
+        form.scroll_into_view_if_needed()
+        # the overdue inspection problem comes first, selected
+        assert "限期整改" in form.locator("input").first.input_value()
+        form.locator("textarea").first.fill("已完成整改，候诊区禁烟标识已张贴")
+        form.get_by_role("button").filter(has_text="提交").first.click()
+        page.get_by_text("已提交整改说明").first.wait_for()
+        _shot(page, "workspace_supervision_answer")
+    finally:
+        ctx.close()
+    ctx, page = _open(browser, server, "supervision", OFFICE)
+    try:
+        _settle(page, "督查检查")
+        heading = page.get_by_role("heading", name="问题清单（整改事项）").first
+        heading.scroll_into_view_if_needed()
+        table = page.locator("[data-testid='stDataFrame']").nth(1)
+        table.wait_for()
+        page.wait_for_timeout(800)
+        _shot(page, "supervision_answer_seen")
+    finally:
+        ctx.close()

@@ -80,3 +80,66 @@ def test_supervision_page_follows_the_campaign_filter(with_tables):
     assert not at.exception, [e.message for e in at.exception]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["督查点位"] == "3"  # the three river sections serve the forest city
+
+
+def test_a_clerk_sees_and_answers_its_supervision_problems_and_the_office_sees_the_answer(
+    with_tables, monkeypatch, tmp_path
+):
+    """Problems found at the points a unit is responsible for are in its 我的任务 list, can be
+    answered there like any rectification item, and the answer shows on the office's 督查 table."""
+    from dashboards import auth
+    from dashboards import workspace_data as wd
+    from pipelines import accounts
+    from pipelines.workflow import review
+
+    monkeypatch.setenv("WUCHUANG_WORKFLOW_DIR", str(tmp_path / "workflow"))
+    db = with_tables.warehouse_dir.parent / "accounts.sqlite"
+    if accounts.get_user("t-wjw", path=db) is None:
+        accounts.add_user(
+            "t-wjw",
+            "dept_clerk",
+            "511923",
+            password="clerk-password-2016",
+            org_code="511923-wjw",
+            path=db,
+        )
+    clerk = auth.viewer_of(accounts.get_user("t-wjw", path=db))
+    office = auth.viewer_of(accounts.get_user("t-office", path=db))
+    items = wd.rectification(clerk, "511923", "511923-wjw")
+    sup = items[items["source_kind"] == "supervision"]
+    assert not sup.empty  # an overdue problem at a point of 县卫健局
+    assert sup["description_zh"].str.contains("限期整改").all()
+    assert set(sup["status"]) <= {"open", "overdue"}
+    with pytest.raises(wd.OutOfScope):
+        wd.rectification(clerk, "511923", "511923-zjj")  # not its unit
+    item = sup["item_id"].iloc[0]
+    assert wd.answer_labels(office, "511923", "zh") == {}
+    review.respond_rectification(
+        wd.store(),
+        item,
+        "511923",
+        "wjw",
+        "已清理占道摊位，整改到位",
+        [review.Evidence("照片.jpg", b"\xff\xd8jpg")],
+        "t-wjw",
+    )
+    zh = wd.answer_labels(office, "511923", "zh")
+    assert zh[item].endswith("已清理占道摊位，整改到位（佐证 1 份）")
+    assert wd.answer_labels(office, "511923", "en")[item].endswith("(1 evidence file)")
+    assert item in wd.answer_labels(clerk, "511923", "zh")  # the unit sees its own answer
+    other = auth.viewer_of(
+        accounts.get_user("t-zjj", path=db)
+        or accounts.add_user(
+            "t-zjj", "dept_clerk", "511923", password="clerk-password-2016", org_code="511923-zjj", path=db
+        )
+        or accounts.get_user("t-zjj", path=db)
+    )
+    assert wd.answer_labels(other, "511923", "zh") == {}  # another unit's clerk does not see it
+    # The office's 督查 page shows the answer in its problems table.
+    monkeypatch.setenv("WUCHUANG_ACCOUNTS_DB", str(db))
+    at = _open("supervision")
+    assert not at.exception, [e.message for e in at.exception]
+    shown = [df.value for df in at.dataframe]
+    assert any(
+        "单位答复" in d.columns and d["单位答复"].astype(str).str.contains("整改到位").any() for d in shown
+    )

@@ -12,7 +12,9 @@ from pipelines.warehouse.schema import REGISTRY, SCHEMAS
 
 HEADER = """# Warehouse tables / 数据仓库表
 
-Generated from `pipelines/warehouse/tables/` by `python -m pipelines.warehouse.docs`; a test
+Generated from `pipelines/warehouse/tables/` (and, for the schemas `archive`, `supervision` and
+`plan_process`, from `pipelines/archive/tables.py` and `pipelines/plan_process/tables.py`) by
+`python -m pipelines.warehouse.docs`; a test
 fails when this file is out of date. The same text is stored as DuckDB comments, so in SQL:
 
 ```sql
@@ -24,10 +26,21 @@ never the pipeline's working file.
 """
 
 
+def _domain_tables() -> list:
+    """Tables declared by a domain module beside the registry (their own schemas, created by their
+    own assets): the archive (issue 16) and the plan's process (issue 17)."""
+    from pipelines.archive import tables as archive_tables
+    from pipelines.plan_process import tables as plan_tables
+
+    return [*archive_tables.TABLES, *plan_tables.TABLES]
+
+
 def render() -> str:
     out = [HEADER]
-    for schema in SCHEMAS:
-        tables = [t for t in REGISTRY.values() if t.schema == schema]
+    domain = _domain_tables()
+    extra = [s for s in dict.fromkeys(t.schema for t in domain) if s not in SCHEMAS]
+    for schema in (*SCHEMAS, *extra):
+        tables = [t for t in (*REGISTRY.values(), *domain) if t.schema == schema]
         if not tables:
             continue
         out.append(f"\n## Schema `{schema}`\n")

@@ -80,6 +80,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "pp_doc_no": ("文号", "Document number"),
     "pp_signatory": ("签字人", "Signatory"),
     "pp_scan": ("签字盖章扫描件（PDF、JPG、PNG）", "Signed scan (PDF, JPG, PNG)"),
+    "pp_download_scan": ("下载签字盖章扫描件", "Download the signed scan"),
+    "pp_scan_missing": (
+        "已登记签字扫描件，但文件不在存储中，请重新上传",
+        "A signed scan was recorded but its file is missing from storage; upload it again",
+    ),
     "pp_not_signed": ("未签订", "not signed"),
     "pp_signed": ("已签订", "signed"),
     "pp_office_only": ("只有创建办可以录入", "only the office may record this"),

@@ -459,6 +459,19 @@ def _letters(county: str, lang: str, names: dict[str, str], viewer) -> None:
         key="pp_letter_dl",
         icon=":material/description:",
     )
+    signing = signed_now.get((org, int(year)))
+    scan_file = pstore.attachment_file(_store(), signing.get("scan_path")) if signing else None
+    if scan_file is not None and viewer.sees_unit(org):
+        st.download_button(
+            ui.t("pp_download_scan"),
+            scan_file.read_bytes,
+            signing.get("scan_name") or scan_file.name,
+            {".pdf": "application/pdf", ".png": "image/png"}.get(scan_file.suffix.lower(), "image/jpeg"),
+            key="pp_scan_dl",
+            icon=":material/verified:",
+        )
+    elif signing and signing.get("scan_path"):
+        st.caption(ui.t("pp_scan_missing"))
     if viewer.role != "office":
         return
     with st.expander(ui.t("pp_signing"), icon=":material/draw:"), st.form("pp_sign_form"):

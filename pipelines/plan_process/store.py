@@ -181,7 +181,10 @@ def save_attachment(store: Store, county: str, kind: str, name: str, data: bytes
     )
 
 
-def attachment_file(store: Store, rel: str) -> Path | None:
+def attachment_file(store: Store, rel: str | None) -> Path | None:
+    """A recorded attachment (a signed scan, a photo) strictly inside the attachments folder, or None."""
+    if not rel:
+        return None
     base = attachments_dir(store).resolve()
     p = (base / rel).resolve()
     return p if p.is_relative_to(base) and p.is_file() else None

@@ -143,3 +143,30 @@ def test_a_clerk_sees_and_answers_its_supervision_problems_and_the_office_sees_t
     assert any(
         "单位答复" in d.columns and d["单位答复"].astype(str).str.contains("整改到位").any() for d in shown
     )
+
+
+def test_the_signed_scan_of_a_letter_can_be_downloaded(with_tables, monkeypatch, tmp_path):
+    """A letter signed with a scan offers the scan for download next to the letter; a recorded
+    scan whose file is gone says so instead of offering a broken download."""
+    from pipelines.plan_process import store as pstore
+    from pipelines.workflow.store import Store
+
+    monkeypatch.setenv("WUCHUANG_WORKFLOW_DIR", str(tmp_path / "workflow"))
+    store = Store(tmp_path / "workflow" / "workflow.sqlite")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    at = _open("plan")
+    assert not at.exception, [e.message for e in at.exception]
+    org = at.selectbox(key="pp_letter_org").value
+    year = int(at.selectbox(key="pp_letter_year").value)
+    assert not [b for b in at.get("download_button") if "扫描件" in str(b.proto.label)]
+    pstore.record_signing(
+        store, "511923", org, year, f"{year}-01-20", "t-office", "张三", "平创〔x〕1号", ("签字.pdf", pdf)
+    )
+    at = _open("plan")
+    labels = [str(b.proto.label) for b in at.get("download_button")]
+    assert "下载签字盖章扫描件" in labels, labels
+    (row,) = [r for r in pstore.signings(store, "511923") if r["org_code"] == org]
+    pstore.attachment_file(store, row["scan_path"]).unlink()
+    at = _open("plan")
+    assert "下载签字盖章扫描件" not in [str(b.proto.label) for b in at.get("download_button")]
+    assert any("文件不在存储中" in c.value for c in at.caption)

@@ -42,6 +42,7 @@ at_risk when nothing is off track and no veto is projected to fail, else off_tra
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import math
@@ -416,16 +417,19 @@ def forecast_rows(
         if not months:
             continue
         yearly = _uses_year_series(months[-1])
+        # Sorted by period end, so each window is a slice (found by bisection, not by filtering).
+        month_ends = [period_end(v["period_code"]) for v in months]
+        year_ends = [period_end(v["period_code"]) for v in years]
         for i, cur in enumerate(months):
             as_of = period_end(cur["period_code"])
             kind, target = target_for(as_of, acceptance.get((county, cur["campaign_code"])))
             start = add_months(as_of, -WINDOW_MONTHS)
             if yearly:
                 y_start = add_months(as_of, -WINDOW_MONTHS_YEARLY)
-                src = [v for v in years if y_start < period_end(v["period_code"]) <= as_of]
+                src = years[bisect.bisect_right(year_ends, y_start) : bisect.bisect_right(year_ends, as_of)]
                 grain, min_points = "year", min_points_yearly
             else:
-                src = [v for v in months[: i + 1] if period_end(v["period_code"]) > start]
+                src = months[bisect.bisect_right(month_ends, start, 0, i + 1) : i + 1]
                 grain, min_points = "ytd_month", min_points_monthly
             src = [v for v in src if v.get("value") is not None]
             points = [(period_end(v["period_code"]), float(v["value"])) for v in src]

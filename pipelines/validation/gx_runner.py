@@ -255,6 +255,30 @@ def _docs_site(gx_dir: Path) -> Path:
     return Path(gx_dir) / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 
+def data_docs_current(gx_dir: Path) -> bool:
+    """Every kept validation result has its Data Docs page and no page outlived its result (read from
+    the folders, without importing GX)."""
+    root = Path(gx_dir) / "gx" / "uncommitted"
+    site = _docs_site(gx_dir)
+    if not (site / "index.html").exists():
+        return False
+    results = {
+        p.relative_to(root / "validations").with_suffix("") for p in (root / "validations").rglob("*.json")
+    }
+    pages = {
+        p.relative_to(site / "validations").with_suffix("") for p in (site / "validations").rglob("*.html")
+    }
+    return results == pages
+
+
+def update_data_docs(expectations_dir: Path, gx_dir: Path) -> bool:
+    """Build the Data Docs when they do not show the kept results yet; True when built."""
+    if data_docs_current(gx_dir):
+        return False
+    build_data_docs(expectations_dir, gx_dir)
+    return True
+
+
 def build_data_docs(expectations_dir: Path, gx_dir: Path) -> None:
     """Data Docs of the kept results, rendering only what is new.
 

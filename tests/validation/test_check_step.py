@@ -59,3 +59,23 @@ def test_a_crashed_structural_check_blocks_after_the_others_report(tmp_path, mon
     assert set(checks) == set(validation.ORDER) - {"observation_values"}
     assert all(e.passed for e in checks.values())
     assert not ({"quality_results", "compliance_verdicts"} & _materialized(result))
+
+
+def test_data_docs_are_built_once_by_the_checks_step_and_stay_current(tmp_path, monkeypatch):
+    from pipelines.validation import gx_runner
+
+    built = []
+    real = gx_runner.build_data_docs
+    monkeypatch.setattr(gx_runner, "build_data_docs", lambda *a: built.append(a) or real(*a))
+    result, _ = _materialize(_clean_rows(), tmp_path)
+    assert "quality_results" in _materialized(result)
+    assert len(built) == 1  # by the checks step; quality_results found them current
+    gx = tmp_path / "gx"
+    assert gx_runner.data_docs_current(gx)
+    site = gx / "gx" / "uncommitted" / "data_docs" / "local_site"
+    pages = sorted(p.parent.parent.parent.name for p in (site / "validations").rglob("*.html"))
+    assert pages == ["observation_structure", "observation_values"]
+    # a new result without its page makes them stale again
+    page = next((site / "validations").rglob("*.html"))
+    page.unlink()
+    assert not gx_runner.data_docs_current(gx)

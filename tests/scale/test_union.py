@@ -414,6 +414,9 @@ def test_kill_9_while_reusing_unchanged_tables_never_loses_a_file(tmp_path):
         got = _published_tables(published, "519001")
         assert got.pop("core.toggle") in ([(0,)], [(1,)])
         assert got == want
+    conn = duckdb.connect(str(b))  # a value no child wrote: this table must be exported afresh
+    conn.execute("UPDATE core.toggle SET x = 2")
+    conn.close()
     union.publish_county(b, "519001", published, keep=1)
     assert not list(published.glob("counties/*/.tmp-*"))
     assert _published_tables(published, "519001") == _county_tables(b)

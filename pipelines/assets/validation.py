@@ -256,11 +256,11 @@ checks = [departmental_returns_checks]
 )
 def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings, catalog, profiles = _context()
-    run, _, _ = _evaluate(context.run_id, warehouse, settings, catalog, profiles, tuple(quality.CHECKS))
+    run, _, _ = _evaluate(context.run.run_id, warehouse, settings, catalog, profiles, tuple(quality.CHECKS))
     with warehouse.get_connection() as conn:
         counts = quality.write(conn, run)
     gx_runner.update_data_docs(settings.expectations_dir, settings.gx_dir)  # after a quarantine
-    shared.discard_run(settings.gx_dir, context.run_id)
+    shared.discard_run(settings.gx_dir, context.run.run_id)
     meta = {name: dg.MetadataValue.int(n) for name, n in counts.items()}
     for name, rep in run.reports.items():
         meta[f"{name}_failed"] = dg.MetadataValue.int(rep.n_failed)

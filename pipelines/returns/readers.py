@@ -1176,37 +1176,15 @@ def _check_extent(
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return _inspect_xlsx(zf)
     elif kind == "xls":
-        if stream is not None:  # the workbook stream the sniffer read: one walk, bounds and formats
-            return _xls_scan(stream)
-        import olefile
+        if stream is None:  # not sniffed: read the workbook stream from the compound file
+            import olefile
 
-        with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            top = {e[0].lower(): e[0] for e in ole.listdir() if len(e) == 1}
-            stream = top.get("workbook") or top.get("book")
-            wb = ole.openstream(stream).read() if stream else b""
-        pos, end, sheet = 0, len(wb), -1
-        rows, cols = [1 << 30, -1], [1 << 30, -1]
-        unpack = struct.unpack_from
-        while pos + 4 <= end:
-            rid, size = unpack("<HH", wb, pos)
-            if rid == _BIFF_BOF:
-                if sheet >= 0:
-                    _area_check(f"#{sheet}", (rows[0], rows[1]), (cols[0], cols[1]))
-                sheet += 1
-                rows, cols = [1 << 30, -1], [1 << 30, -1]
-            elif rid in _XLS_CELLS and size >= 4 and pos + 8 <= end:
-                r, c = unpack("<HH", wb, pos + 4)
-                c_last = c
-                if rid in (0x00BD, 0x00BE) and size >= 6 and pos + 4 + size <= end:
-                    c_last = unpack("<H", wb, pos + 4 + size - 2)[0]
-                rows[0], rows[1] = min(rows[0], r), max(rows[1], r)
-                cols[0], cols[1] = min(cols[0], c, c_last), max(cols[1], c, c_last)
-            pos += 4 + size
-        _area_check(f"#{sheet}", (rows[0], rows[1]), (cols[0], cols[1]))
-        try:  # what the cells show: percentages and formula errors (never fatal)
-            return _xls_cells(wb)
-        except Exception:
-            return {}, {}
+            with olefile.OleFileIO(io.BytesIO(data)) as ole:
+                top = {e[0].lower(): e[0] for e in ole.listdir() if len(e) == 1}
+                name = top.get("workbook") or top.get("book")
+                stream = ole.openstream(name).read() if name else b""
+        return _xls_scan(stream)  # one walk: bounds and cell formats
+    return {}, {}
     return {}, {}
 
 
@@ -1222,7 +1200,7 @@ _XLS_ERRORS = {
 
 
 def _xls_scan(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
-    """`_check_extent`'s bounding-box walk and `_xls_cells` fused into one walk of the records of a
+    """The bounding-box walk and the cell-format walk (tests/returns/xls_reference.py) fused into one walk of the records of a
     BIFF workbook stream, with the same results: ReadError when a sheet's cells span too large a
     box; otherwise (percent cells, error cells) by sheet name — ({}, {}) when reading the cell
     formats fails, which is never fatal (the bounding box is still checked to the end)."""
@@ -1231,7 +1209,7 @@ def _xls_scan(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]
     sheet = -1
     rows, cols = [1 << 30, -1], [1 << 30, -1]
     cells_rids = _XLS_CELLS
-    # cell formats (as _xls_cells)
+    # cell formats (as the reference walk in tests/returns/xls_reference.py)
     formats: dict[int, str] = {}
     xf_fmt: list[int] = []
     sheets_at: dict[int, str] = {}
@@ -1265,7 +1243,7 @@ def _xls_scan(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]
                 cols[1] = hi
         if fmt_ok:
             if body + size > end:
-                fmt_ok = False  # _xls_cells stops at a record that runs past the end
+                fmt_ok = False  # the reference walk stops at a record that runs past the end
             else:
                 try:
                     if rid == _BIFF_BOF:
@@ -1309,7 +1287,7 @@ def _xls_scan(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]
                         elif rid == 0x0205 and size >= 8 and wb[body + 7] == 1:  # BOOLERR error
                             r, c = unpack("<HH", wb, body)
                             errors.setdefault(current, {})[a1(r, c)] = _XLS_ERRORS.get(wb[body + 6], "#ERROR")
-                except Exception:  # what the cells show is never fatal: no formats, as _xls_cells
+                except Exception:  # what the cells show is never fatal: no formats, as the reference walk
                     fmt_ok = False
                     percent, errors = {}, {}  # (a record past the end keeps what was found before it)
         pos = body + size
@@ -1323,72 +1301,6 @@ def _percent_xfs(xf_fmt: list[int], formats: dict[int, str]) -> set[int]:
         for i, f in enumerate(xf_fmt)
         if f in (9, 10) or (f in formats and "%" in re.sub(r'"[^"]*"|\\.', "", formats[f]))
     }
-
-
-def _xls_cells(wb: bytes) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
-    """(percent cells, error cells) by sheet name of a BIFF8 workbook stream, like
-    `numfmt.cells_from_zip` for xlsx: calamine returns a percent-formatted 0.852 as 0.852 and an
-    error cell (#DIV/0!) as an empty string."""
-    unpack = struct.unpack_from
-    end = len(wb)
-    formats: dict[int, str] = {}
-    xf_fmt: list[int] = []
-    sheets_at: dict[int, str] = {}
-    percent: dict[str, set[str]] = {}
-    errors: dict[str, dict[str, str]] = {}
-    pct_xf: set[int] | None = None
-    current: str | None = None
-    pos = 0
-    while pos + 4 <= end:
-        rid, size = unpack("<HH", wb, pos)
-        body = pos + 4
-        if body + size > end:
-            break
-        if rid == _BIFF_BOF:
-            current = sheets_at.get(pos)
-        elif current is None:  # workbook globals
-            if rid == 0x0085 and size >= 8:  # BOUNDSHEET: stream offset and name of a sheet
-                cch, high = wb[body + 6], wb[body + 7]
-                raw = wb[body + 8 : body + 8 + (cch * 2 if high & 1 else cch)]
-                sheets_at[unpack("<L", wb, body)[0]] = raw.decode(
-                    "utf-16-le" if high & 1 else "latin-1", "replace"
-                )
-            elif rid == 0x041E and size >= 5:  # FORMAT: number format code
-                ifmt, cch = unpack("<HH", wb, body)
-                high = wb[body + 4]
-                raw = wb[body + 5 : body + 5 + (cch * 2 if high & 1 else cch)]
-                formats[ifmt] = raw.decode("utf-16-le" if high & 1 else "latin-1", "replace")
-            elif rid == 0x00E0 and size >= 4:  # XF: its number format
-                xf_fmt.append(unpack("<H", wb, body + 2)[0])
-        else:
-            if pct_xf is None:
-                pct_xf = {
-                    i
-                    for i, f in enumerate(xf_fmt)
-                    if f in (9, 10) or (f in formats and "%" in re.sub(r'"[^"]*"|\\.', "", formats[f]))
-                }
-            if rid in (0x0203, 0x027E) and size >= 6:  # NUMBER, RK
-                r, c, ixfe = unpack("<HHH", wb, body)
-                if ixfe in pct_xf:
-                    percent.setdefault(current, set()).add(a1(r, c))
-            elif rid == 0x00BD and size >= 6:  # MULRK: several RK cells of one row
-                r, c = unpack("<HH", wb, body)
-                n = (size - 6) // 6
-                for k in range(n):
-                    if unpack("<H", wb, body + 4 + 6 * k)[0] in pct_xf:
-                        percent.setdefault(current, set()).add(a1(r, c + k))
-            elif rid == 0x0006 and size >= 14:  # FORMULA: an error or a number result
-                r, c, ixfe = unpack("<HHH", wb, body)
-                if wb[body + 12] == 0xFF and wb[body + 13] == 0xFF:
-                    if wb[body + 6] == 0x02:
-                        errors.setdefault(current, {})[a1(r, c)] = _XLS_ERRORS.get(wb[body + 8], "#ERROR")
-                elif ixfe in pct_xf:
-                    percent.setdefault(current, set()).add(a1(r, c))
-            elif rid == 0x0205 and size >= 8 and wb[body + 7] == 1:  # BOOLERR holding an error
-                r, c = unpack("<HH", wb, body)
-                errors.setdefault(current, {})[a1(r, c)] = _XLS_ERRORS.get(wb[body + 6], "#ERROR")
-        pos = body + size
-    return percent, errors
 
 
 def _read_calamine(path: Path, kind: str, data: bytes, sniff: Sniff | None = None) -> Book:

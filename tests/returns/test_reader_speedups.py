@@ -18,6 +18,7 @@ import xlwt
 from pipelines.returns import readers
 from pipelines.returns.layouts import table
 from pipelines.returns.matching import name_key
+from tests.returns import xls_reference
 from tests.returns.test_formats import biff8_stream, biff_record, cfb_bytes
 
 
@@ -46,10 +47,10 @@ def _stream(data: bytes) -> bytes:
 
 
 def _two_walks(stream: bytes):
-    """The old path: the bounding-box walk of `_check_extent`, then `_xls_cells`."""
+    """The old path (tests/returns/xls_reference.py): the bounding-box walk, then the cell formats."""
     data = cfb_bytes({"Workbook": stream})
     try:
-        return readers._check_extent("xls", data)  # no stream given: opens the compound file again
+        return xls_reference.two_walks(data)  # opens the compound file again
     except readers.ReadError as exc:
         return ("ReadError", exc.reason, exc.detail)
 

@@ -347,11 +347,9 @@ def _ingest_counties(args: argparse.Namespace, settings: Settings) -> int:
     county = getattr(args, "county", None)
     if args.files:
         work = _files_by_county(settings, args.files, county)
-    elif args.period or args.rerun:
-        if args.rerun and not args.period:
-            raise CliError("--rerun 需要文件或 --period / --rerun needs files or --period")
-        work = dict.fromkeys(_chosen_counties(settings, county), [])
-    else:
+    elif args.rerun and not args.period:
+        raise CliError("--rerun 需要文件或 --period / --rerun needs files or --period")
+    else:  # a period of every county (or C), or each county's whole refresh
         work = dict.fromkeys(_chosen_counties(settings, county), [])
     _refuse_if_running(settings, args.force)
     failed, nothing = [], []
@@ -409,24 +407,23 @@ def _ingest_chosen(args, settings: Settings, warehouse, rels: list[str], county:
     return summary
 
 
+def _ensure_dirs(settings: Settings) -> None:
+    try:
+        settings.ensure_dirs()
+    except OSError as exc:
+        raise CliError(
+            str(publish.os_error(exc, "创建数据文件夹", "creating the data folders")), EXIT_FAILED
+        ) from None
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if _county_mode(settings):
-        try:
-            settings.ensure_dirs()
-        except OSError as exc:
-            raise CliError(
-                str(publish.os_error(exc, "创建数据文件夹", "creating the data folders")), EXIT_FAILED
-            ) from None
+        _ensure_dirs(settings)
         return _ingest_counties(args, settings)
     if getattr(args, "county", None):
         raise CliError("--county 只用于多县部署 / --county is for a deployment with county partitions")
     with _writing(settings, "入库", "ingesting"):
-        try:
-            settings.ensure_dirs()
-        except OSError as exc:
-            raise CliError(
-                str(publish.os_error(exc, "创建数据文件夹", "creating the data folders")), EXIT_FAILED
-            ) from None
+        _ensure_dirs(settings)
         return _ingest(args, settings)
 
 

@@ -4,7 +4,9 @@ The committed context `expectations/gx/` holds the configuration and the reviewe
 uses a working file context under `settings.gx_dir` (git-ignored) holding copies of the committed
 configuration and suites, validates the frame through a validation definition on a pandas
 dataframe asset (`warehouse` / `observation` / `whole_frame`), keeps only the newest
-`KEEP_RESULTS` results per suite, and (`build_docs`) builds Data Docs there.
+`KEEP_RESULTS` results per suite, and (`build_docs`, tests and manual use only) builds a Data Docs
+site there. A pipeline run builds no Data Docs site (issue 18: ~1.1 s per run): the Submissions page
+renders a stored result's page when the office opens it (`dashboards/gx_docs.py`).
 
 Cost per run (issue 18): the working context is opened, and its validation definitions saved,
 once per process and committed state (`open_context` memoises by the working folder and a digest
@@ -12,7 +14,7 @@ of the committed files; the copies are rewritten only when they differ); a suite
 with result_format BOOLEAN_ONLY first and again with COMPLETE only when an expectation failed
 (`_run`), so a clean suite's stored result holds pass/fail per expectation, a failing suite's
 both results; the item columns of the frame are converted once per frame
-(`results.ItemSource`), not once per expectation; Data Docs render only the new results.
+(`results.ItemSource`), not once per expectation.
 
 Works unchanged with pandas 3.1 (no workaround needed for the expectations used here).
 """
@@ -253,30 +255,6 @@ def run_suites(
 
 def _docs_site(gx_dir: Path) -> Path:
     return Path(gx_dir) / "gx" / "uncommitted" / "data_docs" / "local_site"
-
-
-def data_docs_current(gx_dir: Path) -> bool:
-    """Every kept validation result has its Data Docs page and no page outlived its result (read from
-    the folders, without importing GX)."""
-    root = Path(gx_dir) / "gx" / "uncommitted"
-    site = _docs_site(gx_dir)
-    if not (site / "index.html").exists():
-        return False
-    results = {
-        p.relative_to(root / "validations").with_suffix("") for p in (root / "validations").rglob("*.json")
-    }
-    pages = {
-        p.relative_to(site / "validations").with_suffix("") for p in (site / "validations").rglob("*.html")
-    }
-    return results == pages
-
-
-def update_data_docs(expectations_dir: Path, gx_dir: Path) -> bool:
-    """Build the Data Docs when they do not show the kept results yet; True when built."""
-    if data_docs_current(gx_dir):
-        return False
-    build_data_docs(expectations_dir, gx_dir)
-    return True
 
 
 def build_data_docs(expectations_dir: Path, gx_dir: Path) -> None:

@@ -61,21 +61,27 @@ def test_a_crashed_structural_check_blocks_after_the_others_report(tmp_path, mon
     assert not ({"quality_results", "compliance_verdicts"} & _materialized(result))
 
 
-def test_data_docs_are_built_once_by_the_checks_step_and_stay_current(tmp_path, monkeypatch):
+def test_a_run_builds_no_data_docs_and_the_page_renders_its_results(tmp_path, monkeypatch):
+    """Issue 18: no Data Docs site on the run path; the Submissions page renders the Data Docs of
+    the results the run stored (dashboards.gx_docs), current after the next run too."""
+    from dashboards import gx_docs
     from pipelines.validation import gx_runner
 
     built = []
-    real = gx_runner.build_data_docs
-    monkeypatch.setattr(gx_runner, "build_data_docs", lambda *a: built.append(a) or real(*a))
+    monkeypatch.setattr(gx_runner, "build_data_docs", lambda *a: built.append(a))
     result, _ = _materialize(_clean_rows(), tmp_path)
     assert "quality_results" in _materialized(result)
-    assert len(built) == 1  # by the checks step; quality_results found them current
+    assert built == []
     gx = tmp_path / "gx"
-    assert gx_runner.data_docs_current(gx)
-    site = gx / "gx" / "uncommitted" / "data_docs" / "local_site"
-    pages = sorted(p.parent.parent.parent.name for p in (site / "validations").rglob("*.html"))
-    assert pages == ["observation_structure", "observation_values"]
-    # a new result without its page makes them stale again
-    page = next((site / "validations").rglob("*.html"))
-    page.unlink()
-    assert not gx_runner.data_docs_current(gx)
+    assert not (gx / "gx" / "uncommitted" / "data_docs").exists()
+    pages = gx_docs.pages(gx)
+    suites = [gx_docs.label(p, gx).split(" · ")[0] for p in pages]
+    assert suites[0] == "index" and sorted(suites[1:]) == ["observation_structure", "observation_values"]
+    page = gx_docs.offline_html(pages[1], gx)  # GX's own page of the stored result
+    assert suites[1] in page and "Evaluated Expectations" in page and "<script" not in page
+    index = gx_docs.offline_html(pages[0], gx)
+    assert index.count("通过 / passed") == 2
+    # the next run's results are listed (and rendered) without anything being built
+    result, _ = _materialize(_clean_rows(), tmp_path)
+    assert len(gx_docs.pages(gx)) == 5 and built == []
+    assert gx_docs.offline_html(gx_docs.pages(gx)[0], gx).count("通过 / passed") == 4

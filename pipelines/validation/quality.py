@@ -121,12 +121,15 @@ class QualityRun:
         example_json: dict[tuple[str, str], str] = {}
         failing = [(org, period) for org, period, _, f in counts if f]
         if failing:
-            items = r.items.copy()
+            # The examples are built from a group's failing items only (`examples` reads
+            # `ExpectationResult.failed`), and a failing item's group is a failing group: group
+            # the failing items alone (same rows, same order) instead of matching every item's
+            # (unit, period) against the failing groups.
+            items = r.items[r.items["failed"].astype(bool).to_numpy(dtype=bool)].copy()
             items["org_code"] = _codes(items["org_code"])
             items["period_code"] = _codes(items["period_code"])
             keys = ["org_code", "period_code"]
-            in_failing = pd.MultiIndex.from_frame(items[keys]).isin(failing)
-            for (org, period), g in items[in_failing].groupby(keys, sort=True):
+            for (org, period), g in items.groupby(keys, sort=True):
                 sub = ExpectationResult(
                     r.check_name, r.key, r.severity, r.dimension, r.bound, r.reason_code,
                     r.description_zh, r.description_en, g,

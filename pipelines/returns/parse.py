@@ -34,8 +34,9 @@ from pathlib import Path
 from pipelines.catalog.model import Catalog
 from pipelines.reporting_calendar import CalendarError, Period, parse_period, periods_between
 from pipelines.returns.cells import a1
-from pipelines.returns.layouts import FAMILY_NAMES_ZH, mapped, read_sheet
+from pipelines.returns.layouts import FAMILY_NAMES_ZH, mapped
 from pipelines.returns.layouts.base import Reading
+from pipelines.returns.layouts.cache import read_sheet_cached
 from pipelines.returns.layouts.table import FOOTER_PREFIXES, Classifier
 from pipelines.returns.matching import (
     VALUE_RANK,
@@ -469,7 +470,7 @@ class _Parser:
                 reading = mapped.read_mapped(sheet, learned, self.res.classifier, county)
                 self.out.layout = "mapped"
             else:
-                reading, _view = read_sheet(sheet, self.res.classifier, county)
+                reading = read_sheet_cached(sheet, self.res.classifier, county)
             title = reading.title
             if (
                 reading.family

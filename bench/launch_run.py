@@ -1,13 +1,15 @@
-"""Prepare county runs as Dagster's run launcher finds them: `python -m bench.launch_run CODE ...`.
+"""Prepare county runs as the run launcher finds them: `python -m bench.launch_run CODE ...`.
 
 The daemon holds the job's snapshot; when a sensor or a backfill asks for a county run it creates
-the run in the instance and the code server *spawns* a fresh interpreter that executes it
-(`dagster api execute_run`, the same entry point). This module does the first half once for every
-county (loads the definitions, creates one run per partition key in the instance of
-DAGSTER_HOME) and prints one JSON line per county: `{"code": …, "run_id": …, "args": <serialised
-ExecuteRunArgs>}`. `bench/province.py` then times only what a user waits for per run: the spawned
-`python -m dagster api execute_run <args>` process, from its start (interpreter, imports) to the
-end of the run.
+the run in the instance and hands it to the instance's run launcher. This module does that first
+half once for every county (loads the definitions, creates one run per partition key in the
+instance of DAGSTER_HOME) and prints one JSON line per county: `{"code": …, "run_id": …, "args":
+<serialised ExecuteRunArgs>}` — exactly what `pipelines.run_worker.WarmRunLauncher.launch_run`
+sends to the warm run worker, and the argument of `python -m dagster api execute_run` (what
+Dagster's DefaultRunLauncher has the code server run in a fresh process). `bench/province.py`
+then times only what a user waits for per run: the run handed to the already-running warm worker
+(or, `--launcher spawn`, the spawned `dagster api execute_run` process from its start), to the end
+of the run.
 """
 
 from __future__ import annotations

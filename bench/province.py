@@ -1,17 +1,24 @@
 """Province scale with the real pipeline, county partitions (docs/scaling.md).
 
 1. Full refresh of generated provinces of 2, 4, 8 … counties (`python -m pipelines.sample --counties N`):
-   every county partition run as Dagster's run launcher runs it — the runs are created in the
-   instance first (bench/launch_run.py, as the daemon does), then each is executed by a freshly
-   spawned `python -m dagster api execute_run` process (interpreter start and imports included),
-   as many at a time as the machine has cores (`--parallel`; the run queue's concurrency limit in a
-   deployment); wall time, peak memory of the largest run and of all runs together (summed RSS,
-   sampled), a least-squares line (seconds = fixed + per-county × N) and its 180 / 2,800-county
-   estimates.
+   every county partition run as the project's run launcher runs it — the runs are created in the
+   instance first (bench/launch_run.py, as the daemon does), then each is handed to the warm run
+   worker (`pipelines.run_worker`: a zygote with Dagster, the definitions and Great Expectations
+   imported forks one child per run, which executes it as `dagster api execute_run` does; started
+   once per province, its start timed apart), as many at a time as the machine has cores
+   (`--parallel`; the run queue's concurrency limit in a deployment). `--launcher spawn` times the
+   old path instead: each run executed by a freshly spawned `python -m dagster api execute_run`
+   process (Dagster's DefaultRunLauncher; interpreter start and imports included). Wall time, peak
+   memory of the largest process and of all processes together (summed RSS and summed PSS, the
+   latter counting pages the forked children share with the zygote once), the zygote's and the
+   largest run child's peak RSS and USS; a least-squares line (seconds = fixed + per-county × N)
+   and its 180 / 2,800-county estimates.
 2. One file added, end to end, in the largest generated province: the file is put into its county
-   folder and the county's partition run started; the clock stops when a reader of the published
-   snapshot sees the file (a new CURRENT whose union lists it). Reported as the wall time of the
-   process and as the run's own time in Dagster (without starting Python and importing the code).
+   folder and the county's partition run (created beforehand, as the daemon does when its sensor
+   fires) handed to the already-running warm worker (or spawned, `--launcher spawn`; both, one
+   after the other with a file each, `--launcher both`); the clock stops when the run's process
+   has exited and a reader of the published snapshot sees the file (a new CURRENT whose union
+   lists it). Reported as the wall time and as the run's own time in Dagster.
 3. The union at many counties: the last county's real snapshot is cloned under `union_counties`
    codes (its Parquet files rewritten with each code, so county filters select one county), then
    one county is published twice: the first publish finds every county outside a compacted base and
@@ -84,11 +91,17 @@ def _peak_children_mb() -> float:
 
 
 class _RssSampler:
-    """Peak of the summed resident memory of this process's descendants (the county runs running
-    at the same time), sampled every 0.2 s from /proc."""
+    """Peaks of the resident memory of this process's descendants (the zygote and the county runs
+    running at the same time), sampled every 0.2 s from /proc: the summed RSS (pages shared by
+    forked children counted once per process), the summed PSS (shared pages divided among their
+    sharers: the memory the runs really take together) and every process's own peak RSS and USS
+    (its private pages)."""
 
-    def __init__(self) -> None:
+    def __init__(self, zygote_pid: int = 0) -> None:
         self.peak_mb = 0.0
+        self.peak_pss_mb = 0.0
+        self.zygote_pid = zygote_pid
+        self.per_pid: dict[int, dict[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -99,6 +112,20 @@ class _RssSampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+    @staticmethod
+    def _rollup(pid: int) -> dict[str, int]:
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            return {}
+        out = {}
+        for line in text.splitlines()[1:]:
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if parts and parts[0].isdigit():
+                out[key] = int(parts[0])
+        return out
 
     def _loop(self) -> None:
         me = os.getpid()
@@ -114,14 +141,36 @@ class _RssSampler:
                 fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
                 parents[int(d.name)] = int(fields.get("PPid", "0").strip() or 0)
                 rss[int(d.name)] = int((fields.get("VmRSS", "0 kB").split() or ["0"])[0])
-            total = 0
+            total = pss_total = 0
             for pid, kb in rss.items():
                 p, seen = parents.get(pid), 0
                 while p and p != me and seen < 50:
                     p, seen = parents.get(p), seen + 1
-                if p == me:
-                    total += kb
+                if p != me:
+                    continue
+                total += kb
+                roll = self._rollup(pid)
+                pss_total += roll.get("Pss", kb)
+                uss = roll.get("Private_Clean", 0) + roll.get("Private_Dirty", 0)
+                peak = self.per_pid.setdefault(pid, {"rss_mb": 0.0, "uss_mb": 0.0})
+                peak["rss_mb"] = max(peak["rss_mb"], kb / 1024)
+                peak["uss_mb"] = max(peak["uss_mb"], uss / 1024)
             self.peak_mb = max(self.peak_mb, total / 1024)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss_total / 1024)
+
+    def summary(self) -> dict:
+        zygote = self.per_pid.get(self.zygote_pid, {})
+        others = [v for pid, v in self.per_pid.items() if pid != self.zygote_pid]
+        out = {
+            "peak_rss_mb_all_runs": self.peak_mb,
+            "peak_pss_mb_all_runs": self.peak_pss_mb,
+            "peak_rss_mb_largest_sampled": max((v["rss_mb"] for v in others), default=0.0),
+            "peak_uss_mb_largest_sampled": max((v["uss_mb"] for v in others), default=0.0),
+        }
+        if self.zygote_pid:
+            out["zygote_peak_rss_mb"] = zygote.get("rss_mb", 0.0)
+            out["zygote_peak_uss_mb"] = zygote.get("uss_mb", 0.0)
+        return out
 
 
 def _prepare_runs(env: dict, codes: list[str]) -> dict[str, list]:
@@ -162,12 +211,52 @@ def _run_succeeded(env: dict, run_id: str) -> bool:
         return run is not None and run.status == dg.DagsterRunStatus.SUCCESS
 
 
-def _run_counties(env: dict, codes: list[str], parallel: int) -> tuple[list[float], float]:
-    """Every county's run, `parallel` at a time (the run queue's concurrency limit = cores)."""
+class _Warm:
+    """The warm run worker of one province (pipelines.run_worker): started once, runs handed to it
+    as WarmRunLauncher.launch_run hands them (the serialised ExecuteRunArgs of the prepared run)."""
+
+    def __init__(self, env: dict, root: Path) -> None:
+        from pipelines.run_worker import WorkerClient
+
+        self.env = env
+        self.client = WorkerClient(root / "dagster_home" / "run_worker", env=env)
+        t0 = time.perf_counter()
+        self.pid = int(self.client.ensure_started()["pid"])
+        self.start_s = time.perf_counter() - t0
+        self.reloads = 0  # re-executions because code or profiles changed (a shared checkout)
+
+    def execute(self, row: dict) -> float:
+        from pipelines.run_worker import process_alive
+
+        t0 = time.perf_counter()
+        got = self.client.launch(row["args"])
+        pid, start = int(got["pid"]), got["start"]
+        self.reloads += got.get("reloads", 0)
+        while process_alive(pid, start):
+            time.sleep(0.02)
+        took = time.perf_counter() - t0
+        if not _run_succeeded(self.env, row["run_id"]):
+            log = self.client.log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"county {row['code']} run failed (warm worker):\n{log}")
+        return took
+
+    def close(self) -> None:
+        self.client.stop()
+
+
+def _run_counties(
+    env: dict, codes: list[str], parallel: int, warm: _Warm | None = None, memory: dict | None = None
+) -> tuple[list[float], float]:
+    """Every county's run, `parallel` at a time (the run queue's concurrency limit = cores), each
+    handed to the warm worker or, without one, executed by a spawned run process. Returns the
+    per-run times and the peak summed RSS; `memory` receives the sampler's whole summary."""
     rows = _prepare_runs(env, codes)
     todo = [rows[c].pop(0) for c in codes]
-    with _RssSampler() as rss, ThreadPoolExecutor(max_workers=parallel) as pool:
-        times = list(pool.map(lambda r: _execute(env, r), todo))
+    run = warm.execute if warm is not None else (lambda r: _execute(env, r))
+    with _RssSampler(warm.pid if warm else 0) as rss, ThreadPoolExecutor(max_workers=parallel) as pool:
+        times = list(pool.map(run, todo))
+    if memory is not None:
+        memory.update(rss.summary())
     return times, rss.peak_mb
 
 
@@ -220,7 +309,9 @@ def _linear_fit(xs: list[int], ys: list[float]) -> dict:
     }
 
 
-def _one_file_end_to_end(root: Path, env: dict, code: str, held: Path, target: Path) -> dict:
+def _one_file_end_to_end(
+    root: Path, env: dict, code: str, held: Path, target: Path, warm: _Warm | None = None
+) -> dict:
     from pipelines.warehouse import publish
 
     published = root / "warehouse" / "published"
@@ -229,7 +320,11 @@ def _one_file_end_to_end(root: Path, env: dict, code: str, held: Path, target: P
     row = _prepare_runs(env, [code])[code][0]  # the daemon has the job loaded already
     t0 = time.perf_counter()
     shutil.move(held, target)
-    _execute(env, row)
+    reloads = warm.reloads if warm is not None else 0
+    if warm is not None:
+        warm.execute(row)
+    else:
+        _execute(env, row)
     conn = publish.connect_readonly(published)
     try:
         seen = conn.execute("SELECT count(*) FROM core.source_file WHERE path = ?", [rel]).fetchone()[0]
@@ -238,7 +333,14 @@ def _one_file_end_to_end(root: Path, env: dict, code: str, held: Path, target: P
     wall = time.perf_counter() - t0
     if not seen or publish.latest_snapshot(published).name == before:
         raise RuntimeError("the new file is not in the published snapshot")
-    return {"wall_s": wall, "run_s": _last_run_seconds(root / "dagster_home"), "file": rel}
+    return {
+        "wall_s": wall,
+        "run_s": _last_run_seconds(root / "dagster_home"),
+        "file": rel,
+        "launcher": "warm" if warm is not None else "spawn",
+        # a warm worker that had to re-import first (code changed meanwhile) is not warm: say so
+        "zygote_reloads": (warm.reloads - reloads) if warm is not None else None,
+    }
 
 
 def _clone_union(root: Path, n: int) -> tuple[Path, str, Path]:
@@ -366,71 +468,100 @@ def _dashboard_calls(pub: Path, reps: int, seed: int) -> dict:
     return {"calls": results, "notes": notes}
 
 
+LAUNCHERS = ("warm", "spawn", "both")
+
+
 def run(cfg: Config) -> dict:
     sizes = cfg.size.province_counties
-    out: dict = {"counties": list(sizes), "full_refresh": {}, "cores": os.cpu_count()}
+    launcher = getattr(cfg, "province_launcher", "warm") or "warm"
+    if launcher not in LAUNCHERS:
+        raise ValueError(f"unknown launcher {launcher!r} (warm, spawn or both)")
+    out: dict = {"counties": list(sizes), "full_refresh": {}, "cores": os.cpu_count(), "launcher": launcher}
     last_root = None
-    for n in sizes:
-        root = cfg.work_dir / f"province-{n}"
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir(parents=True)
-        gen_s = _generate(root, n, cfg)
-        env = _env(root)
-        codes = _codes(root / "profiles")
-        # Hold one file of the first county back for the end-to-end figure.
-        target = sorted(p for p in (root / "raw" / codes[0]).rglob("*.xlsx") if "台账" not in p.name)[-1]
-        held = root / "held" / target.name
-        held.parent.mkdir()
-        shutil.move(target, held)
-        parallel = max(1, min(cfg.province_parallel or (os.cpu_count() or 1), len(codes)))
-        t0 = time.perf_counter()
-        per_county, peak_total = _run_counties(env, codes, parallel)
-        out["full_refresh"][n] = {
-            "wall_s": time.perf_counter() - t0,
-            "per_county_s": per_county,
-            "parallel_runs": parallel,
-            "generate_s": gen_s,
-            "peak_rss_mb_largest_process": _peak_children_mb(),
-            "peak_rss_mb_all_runs": peak_total,
-        }
-        last_root = (root, env, codes, held, target)
-    ns = sorted(out["full_refresh"])
-    out["fit"] = _linear_fit(ns, [out["full_refresh"][n]["wall_s"] for n in ns])
-    if last_root:
-        root, env, codes, held, target = last_root
-        out["one_file_added"] = {
-            "counties_in_warehouse": len(codes),
-            **_one_file_end_to_end(root, env, codes[0], held, target),
-        }
-        n_big = cfg.size.union_counties
-        if n_big:
+    warm: _Warm | None = None
+    try:
+        for n in sizes:
+            root = cfg.work_dir / f"province-{n}"
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            gen_s = _generate(root, n, cfg)
+            env = _env(root)
+            codes = _codes(root / "profiles")
+            # Hold files of the first county back for the end-to-end figures (one per launcher).
+            files = sorted(p for p in (root / "raw" / codes[0]).rglob("*.xlsx") if "台账" not in p.name)
+            held = []
+            (root / "held").mkdir()
+            for target in files[-2:]:
+                held.append((root / "held" / target.name, target))
+                shutil.move(target, root / "held" / target.name)
+            parallel = max(1, min(cfg.province_parallel or (os.cpu_count() or 1), len(codes)))
+            if warm is not None:
+                warm.close()
+                warm = None
+            zygote_start_s = None
+            if launcher != "spawn":
+                warm = _Warm(env, root)
+                zygote_start_s = warm.start_s
             t0 = time.perf_counter()
-            pub, code, county_db = _clone_union(root, n_big)
-            clone_s = time.perf_counter() - t0
-            from pipelines.warehouse import union
-
-            t0 = time.perf_counter()
-            union.publish_county(county_db, code, pub)  # 180 counties outside a base: compacts
-            compact_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            union.publish_county(county_db, code, pub)  # the steady state: base + this county
-            publish_s = time.perf_counter() - t0
-            run_s = out["one_file_added"]["run_s"] or 0.0
-            out["union"] = {
-                "counties": n_big,
-                "clone_s": clone_s,
-                "publish_one_county_s": publish_s,
-                "first_publish_with_compaction_s": compact_s,
-                "one_file_added_estimate_s": run_s + publish_s,
-                "queries": {},
-                "union_file_bytes": max(p.stat().st_size for p in pub.glob("warehouse-*.duckdb")),
+            memory: dict = {}
+            per_county, _ = _run_counties(env, codes, parallel, warm, memory)
+            out["full_refresh"][n] = {
+                "wall_s": time.perf_counter() - t0,
+                "per_county_s": per_county,
+                "parallel_runs": parallel,
+                "launcher": "warm" if warm is not None else "spawn",
+                "zygote_start_s": zygote_start_s,
+                "zygote_reloads": warm.reloads if warm is not None else None,
+                "generate_s": gen_s,
+                "peak_rss_mb_largest_process": (
+                    memory["peak_rss_mb_largest_sampled"] if warm is not None else _peak_children_mb()
+                ),
+                **memory,
             }
-            (root / "partial-results.json").write_text(json.dumps(out, indent=1, default=str))
-            out["union"]["queries"] = _query_p95(pub, code, cfg.size.query_reps)
-            out["union"]["worst_p95_ms"] = max(q["p95_ms"] for q in out["union"]["queries"].values())
-            dash = _dashboard_calls(pub, cfg.size.query_reps, cfg.seed)
-            out["union"]["dashboard"] = dash
-            timed = [c["p95_ms"] for c in dash["calls"].values() if "p95_ms" in c]
-            out["union"]["dashboard_worst_p95_ms"] = max(timed) if timed else None
-            out["union"]["dashboard_errors"] = sorted(n for n, c in dash["calls"].items() if "error" in c)
+            last_root = (root, env, codes, held)
+        ns = sorted(out["full_refresh"])
+        out["fit"] = _linear_fit(ns, [out["full_refresh"][n]["wall_s"] for n in ns])
+        if last_root:
+            root, env, codes, held = last_root
+            ways = {"warm": [warm], "spawn": [None], "both": [None, warm]}[launcher]
+            figures = {}
+            for way, (h, target) in zip(ways, held, strict=False):
+                fig = _one_file_end_to_end(root, env, codes[0], h, target, way)
+                figures[fig["launcher"]] = {"counties_in_warehouse": len(codes), **fig}
+            main = figures.get("warm") or figures["spawn"]
+            out["one_file_added"] = {**main, "by_launcher": figures}
+            n_big = cfg.size.union_counties
+            if n_big:
+                t0 = time.perf_counter()
+                pub, code, county_db = _clone_union(root, n_big)
+                clone_s = time.perf_counter() - t0
+                from pipelines.warehouse import union
+
+                t0 = time.perf_counter()
+                union.publish_county(county_db, code, pub)  # 180 counties outside a base: compacts
+                compact_s = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                union.publish_county(county_db, code, pub)  # the steady state: base + this county
+                publish_s = time.perf_counter() - t0
+                run_s = out["one_file_added"]["run_s"] or 0.0
+                out["union"] = {
+                    "counties": n_big,
+                    "clone_s": clone_s,
+                    "publish_one_county_s": publish_s,
+                    "first_publish_with_compaction_s": compact_s,
+                    "one_file_added_estimate_s": run_s + publish_s,
+                    "queries": {},
+                    "union_file_bytes": max(p.stat().st_size for p in pub.glob("warehouse-*.duckdb")),
+                }
+                (root / "partial-results.json").write_text(json.dumps(out, indent=1, default=str))
+                out["union"]["queries"] = _query_p95(pub, code, cfg.size.query_reps)
+                out["union"]["worst_p95_ms"] = max(q["p95_ms"] for q in out["union"]["queries"].values())
+                dash = _dashboard_calls(pub, cfg.size.query_reps, cfg.seed)
+                out["union"]["dashboard"] = dash
+                timed = [c["p95_ms"] for c in dash["calls"].values() if "p95_ms" in c]
+                out["union"]["dashboard_worst_p95_ms"] = max(timed) if timed else None
+                out["union"]["dashboard_errors"] = sorted(n for n, c in dash["calls"].items() if "error" in c)
+    finally:
+        if warm is not None:
+            warm.close()
     return out

@@ -164,9 +164,9 @@ def _stat_entries(folder: Path, recursive: bool, suffixes: tuple[str, ...] | Non
     return out
 
 
-def code_fingerprint() -> str:
-    """Names, mtimes and sizes of what the loaded definitions depend on: the profiles folder (the
-    county partitions), the expectations folder's top level and every .py/.yaml file of the
+def code_files() -> list[str]:
+    """`path:mtime:size` of what the loaded definitions depend on: the profiles folder (the county
+    partitions), the expectations folder's top level and every .py/.yaml/.json file of the
     `pipelines` package."""
     from pipelines.settings import Settings
 
@@ -175,7 +175,17 @@ def code_fingerprint() -> str:
     entries = _stat_entries(Path(settings.profiles_dir), False, None)
     entries += _stat_entries(Path(settings.expectations_dir), False, None)
     entries += _stat_entries(package, True, (".py", ".yaml", ".yml", ".json"))
-    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
+    return entries
+
+
+def code_fingerprint() -> str:
+    return hashlib.sha256("\n".join(code_files()).encode()).hexdigest()
+
+
+def _changed(before: list[str], after: list[str]) -> str:
+    diff = sorted(set(before) ^ set(after))
+    names = sorted({e.rsplit(":", 2)[0] for e in diff})
+    return ", ".join(names[:5]) + (f" (+{len(names) - 5})" if len(names) > 5 else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +284,7 @@ def serve(sock_path: Path, preload: Sequence[str], definitions: str, parent_pid:
     """The zygote's loop: import, bind, fork a child per run request."""
     t0 = time.perf_counter()
     _preload(preload, definitions)
-    fingerprint = code_fingerprint()
+    loaded = code_files()
     import gc
     import threading
 
@@ -316,10 +326,13 @@ def serve(sock_path: Path, preload: Sequence[str], definitions: str, parent_pid:
                     _reply(conn, {"stopping": True})
                     return
                 elif op == "run":
-                    if code_fingerprint() != fingerprint:
+                    now = code_files()
+                    if now != loaded:
                         _reply(conn, {"reload": True})
                         conn.close()
-                        _log("profiles or code changed: re-executing with fresh imports")
+                        _log(
+                            f"profiles or code changed ({_changed(loaded, now)}): re-executing with fresh imports"
+                        )
                         _reexec(listener, sock_path)
                     pid = os.fork()
                     if pid == 0:
@@ -432,7 +445,7 @@ class WorkerClient:
 
     def launch(self, payload: str) -> dict:
         """Hand a serialised ExecuteRunArgs to the zygote; {"pid", "start"} of the run's child."""
-        for _ in range(3):
+        for reloads in range(3):
             self.ensure_started()
             try:
                 got = self.request({"op": "run", "args": payload})
@@ -443,7 +456,7 @@ class WorkerClient:
                 self._wait_ready(time.monotonic() + self.start_timeout)
                 continue
             if "pid" in got:
-                return got
+                return {**got, "reloads": reloads}
             raise WorkerUnavailable(f"the run worker refused the run: {got.get('error')}")
         raise WorkerUnavailable("the run worker kept reloading")
 

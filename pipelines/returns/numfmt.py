@@ -39,6 +39,36 @@ def _percent_styles(zf: zipfile.ZipFile, names: dict[str, str] | None = None) ->
         raw = zf.read(_member(zf, "xl/styles.xml", names))
     except KeyError:
         return set()
+    return set(percent_styles_of(raw))
+
+
+# The answer for a styles part is a pure function of its bytes, and a template's styles part is the
+# same in every file (the reader even hands out the same bytes object for it): kept per process,
+# keyed by the bytes themselves (a changed byte is another key).
+_STYLES_MEMO: dict[bytes, frozenset[int]] = {}
+STYLES_MEMO_MAX = 256
+STYLES_MEMO_PART_MAX = 1 << 20
+
+
+def clear_memo() -> None:
+    """Forget the kept styles answers (tests and benchmarks measuring a cold process)."""
+    _STYLES_MEMO.clear()
+
+
+def percent_styles_of(raw: bytes) -> frozenset[int]:
+    """Indexes of the cell formats (cellXfs) that show a number as a percentage, of a styles part."""
+    hit = _STYLES_MEMO.get(raw)
+    if hit is not None:
+        return hit
+    out = frozenset(_parse_percent_styles(raw))
+    if len(raw) <= STYLES_MEMO_PART_MAX:
+        if len(_STYLES_MEMO) >= STYLES_MEMO_MAX:
+            _STYLES_MEMO.clear()
+        _STYLES_MEMO[bytes(raw)] = out
+    return out
+
+
+def _parse_percent_styles(raw: bytes) -> set[int]:
     if not _PERCENT_HINT.search(raw):
         return set()  # no built-in percent format and no custom code with a % sign
     data = io.BytesIO(raw)

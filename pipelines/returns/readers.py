@@ -42,6 +42,7 @@ from pathlib import Path
 
 from pipelines.returns.cells import a1, rc
 from pipelines.returns.numfmt import cells_from_zip
+from pipelines.returns.numfmt import clear_memo as numfmt_clear_memo
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2_000
@@ -342,6 +343,8 @@ def clear_shared_parts() -> None:
     global _shared_bytes
     _SHARED_INFLATED.clear()
     _shared_bytes = 0
+    _DECLARATION_VERDICTS.clear()
+    numfmt_clear_memo()
 
 
 class _MemZip:
@@ -518,6 +521,33 @@ def _may_declare_active(xml: bytes) -> bool:
     return b"&#" in low or b"<!" in low or any(marker in low for marker, _w in _MACRO_DECLARATIONS)
 
 
+# The verdict on a relationships or content-types part (which active content it declares, or None)
+# is a pure function of its bytes, except for a content-types part that needs parsing (then the
+# package's part extensions count too, and the verdict is not kept). A template's parts are the same
+# bytes in every file: the verdicts are kept per process, keyed by the bytes themselves.
+_DECLARATION_VERDICTS: dict[tuple[bool, bytes], tuple[str, str] | None] = {}
+DECLARATION_MEMO_MAX = 1024
+DECLARATION_PART_MAX = 64 * 1024
+_UNKNOWN = object()
+
+
+def _declaration(is_types: bool, part: bytes, parts) -> tuple[str, str] | None:
+    """The active content a relationships or content-types part declares (None: nothing)."""
+    key = (is_types, part)
+    keep = len(part) <= DECLARATION_PART_MAX
+    if is_types and _may_declare_active(part):
+        part = _applicable_content_types(part, {n.rsplit(".", 1)[-1] for n, _r, _i in parts if "." in n})
+        keep = False  # depends on the package's extensions too
+    # xlsb's workbook part always has this type, macros or not (a VBA project is found by name)
+    low = part.lower().replace(b"sheet.binary.macroenabled.main", b"")
+    what = next((w for marker, w in _MACRO_DECLARATIONS if marker in low), None)
+    if keep:
+        if len(_DECLARATION_VERDICTS) >= DECLARATION_MEMO_MAX:
+            _DECLARATION_VERDICTS.clear()
+        _DECLARATION_VERDICTS[key] = what
+    return what
+
+
 def _applicable_content_types(xml: bytes, extensions: set[str]) -> bytes:
     """The content types that apply to this package: every Override (whether or not its part is
     present), and a Default only when a part has its extension (producers register defaults such
@@ -599,15 +629,12 @@ def _classify_zip(zf: zipfile.ZipFile, data: bytes | None = None) -> Sniff:
     for low, real, info in parts:  # by ZipInfo: a duplicated name cannot hide its first copy
         if low == "[content_types].xml" or low.endswith(".rels"):
             part = _read_part(zf, info)
-            if low == "[content_types].xml" and _may_declare_active(part):
-                part = _applicable_content_types(
-                    part, {n.rsplit(".", 1)[-1] for n, _r, _i in parts if "." in n}
-                )
-            # xlsb's workbook part always has this type, macros or not (a VBA project is found above)
-            part = part.lower().replace(b"sheet.binary.macroenabled.main", b"")
-            for marker, what in _MACRO_DECLARATIONS:
-                if marker in part:
-                    return _macro_finding(what, real)
+            is_types = low == "[content_types].xml"
+            what = _DECLARATION_VERDICTS.get((is_types, part), _UNKNOWN)
+            if what is _UNKNOWN:
+                what = _declaration(is_types, part, parts)
+            if what is not None:
+                return _macro_finding(what, real)
         elif "externallink" in low and low.endswith(".xml"):
             part = _read_part(zf, info).lower()
             for marker, what in _EXTERNAL_LINK_ACTIVE:

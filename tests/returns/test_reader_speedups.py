@@ -240,3 +240,78 @@ def test_small_box_shortcut_agrees_with_the_full_walk():
     assert readers._REF_SMALL_BOX_BREAKER.search(xml) is None
     assert readers._REF_SMALL_BOX_BREAKER.search(xml.replace(b"Z999", b"AA1")) is not None
     assert readers._REF_SMALL_BOX_BREAKER.search(xml.replace(b"Z999", b"A1000")) is not None
+
+
+def test_kept_declaration_verdicts_follow_the_part_bytes():
+    """The verdict on a relationships or content-types part is kept per process by its bytes: a
+    clean template's parts are decided once, a changed part is decided on its own bytes, and a
+    content-types part that needs parsing (its verdict depends on the package's parts) is not kept."""
+    readers.clear_shared_parts()
+    clean = _xlsx(CELLS)
+    assert readers.sniff_format(clean, "a.xlsx").ok
+    kept = dict(readers._DECLARATION_VERDICTS)
+    assert kept and all(v is None for v in kept.values())  # (the memo is in use)
+    with zipfile.ZipFile(io.BytesIO(clean)) as zf:
+        rels = zf.read("_rels/.rels")
+        ct = zf.read("[Content_Types].xml")
+    vba_rel = rels.replace(b"</Relationships>", b'<Relationship Id="rV" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="xl/x.bin"/></Relationships>')  # fmt: skip
+    for _ in range(2):  # decided, then served from the memo: refused both times
+        s = readers.sniff_format(_replace_part(clean, "_rels/.rels", vba_rel), "a.xlsx")
+        assert s.reason == "macro_enabled" and "_rels/.rels" in s.detail
+    assert readers.sniff_format(clean, "a.xlsx").ok
+    # a character reference could spell a declaration: parsed with the package's extensions, not kept
+    spelled = ct.replace(b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vba&#80;roject"/></Types>')  # fmt: skip
+    before = len(readers._DECLARATION_VERDICTS)
+    readers.sniff_format(_replace_part(clean, "[Content_Types].xml", spelled), "a.xlsx")
+    assert len(readers._DECLARATION_VERDICTS) == before
+    assert not any(spelled == k[1] for k in readers._DECLARATION_VERDICTS)
+
+
+def test_kept_styles_answers_follow_the_styles_bytes():
+    from pipelines.returns import numfmt
+
+    readers.clear_shared_parts()
+    assert not numfmt._STYLES_MEMO
+    for _ in range(2):  # the second round is served from the memo
+        plain = readers.read_bytes(_xlsx(CELLS), "a.xlsx")
+        pct = readers.read_bytes(_xlsx(CELLS, styles_pct=True), "b.xlsx")
+        assert plain.percent_cells == {} and pct.percent_cells == {"Sheet": {"C2"}}
+    assert len(numfmt._STYLES_MEMO) == 2
+
+
+def _all_files() -> list:
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "files"
+    files = sorted(p for p in corpus.iterdir() if p.is_file()) if corpus.is_dir() else []
+    return files
+
+
+def test_kept_verdicts_decide_every_file_as_a_cold_reader_does(tmp_path):
+    """Zoo and corpus files: sniffed and read with every per-process memo warm (in sequence) and
+    cold (cleared before each file): the same format, refusal, detail, cells, sheets and grids."""
+    from tests.returns.zoo.build import build_zoo
+
+    build_zoo(tmp_path)
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file()) + _all_files()
+    assert len(files) > 50
+
+    def outcome(p):
+        data = p.read_bytes()
+        s = readers.sniff_format(data, p.name)
+        try:
+            book = readers.read_bytes(data, p.name)
+            sheets = [(sh.name, sh.rows, sh.merged) for sh in book.sheets]
+            extra = (book.percent_cells, book.error_cells)
+        except readers.ReadError as exc:
+            sheets, extra = exc.reason, exc.detail
+        return (s.format, s.reason, s.detail, s.cells, sheets, extra)
+
+    readers.clear_shared_parts()
+    warm = [outcome(p) for p in files]
+    cold = []
+    for p in files:
+        readers.clear_shared_parts()
+        cold.append(outcome(p))
+    for p, a, b in zip(files, warm, cold, strict=True):
+        assert a == b, p

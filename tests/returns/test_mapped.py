@@ -231,6 +231,20 @@ def test_mappings_are_reloaded_when_a_file_changes(ctx):
     assert {v.cell for v in r.values} == {"D3", "D4", "D5"}
 
 
+def test_mappings_are_forgotten_when_the_file_or_folder_goes(ctx, tmp_path):
+    march = make_form(_folder(ctx), 3, [(100, 99), (52.3, 53), (65, 64)])
+    m = mapped.guess(_sheet(march), resources(ctx).classifier, COUNTY, march.name)
+    path = mapped.save_mapping(ctx.mappings_dir, m)
+    assert not parse_file(march, ctx).rejected
+    assert set(mapped.mappings_for(ctx.mappings_dir)) == {m.fingerprint}
+    path.unlink()
+    assert mapped.mappings_for(ctx.mappings_dir) == {}
+    assert parse_file(march, ctx).rejected
+    assert mapped.mappings_for(tmp_path / "no-such-folder") == {}
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    assert mapped.mappings_for(tmp_path / "a-file") == {}
+
+
 def test_round_trip_and_validation_messages(tmp_path):
     m = mapped.Mapping(
         "0123456789abcdef",

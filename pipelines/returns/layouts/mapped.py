@@ -390,19 +390,22 @@ def mappings_for(directory: Path | None = None) -> dict[str, Mapping]:
     """The mappings of a directory (default: $WUCHUANG_MAPPINGS_DIR or expectations/mappings),
     reloaded when a file there is added, removed or changed."""
     d = Path(directory) if directory is not None else default_dir()
+    # one directory listing per call (this runs for every file parsed): no separate is_dir, one
+    # stat per mapping file, the folder's spelling as the key (another spelling of the same folder
+    # is only another entry; the stamp decides whether an entry is current)
     try:
-        if not d.is_dir():
-            return {}
-        stamp = tuple(
-            sorted(
-                (e.name, e.stat().st_mtime_ns, e.stat().st_size)
-                for e in os.scandir(d)
-                if e.name.endswith(".yaml")
+        with os.scandir(d) as entries:
+            stamp = tuple(
+                sorted(
+                    (e.name, st.st_mtime_ns, st.st_size)
+                    for e in entries
+                    if e.name.endswith(".yaml")
+                    for st in (e.stat(),)
+                )
             )
-        )
-    except OSError:
+    except OSError:  # missing, not a folder, unreadable
         return {}
-    key = str(d.resolve())
+    key = str(d)
     hit = _CACHE.get(key)
     if hit is not None and hit[0] == stamp:
         return hit[1]

@@ -15,7 +15,15 @@ from pipelines.warehouse import connection, counties, publish, union
 class WarehouseResource(dg.ConfigurableResource):
     """Paths of the working database and the published snapshots.
 
-    Defaults come from `Settings.from_env()`; connections are opened per asset and closed after.
+    Defaults come from `Settings.from_env()`. Inside a Dagster run the working database is opened
+    once for the run (`_anchor`, at the first `get_connection`) and every step gets its own
+    connection to that open database (`cursor()`: a separate DuckDB connection with its own
+    transactions and registrations, closed after the step); the anchor is closed, and the database
+    checkpointed, when the run's resources are torn down. Opening the file, reading its catalog and
+    checking the schema once per run instead of once per step saves ~1.3 s of a county run (25
+    opens). With the multiprocess or dask executor each step process tears its resources down after
+    its step, as before. Outside a run (the CLI, tests) every `get_connection` opens and closes the
+    file as before.
 
     Two modes, decided per run:
     - no partition (`make run`, the CLI, tests): the single working database `database`, published
@@ -33,8 +41,11 @@ class WarehouseResource(dg.ConfigurableResource):
     _county: str = PrivateAttr(default="")
     _county_database: str = PrivateAttr(default="")
     _scope: ExitStack | None = PrivateAttr(default=None)
+    _in_run: bool = PrivateAttr(default=False)
+    _anchor: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = True
         run = context.run
         code = (run.tags.get(counties.PARTITION_TAG) or "") if run is not None else ""
         if not code:
@@ -44,6 +55,10 @@ class WarehouseResource(dg.ConfigurableResource):
         self._county = code
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = False
+        anchor, self._anchor = self._anchor, None
+        if anchor is not None:
+            anchor.close()
         if self._scope is not None:
             self._scope.close()
             self._scope = None
@@ -78,8 +93,17 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connection.writer(self.database_path) as conn:
+        if not self._in_run:
+            with connection.writer(self.database_path) as conn:
+                yield conn
+            return
+        if self._anchor is None:
+            self._anchor = connection.open_writer(self.database_path)
+        conn = self._anchor.cursor()
+        try:
             yield conn
+        finally:
+            conn.close()  # a transaction the step left open is rolled back with its connection
 
     def publish(self) -> Path:
         if self._county:

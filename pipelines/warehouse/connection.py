@@ -34,15 +34,30 @@ def _connect(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
             delay = min(delay * 2, 2.0)
 
 
-@contextmanager
-def writer(path: Path, wait_seconds: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the working database read-write (waiting up to `wait_seconds` for a lock held elsewhere),
-    make sure all tables exist, close on exit."""
+def open_writer(path: Path, wait_seconds: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """Open the working database read-write (waiting up to `wait_seconds` for a lock held
+    elsewhere) and make sure all tables exist; the caller closes it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = _connect(path, wait_seconds)
     try:
         create_all(conn)
+        # Consume the last result fully: a result left pending keeps the connection's transaction
+        # open, and a long-lived connection (a run's anchor, pipelines/resources.py) would then
+        # make every later CHECKPOINT fail ("other write transactions are active").
+        conn.execute("SELECT 1").fetchall()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def writer(path: Path, wait_seconds: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the working database read-write (waiting up to `wait_seconds` for a lock held elsewhere),
+    make sure all tables exist, close on exit."""
+    conn = open_writer(path, wait_seconds)
+    try:
         yield conn
     finally:
         conn.close()

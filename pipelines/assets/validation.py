@@ -278,7 +278,7 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     _, catalog, profiles = _context()
     obs = accepted_only(_observations(warehouse, catalog, current_only=True))
-    rows = compliance.compute_verdicts(obs, catalog, profiles)
+    rows = compliance.compute_verdicts(obs, catalog, profiles, reuse=True)
     coverage = compliance.coverage_rows(rows)
     counties = [p.code for p in profiles]
     with warehouse.get_connection() as conn:

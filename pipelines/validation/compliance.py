@@ -539,13 +539,36 @@ def assessment_periods(profile: CountyProfile) -> list[tuple[str, rc.Period]]:
     return years + months
 
 
+# Verdict rows remembered per county and (reporting unit, indicator) series (issue 18). A verdict row
+# (with its variant alternatives) is a function of the requirement, the catalog, the county profile,
+# the subject, the assessment grain and period, and the current observations of exactly one series:
+# those of the reporting unit for the requirement's indicator (`assess`, `_Ctx.year_value` and the
+# trend read no other series). So a row is reused when the catalog and profile are the same objects
+# (both are cached per file content by their loaders: a changed file gives new objects) and the
+# series holds the same observations (ids, periods, values to the bit, texts). A new file changes a
+# few series; the verdicts of every other series are reused. Kept for `_MEMO_COUNTIES` counties.
+_MEMO: dict[str, tuple[Catalog, CountyProfile, dict]] = {}
+_MEMO_COUNTIES = 4
+
+
+def _series_key(series: list[Obs]) -> tuple:
+    return tuple(
+        (o.observation_id, o.period.code, None if o.value is None else o.value.hex(), o.text) for o in series
+    )
+
+
 def compute_verdicts(
     frame: pd.DataFrame,
     catalog: Catalog,
     profiles: list[CountyProfile],
     periods: list[tuple[str, rc.Period]] | None = None,
+    reuse: bool = False,
 ) -> list[dict]:
-    """Verdict rows for every requirement in force, subject unit and assessment period."""
+    """Verdict rows for every requirement in force, subject unit and assessment period.
+
+    `reuse` (the `compliance_verdicts` asset): rows of series whose observations did not change
+    since the previous call in this process are reused (see `_MEMO`); the rows are equal to a
+    computation from scratch (tests/validation/test_verdict_reuse.py)."""
     series = series_from_frame(frame)
     rows: list[dict] = []
     for profile in profiles:
@@ -579,6 +602,43 @@ def compute_verdicts(
             flips = any(m is not None and row["meets"] is not None and m != row["meets"] for *_, m in out)
             row["variant_decides"] = bool(flips and row["variant_confirmed"] is False)
 
+        old: dict = {}
+        if reuse:
+            hit = _MEMO.get(profile.code)
+            if hit is not None and hit[0] is catalog and hit[1] is profile:
+                old = hit[2]
+        memo: dict[tuple[str, str], tuple[tuple, dict]] = {}
+
+        def verdict(
+            req: Requirement,
+            subject: str,
+            org: str,
+            grain: str,
+            period: rc.Period,
+            memo=memo,
+            old=old,
+            ctx=ctx,
+            alternatives=alternatives,
+        ) -> dict:
+            """The row, with its alternatives: computed, or reused while its series is unchanged."""
+            if not reuse:
+                row = verdict_for(req, ctx, subject, org, grain, period)
+                alternatives(req, row)
+                return row
+            sk = (org, req.indicator)
+            entry = memo.get(sk)
+            if entry is None:
+                key = _series_key(series.get(sk, []))
+                prev = old.get(sk)
+                entry = memo[sk] = (key, prev[1] if prev is not None and prev[0] == key else {})
+            rk = (req.code, subject, grain, period.code)
+            row = entry[1].get(rk)
+            if row is None:
+                row = verdict_for(req, ctx, subject, org, grain, period)
+                alternatives(req, row)
+                entry[1][rk] = row
+            return dict(row)
+
         campaigns = {p.campaign for p in profile.programmes} or set(catalog.campaigns)
         primary = {a.indicator: a.org_code for a in profile.assignments(catalog) if a.role == "primary"}
         town_inds = set(profile.town_indicators)
@@ -592,12 +652,14 @@ def compute_verdicts(
                     if req.edition != edition.code:
                         continue
                     org = primary.get(req.indicator, profile.unit_code(req.responsible))
-                    found = [verdict_for(req, ctx, profile.code, org, grain, period)]
+                    rows.append(verdict(req, profile.code, org, grain, period))
                     if req.indicator in town_inds:
-                        found += [verdict_for(req, ctx, town, town, grain, period) for town in towns]
-                    for row in found:
-                        alternatives(req, row)
-                    rows.extend(found)
+                        rows.extend(verdict(req, town, town, grain, period) for town in towns)
+        if reuse:
+            _MEMO.pop(profile.code, None)
+            _MEMO[profile.code] = (catalog, profile, memo)
+            while len(_MEMO) > _MEMO_COUNTIES:
+                _MEMO.pop(next(iter(_MEMO)))
     return rows
 
 

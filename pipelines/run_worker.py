@@ -426,7 +426,7 @@ class WorkerClient:
         if got:
             return got
         self.folder.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_suffix(".lock")
+        lock_path = self.folder / f"{self.path.stem}.lock"
         with open(lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             got = self.ping()

@@ -582,6 +582,9 @@ class Analyser:
             score = 0.0
             nums = 0
             for v in distinct:
+                if (v.__class__ is float or v.__class__ is int) and not 1990 <= v < 2036:
+                    nums += 1  # outside 1990-2035 a number's label is its text alone (Classifier._label)
+                    continue
                 lab = label(v, county)
                 if v.__class__ is float or v.__class__ is int:
                     # a number's label has no role, indicator or place: a period (a year) or a number

@@ -107,20 +107,33 @@ def _owner(path: Path, gx_dir: Path) -> tuple[str, Path] | None:
 
 
 def _when(run: str) -> str:
-    return f"{run[0:4]}-{run[4:6]}-{run[6:8]} {run[9:11]}:{run[11:13]}" if len(run) >= 15 else run
+    """`20261130T235018.693560Z` -> `2026-11-30 23:50:18` (UTC, to the second)."""
+    return (
+        f"{run[0:4]}-{run[4:6]}-{run[6:8]} {run[9:11]}:{run[11:13]}:{run[13:15]}" if len(run) >= 15 else run
+    )
 
 
 def label(path: Path, gx_dir: Path) -> str:
-    """A short name of a page: 'index' or '<suite> · <run time>' ('<suite> · <county> <run time>'
-    for a county's result)."""
+    """A short, unique name of a page: 'index' or '<suite> · <run time>' ('<suite> · <county> <run
+    time>' for a county's result). Results of a suite stored within the same second (a failing
+    validation stores two: gx_runner._run) are told apart by '#1', '#2' in the order they were
+    stored: the picker must never show two pages under one name."""
     if _is_index(path, gx_dir):
         return "index"
     owner = _owner(path, gx_dir)
     if owner is None:
         raise ValueError("不在检查结果目录中 / not inside the validation results folder")
     county, folder = owner
-    parts = Path(path).resolve().relative_to((folder / RESULTS).resolve()).parts  # suite/run/time/file
+    path = Path(path).resolve()
+    parts = path.relative_to((folder / RESULTS).resolve()).parts  # suite/run name/run time/file
     when = _when(parts[2]) if len(parts) > 2 else ""
+    if len(parts) > 2:
+        second = parts[2][:15]
+        same = sorted(
+            p.resolve() for p in path.parent.parent.glob(f"{second}*/*.json") if p.parent.name[:15] == second
+        )
+        if len(same) > 1 and path in same:
+            when += f" #{same.index(path) + 1}"
     return f"{parts[0]} · {f'{county} ' if county else ''}{when}".strip(" ·")
 
 

@@ -63,6 +63,22 @@ def test_pages_are_the_index_and_the_stored_results_newest_first(stored, tmp_pat
     assert len(pages) == 5
     times = [x.split(" · ")[1] for x in labels[1:]]
     assert times == sorted(times, reverse=True)
+    assert len(set(labels)) == len(labels)  # never two pages under one name (same-second results too)
+
+
+def test_results_stored_within_one_second_get_distinct_labels(stored, tmp_path):
+    gx = _copy(stored, tmp_path)
+    newest = gx_docs.pages(gx)[1]
+    run = newest.parent.name  # e.g. 20261201T063117.564064Z
+    twins = []
+    for frac in ("000001", "999998"):
+        twin = newest.parent.parent / f"{run[:16]}{frac}Z" / newest.name
+        twin.parent.mkdir(exist_ok=True)
+        twin.write_bytes(newest.read_bytes())
+        twins.append(twin)
+    labels = [gx_docs.label(p, gx) for p in gx_docs.pages(gx)]
+    assert len(set(labels)) == len(labels)
+    assert gx_docs.label(twins[0], gx).endswith(" #1")  # in the order they were stored
 
 
 def test_a_result_page_is_gx_data_docs_offline(stored, tmp_path):

@@ -614,9 +614,10 @@ class WarmRunLauncher(RunLauncher, ConfigurableClass):
         self._reap_spawned()
         worker = self._worker(run)
         if worker is None:
-            # Tags are written right after the fork; a run without them was launched elsewhere or
-            # is being launched this moment.
-            return CheckRunHealthResult(WorkerStatus.UNKNOWN, "no run worker pid recorded", transient=True)
+            # Not launched by this launcher (`dagster job execute`, `wuchuang ingest`, a run from
+            # before the launcher was configured) or being launched this moment (the tags follow
+            # the fork): not ours to judge. UNKNOWN would make run monitoring fail a live run.
+            return CheckRunHealthResult(WorkerStatus.RUNNING, "no run worker pid recorded: not checked")
         if run.tags.get(HOST_TAG, socket.gethostname()) != socket.gethostname():
             return CheckRunHealthResult(WorkerStatus.RUNNING, "run worker on another machine: not checked")
         pid, start = worker

@@ -234,6 +234,20 @@ def test_without_a_worker_the_launcher_falls_back_to_a_spawned_run_process(warm_
         assert f"Started process for run (pid: {run.tags[run_worker.PID_TAG]})." in messages
 
 
+def test_runs_not_launched_by_the_launcher_are_never_reported_dead(tmp_path: Path):
+    """`make run` (dagster job execute) and the CLI run outside any launcher: run monitoring must
+    not fail them because they carry no run worker pid."""
+    launcher = run_worker.WarmRunLauncher()
+    run = dg.DagsterRun(job_name="monitoring_job", run_id="r1", status=dg.DagsterRunStatus.STARTED)
+    assert launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING
+    dead = run.with_tags({run_worker.PID_TAG: "999999999", run_worker.START_TAG: "1"})
+    assert launcher.check_run_worker_health(dead).status == WorkerStatus.NOT_FOUND
+    alive = run.with_tags(
+        {run_worker.PID_TAG: str(os.getpid()), run_worker.START_TAG: run_worker.process_start(os.getpid())}
+    )
+    assert launcher.check_run_worker_health(alive).status == WorkerStatus.RUNNING
+
+
 def test_the_process_checks_tell_a_live_process_from_a_dead_or_reused_pid():
     import subprocess
     import sys

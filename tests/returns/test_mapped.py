@@ -263,3 +263,16 @@ def test_round_trip_and_validation_messages(tmp_path):
     with pytest.raises(mapped._Invalid) as exc:
         mapped.save_mapping(tmp_path, bad)
     assert exc.value.field == "data_start_row"
+
+
+def test_the_default_folder_follows_the_environment(monkeypatch, tmp_path):
+    from pipelines.settings import PROJECT_ROOT
+
+    monkeypatch.setenv(mapped.ENV_DIR, str(tmp_path / "a"))
+    assert mapped.default_dir() == tmp_path / "a"
+    monkeypatch.setenv(mapped.ENV_DIR, str(tmp_path / "b"))
+    assert mapped.default_dir() == tmp_path / "b"
+    monkeypatch.delenv(mapped.ENV_DIR)
+    assert mapped.default_dir() == PROJECT_ROOT / "expectations" / "mappings"
+    monkeypatch.setenv(mapped.ENV_DIR, "")
+    assert mapped.default_dir() == PROJECT_ROOT / "expectations" / "mappings"

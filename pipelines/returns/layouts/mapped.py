@@ -374,13 +374,23 @@ def mapping_yaml(mapping: Mapping) -> str:
 # --- where mappings live, cached per directory and file times ------------------------------------
 
 
-def default_dir() -> Path:
-    env = os.environ.get(ENV_DIR)
-    if env:
-        return Path(env)
-    from pipelines.settings import PROJECT_ROOT
+_DEFAULT_DIRS: dict[str | None, Path] = {}  # the environment value → its folder (asked per file)
 
-    return PROJECT_ROOT / "expectations" / "mappings"
+
+def default_dir() -> Path:
+    env = os.environ.get(ENV_DIR) or None
+    hit = _DEFAULT_DIRS.get(env)
+    if hit is not None:
+        return hit
+    if env:
+        d = Path(env)
+    else:
+        from pipelines.settings import PROJECT_ROOT
+
+        d = PROJECT_ROOT / "expectations" / "mappings"
+    if len(_DEFAULT_DIRS) < 64:
+        _DEFAULT_DIRS[env] = d
+    return d
 
 
 _CACHE: dict[str, tuple[tuple, dict[str, Mapping]]] = {}

@@ -32,7 +32,8 @@ UNCOMMITTED = Path("gx") / "uncommitted"
 RESULTS = UNCOMMITTED / "validations"
 SITE = UNCOMMITTED / "data_docs" / "local_site"  # GX's static site (no longer built by the pipeline)
 INDEX = "index.html"  # the index's name (a virtual page: rendered here, never a file)
-MAX_PAGES = 60  # results offered in the picker, newest first (the index lists them all)
+MAX_PAGES = 60  # results offered in the picker, newest first
+MAX_INDEX = 400  # results listed in the index, newest first (a province keeps ~20 per county)
 
 _EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.I | re.S)
 _INLINE_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.I | re.S)
@@ -162,10 +163,11 @@ def _suite_name(suite: str) -> str:
 
 
 def index_html(gx_dir: Path) -> str:
-    """The index of every stored result: suite, county, run time (UTC), outcome and expectations
-    passed, newest first (built from the results' summaries, without GX)."""
+    """The index of the stored results (the newest `MAX_INDEX`): suite, county, run time (UTC),
+    outcome and expectations passed, newest first (built from the results' summaries, without GX)."""
     rows = []
-    for path in results(gx_dir):
+    found = results(gx_dir)
+    for path in found[:MAX_INDEX]:
         try:
             s = _summary(*_stat(path))
         except (OSError, ValueError):  # pruned or being written meanwhile: not listed
@@ -189,6 +191,11 @@ def index_html(gx_dir: Path) -> str:
         "<th>结果 / Outcome</th><th>通过的期望 / Expectations passed</th></tr>"
     )
     body = "".join(rows) or '<tr><td colspan="5">暂无检查结果 / no validation results yet</td></tr>'
+    if len(found) > MAX_INDEX:
+        more = len(found) - MAX_INDEX
+        body += (
+            f'<tr><td colspan="5">另有 {more} 份较早的结果未列出 / {more} older results not listed</td></tr>'
+        )
     return (
         "<html><head><title>Data Docs</title></head><body>"
         "<h3>数据质量检查报告目录 / Index of data quality reports</h3>"

@@ -132,6 +132,14 @@ def test_a_pruned_result_says_so(stored, tmp_path):
     assert page not in gx_docs.pages(gx)
 
 
+def test_the_index_lists_the_newest_results_and_says_how_many_more(stored, tmp_path, monkeypatch):
+    gx = _copy(stored, tmp_path)
+    monkeypatch.setattr(gx_docs, "MAX_INDEX", 2)
+    index = gx_docs.offline_html(gx_docs.pages(gx)[0], gx)
+    assert index.count("未通过 / failed") == 2 and "通过 / passed" not in index.replace("未通过 / failed", "")
+    assert "另有 2 份较早的结果未列出 / 2 older results not listed" in index
+
+
 def test_county_results_are_listed_with_their_county(stored, tmp_path):
     warehouse = tmp_path / "warehouse"
     shutil.copytree(stored, warehouse / "counties" / "511923" / "gx")

@@ -375,6 +375,9 @@ def run_single_core(corpus: list[tuple[Path, list[Path]]], template: Path, work:
         out[f"median_{kind}_s"] = med
         for k in ("parse", "ingest", "step"):
             out[f"ratio_{k}_over_floor_{kind}"] = med[k] / med["floor"]
+    # the least CPU time of each contender: what another session's load inflates least on a shared
+    # machine (the medians move with it; report both)
+    out["min_cpu_s"] = {k: min(v) for k, v in cpu.items()}
     out["target_step_over_floor"] = STEP_TARGET
     out["step_over_floor_met"] = out["ratio_step_over_floor_cpu"] <= STEP_TARGET
     return out
@@ -472,6 +475,12 @@ def main(argv: list[str] | None = None) -> int:
         rw = w / res["median_wall_s"]["floor"]
         rc = c / res["median_cpu_s"]["floor"]
         print(f"{k:<10}{w:>10.3f}{c:>10.3f}{rw:>15.2f}×{rc:>14.2f}×")
+    mins = res["min_cpu_s"]
+    print(
+        "least cpu s: "
+        + ", ".join(f"{k} {mins[k]:.3f}" for k in ("floor", "parse", "ingest", "step"))
+        + f"; parse {mins['parse'] / mins['floor']:.2f}×, step {mins['step'] / mins['floor']:.2f}× the floor"
+    )
     met = "met" if res["step_over_floor_met"] else "MISSED"
     print(
         f"step (ingest incl. feedback) / floor, CPU: {res['ratio_step_over_floor_cpu']:.2f}× (target ≤ {STEP_TARGET}×: {met})"

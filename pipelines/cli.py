@@ -163,7 +163,8 @@ class _Progress(threading.Thread):
             step = entry.step_key or ""
             if ev is None:
                 if entry.level >= 20 and step and entry.user_message:
-                    print(f"      {entry.user_message}", flush=True)
+                    for line in entry.user_message.splitlines():
+                        print(f"      {line}", flush=True)
                 continue
             if ev.event_type == E.STEP_START:
                 self.started[step] = entry.timestamp

@@ -43,8 +43,8 @@ def evidence_registry(
 ) -> dg.MaterializeResult:
     archive = Archive.load(Settings.from_env(), warehouse.county or None)
     report = intake.scan_inbox(archive.store, archive.paths, archive.slots, archive.county)
-    for m in report.messages[:20]:
-        context.log.warning(m)
+    if report.messages:  # one log event for all (each is a write to the event log)
+        context.log.warning("\n".join(report.messages[:20]))
     rows = []
     latest: set[str] = set()
     for v in es.versions(archive.store, archive.county):

@@ -95,8 +95,8 @@ def plan_schedule(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         tasks, errors = task_ledger.read_task_ledgers(
             settings.raw_dir, profiles, catalog.campaigns.values(), as_of
         )
-        for e in errors[:20]:
-            context.log.warning(e["message_zh"] + " / " + e["message_en"])
+        if errors:  # one log event for all (each is a write to the event log)
+            context.log.warning("\n".join(e["message_zh"] + " / " + e["message_en"] for e in errors[:20]))
         schedule = plan.build(conn, tasks, as_of, plan.event_rows(profiles))
         counts = write_table(conn, {t.TASK: tasks, t.TASK_LEDGER_ERROR: errors, t.PLAN_SCHEDULE: schedule})
     return _result(counts, as_of=dg.MetadataValue.text(str(as_of)))

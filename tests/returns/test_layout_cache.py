@@ -288,3 +288,14 @@ def test_switched_off_it_neither_stores_nor_hits(cls, profile):
         for _ in range(3):
             cache.read_sheet_cached(base, cls, profile.code)
     assert cache.state(cls).stored == 0 and cache.state(cls).hits == 0
+
+
+def test_the_kept_signatures_are_bounded(cls, profile, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_KEPT_CELLS", 40)
+    for k in range(6):  # each sheet another form (another unit text): 16 cells each
+        rows = copy.deepcopy(FORM)
+        rows[2][1] = ["%", "‰", "吨", "个", "人", "元"][k]
+        for _ in range(3):
+            cache.read_sheet_cached(_sheet(rows), cls, profile.code)
+        assert cache.state(cls).cells <= 40 + 16
+    assert len(cache.state(cls).entries) <= 3

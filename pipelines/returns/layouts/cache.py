@@ -52,6 +52,7 @@ from pipelines.returns.layouts.base import Reading, Record
 from pipelines.returns.layouts.table import HEADER_SCAN_ROWS
 
 MAX_CELLS = 20_000  # larger sheets are analysed every time (the signature would cost as much)
+MAX_KEPT_CELLS = 400_000  # cells of all kept signatures together (≈ 30 MB); then the cache starts again
 MAX_SIGNATURES = 4_096  # per classifier; when full the cache starts again
 MAX_ENTRIES_PER_SIGNATURE = 8
 
@@ -132,12 +133,18 @@ class _State:
         self.seen: set[tuple] = set()  # admission keys of sheets analysed once
         self.hits = 0
         self.stored = 0
+        self.cells = 0  # cells of the kept signatures
 
 
 def state(classifier) -> _State:
     """The cache of a classifier (created on first use; started again when full)."""
     st = getattr(classifier, "_layout_cache", None)
-    if st is None or len(st.entries) >= MAX_SIGNATURES or len(st.seen) >= 8 * MAX_SIGNATURES:
+    if (
+        st is None
+        or len(st.entries) >= MAX_SIGNATURES
+        or len(st.seen) >= 8 * MAX_SIGNATURES
+        or st.cells >= MAX_KEPT_CELLS
+    ):
         st = _State()
         classifier._layout_cache = st
     return st
@@ -253,4 +260,6 @@ def read_sheet_cached(sheet, classifier, county: str | None = None) -> Reading:
     if len(entries) < MAX_ENTRIES_PER_SIGNATURE:
         entries.append(_Entry(exact, _copy(reading, list(reading.records)), tuple(positions)))
         st.stored += 1
+        if len(entries) == 1:
+            st.cells += sum(map(len, rows))
     return reading

@@ -189,16 +189,30 @@ def _prepare_runs(env: dict, codes: list[str]) -> dict[str, list]:
     return out
 
 
+_COSTS: dict[str, dict] = {}  # run id -> CPU seconds and peak RSS of its process
+
+
 def _execute(env: dict, row: dict) -> float:
     """The spawned run process of Dagster's run launcher: `python -m dagster api execute_run`."""
+    import tempfile
+
     t0 = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "dagster", "api", "execute_run", row["args"]],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    took = time.perf_counter() - t0
-    if done.returncode != 0 or not _run_succeeded(env, row["run_id"]):
-        raise RuntimeError(f"county {row['code']} run failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "api", "execute_run", row["args"]],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)  # its own rusage: CPU and peak RSS
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        took = time.perf_counter() - t0
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    _COSTS[row["run_id"]] = {
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "maxrss_mb": usage.ru_maxrss / 1024,
+    }
+    if proc.returncode != 0 or not _run_succeeded(env, row["run_id"]):
+        raise RuntimeError(f"county {row['code']} run failed:\n{text[-3000:]}")
     return took
 
 
@@ -235,6 +249,9 @@ class _Warm:
         while process_alive(pid, start):
             time.sleep(0.02)
         took = time.perf_counter() - t0
+        cost = self.client.child_cost(pid)
+        if "cpu_s" in cost:
+            _COSTS[row["run_id"]] = {"cpu_s": cost["cpu_s"], "maxrss_mb": cost["maxrss_mb"]}
         if not _run_succeeded(self.env, row["run_id"]):
             log = self.client.log_path.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"county {row['code']} run failed (warm worker):\n{log}")
@@ -257,6 +274,9 @@ def _run_counties(
         times = list(pool.map(run, todo))
     if memory is not None:
         memory.update(rss.summary())
+        costs = [_COSTS.get(r["run_id"], {}) for r in todo]
+        memory["per_county_cpu_s"] = [c.get("cpu_s") for c in costs]
+        memory["peak_rss_mb_run_processes"] = max((c.get("maxrss_mb") or 0 for c in costs), default=0)
     return times, rss.peak_mb
 
 
@@ -333,8 +353,11 @@ def _one_file_end_to_end(
     wall = time.perf_counter() - t0
     if not seen or publish.latest_snapshot(published).name == before:
         raise RuntimeError("the new file is not in the published snapshot")
+    cost = _COSTS.get(row["run_id"], {})
     return {
         "wall_s": wall,
+        "cpu_s": cost.get("cpu_s"),  # the run process's CPU (load on a shared machine inflates wall)
+        "maxrss_mb": cost.get("maxrss_mb"),
         "run_s": _last_run_seconds(root / "dagster_home"),
         "file": rel,
         "launcher": "warm" if warm is not None else "spawn",

@@ -24,6 +24,7 @@ stops (ERROR, blocking) only when the failure is systemic:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -212,8 +213,9 @@ def _group_counts(all_items: list[pd.DataFrame]) -> dict[int, list[tuple[str, st
     keys = pd.DataFrame(
         {
             "i": np.concatenate([np.full(len(items), i, dtype=np.int64) for i, items in parts]),
-            "org_code": pd.concat([_codes(items["org_code"]) for _, items in parts], ignore_index=True),
-            "period_code": pd.concat([_codes(items["period_code"]) for _, items in parts], ignore_index=True),
+            # element-wise, so once over the concatenated columns rather than once per frame
+            "org_code": _codes(pd.concat([items["org_code"] for _, items in parts], ignore_index=True)),
+            "period_code": _codes(pd.concat([items["period_code"] for _, items in parts], ignore_index=True)),
             "f": np.concatenate([items["failed"].astype(bool).to_numpy(dtype=bool) for _, items in parts]),
         }
     )
@@ -262,6 +264,37 @@ class UnitResult:
     outlier_rows: list[dict] = field(default_factory=list)  # (outliers unit)
 
 
+# The rules file as loaded and checked, per process (issue 18: the rules and outliers units each
+# loaded it, ~0.08 s a time): reused while the file has the same bytes and the catalog and profiles
+# are the same objects (their loaders return new objects when their files change).
+_RULESETS: dict[str, tuple[bytes, Catalog, tuple, rules.RuleSet]] = {}
+
+
+def ruleset_for(path: Path, catalog: Catalog, profiles: list[CountyProfile]) -> rules.RuleSet:
+    """`rules.load_rules(path, catalog, profiles)`, remembered per file content and objects."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return rules.load_rules(path, catalog, profiles)  # raises its own bilingual error
+    key, profs = str(path.absolute()), tuple(profiles or ())
+    hit = _RULESETS.get(key)
+    if (
+        hit is not None
+        and hit[0] == data
+        and hit[1] is catalog
+        and len(hit[2]) == len(profs)
+        and all(a is b for a, b in zip(hit[2], profs, strict=True))
+    ):
+        return hit[3]
+    ruleset = rules.load_rules(path, catalog, profiles)
+    with contextlib.suppress(OSError):
+        if path.read_bytes() == data:  # not changed while it was loaded
+            _RULESETS.clear()
+            _RULESETS[key] = (data, catalog, profs, ruleset)
+    return ruleset
+
+
 def evaluate_unit(
     unit: str,
     frame: pd.DataFrame,
@@ -274,7 +307,7 @@ def evaluate_unit(
     if unit in suites.SUITE_NAMES:
         results = gx_runner.run_suites(frame, expectations_dir, gx_dir, (unit,))[unit]
         return UnitResult({unit: report(unit, results)})
-    ruleset = rules.load_rules(rules_path(expectations_dir), catalog, profiles)
+    ruleset = ruleset_for(rules_path(expectations_dir), catalog, profiles)
     if unit == RULES_UNIT:
         results, violations = rules.evaluate_rules(frame, ruleset, catalog, profiles)
         return UnitResult(

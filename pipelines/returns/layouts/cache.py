@@ -1,4 +1,4 @@
-"""Layout analyses remembered per layout signature: the same form arrives hundreds of times.
+"""Layout analyses remembered per layout signature: a form read again is not analysed again.
 
 `read_sheet` (the header scan, stub votes, row kinds, every family's fit, the emitted records) is a
 deterministic function of the sheet's cells, its name and merged ranges, the classifier (built per
@@ -32,9 +32,9 @@ key* (sheet name, county, row lengths, first row) is met: a run whose forms all 
 (a period, a town) pays almost nothing, and correctness never rests on the admission key.
 
 Measured on the sample (one county, one run): no two layout sheets share a signature (titles and
-header periods differ per file), so within one run the cache saves nothing; it pays when a form is
-read again in a long-lived process (a corrected resubmission of the same period, the upload gate's
-preview of a file the pipeline then parses, a re-ingest). A signature costs ≈ 0.02 ms per sheet, a
+header periods differ per file), so within one run the cache saves nothing; it pays when the same
+form of the same period is read again in one process (a corrected resubmission while a sensor or
+worker process lives, a file parsed again). A signature costs ≈ 0.02 ms per sheet, a
 hit ≈ 0.04 ms, a fresh analysis ≈ 0.23 ms (docs/benchmarks.md).
 
 The cache lives on the `Classifier` (one per catalog/profile objects) and is keyed by county too.

@@ -655,8 +655,11 @@ def _classify_zip(zf: zipfile.ZipFile, data: bytes | None = None) -> Sniff:
             ):
                 with contextlib.suppress(Exception):  # decided again by the head read below
                     zf.read(info)
+    memo = zf._memo if isinstance(zf, _MemZip) else {}
     for info in infos:
-        if _member_head(zf, data, info) == _OLE_MAGIC:
+        known = memo.get(id(info))  # parts inflated above: their first bytes without a call
+        head = known[:8] if known is not None else _member_head(zf, data, info)
+        if head == _OLE_MAGIC:
             return _macro_finding(("嵌入的 OLE 对象", "an embedded OLE object"), info.filename)
     # What kind of document it is.
     if "mimetype" in lower:

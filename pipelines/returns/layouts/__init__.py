@@ -24,6 +24,7 @@ import re
 from dataclasses import replace
 
 from pipelines.returns.layouts import (
+    _common,
     crosstab,
     long,
     panel,
@@ -125,10 +126,14 @@ def _read_table(sheet, classifier: Classifier, county: str | None) -> tuple[Read
     reading.header_rows = (view.header_first, view.header_last)
     reading.notes = list(view.notes)
     fits: list[Fit] = []
-    for fam in FAMILIES:
-        f = fam.fit(view)
-        if f is not None and f.score > 0:
-            fits.append(f)
+    view._loadable_columns = _common.data_columns(view)  # asked by several families, computed once
+    try:
+        for fam in FAMILIES:
+            f = fam.fit(view)
+            if f is not None and f.score > 0:
+                fits.append(f)
+    finally:
+        view._loadable_columns = None
     if not fits:
         return reading, view
     fits.sort(key=lambda f: -f.score)

@@ -32,6 +32,11 @@ def value_rank(col: Column) -> tuple[int, int, int]:
 
 
 def data_columns(view: TableView) -> list[Column]:
+    # `layouts._read_table` computes them once while the families are asked (nothing changes the
+    # view's columns or stub meanwhile); a copy, so no family can change what the next one gets
+    kept = getattr(view, "_loadable_columns", None)
+    if kept is not None:
+        return list(kept)
     return [c for c in view.data_columns() if loadable(c)]
 
 

@@ -276,9 +276,17 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     ),
 )
 def compliance_verdicts(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    _, catalog, profiles = _context()
+    settings, catalog, profiles = _context()
     obs = accepted_only(_observations(warehouse, catalog, current_only=True))
-    rows = compliance.compute_verdicts(obs, catalog, profiles, reuse=True)
+    # verdicts of unchanged series reused, also from the previous run's process (issue 18)
+    rows = compliance.compute_verdicts(
+        obs,
+        catalog,
+        profiles,
+        reuse=True,
+        memo_dir=settings.gx_dir / "verdicts",
+        memo_key=compliance.verdict_memo_key(settings.standards_dir, settings.profiles_dir),
+    )
     coverage = compliance.coverage_rows(rows)
     counties = [p.code for p in profiles]
     with warehouse.get_connection() as conn:

@@ -63,10 +63,13 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import math
 import os
+import pickle
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -547,8 +550,55 @@ def assessment_periods(profile: CountyProfile) -> list[tuple[str, rc.Period]]:
 # (both are cached per file content by their loaders: a changed file gives new objects) and the
 # series holds the same observations (ids, periods, values to the bit, texts). A new file changes a
 # few series; the verdicts of every other series are reused. Kept for `_MEMO_COUNTIES` counties.
+#
+# A warm run worker forks a process per run, so what one run remembers in memory is gone for the
+# next: `compute_verdicts(memo_file=..., memo_key=...)` also keeps the county's rows in a file (atomic
+# rename; an unreadable or foreign file is ignored), valid only under the same `memo_key`: a digest
+# of the catalog and profile files and of the code that judges (`verdict_memo_key`).
 _MEMO: dict[str, tuple[Catalog, CountyProfile, dict]] = {}
 _MEMO_COUNTIES = 4
+_MEMO_FORMAT = 1
+
+
+def verdict_memo_key(standards_dir: Path, profiles_dir: Path) -> str:
+    """What decides a verdict row besides its series: the catalog's and the profiles' files (bytes)
+    and the code that loads and judges them (this module, the catalog package, the profile and the
+    reporting calendar)."""
+    from pipelines.catalog.loader import files_stamp
+
+    h = hashlib.sha256(f"verdict-memo-{_MEMO_FORMAT}".encode())
+    for stamp in (files_stamp(Path(standards_dir)), files_stamp(Path(profiles_dir))):
+        for rel, digest in stamp:
+            h.update(rel.encode() + b"\0" + digest)
+    root = Path(__file__).resolve().parents[1]
+    code = [Path(__file__).resolve(), root / "profile.py", root / "reporting_calendar.py"]
+    for path in [*code, *sorted((root / "catalog").rglob("*.py"))]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _read_memo(path: Path, key: str, county: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            data = pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
+        return {}
+    if not isinstance(data, dict) or data.get("key") != key or data.get("county") != county:
+        return {}
+    memo = data.get("memo")
+    return memo if isinstance(memo, dict) else {}
+
+
+def _write_memo(path: Path, key: str, county: str, memo: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump({"key": key, "county": county, "memo": memo}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def _series_key(series: list[Obs]) -> tuple:
@@ -563,12 +613,16 @@ def compute_verdicts(
     profiles: list[CountyProfile],
     periods: list[tuple[str, rc.Period]] | None = None,
     reuse: bool = False,
+    memo_dir: Path | None = None,
+    memo_key: str = "",
 ) -> list[dict]:
     """Verdict rows for every requirement in force, subject unit and assessment period.
 
     `reuse` (the `compliance_verdicts` asset): rows of series whose observations did not change
-    since the previous call in this process are reused (see `_MEMO`); the rows are equal to a
-    computation from scratch (tests/validation/test_verdict_reuse.py)."""
+    since the previous call in this process are reused (see `_MEMO`); with `memo_dir` and
+    `memo_key` (`verdict_memo_key`) also since the previous call in another process, from
+    `<memo_dir>/<county>.pkl`. The rows are equal to a computation from scratch
+    (tests/validation/test_verdict_reuse.py)."""
     series = series_from_frame(frame)
     rows: list[dict] = []
     for profile in profiles:
@@ -603,11 +657,15 @@ def compute_verdicts(
             row["variant_decides"] = bool(flips and row["variant_confirmed"] is False)
 
         old: dict = {}
+        memo_file = Path(memo_dir) / f"{profile.code}.pkl" if reuse and memo_dir and memo_key else None
         if reuse:
             hit = _MEMO.get(profile.code)
             if hit is not None and hit[0] is catalog and hit[1] is profile:
                 old = hit[2]
+            elif memo_file is not None:
+                old = _read_memo(memo_file, memo_key, profile.code)
         memo: dict[tuple[str, str], tuple[tuple, dict]] = {}
+        computed = [0]  # rows computed (not reused) in this call
 
         def verdict(
             req: Requirement,
@@ -619,6 +677,7 @@ def compute_verdicts(
             old=old,
             ctx=ctx,
             alternatives=alternatives,
+            computed=computed,
         ) -> dict:
             """The row, with its alternatives: computed, or reused while its series is unchanged."""
             if not reuse:
@@ -637,6 +696,7 @@ def compute_verdicts(
                 row = verdict_for(req, ctx, subject, org, grain, period)
                 alternatives(req, row)
                 entry[1][rk] = row
+                computed[0] += 1
             return dict(row)
 
         campaigns = {p.campaign for p in profile.programmes} or set(catalog.campaigns)
@@ -660,6 +720,9 @@ def compute_verdicts(
             _MEMO[profile.code] = (catalog, profile, memo)
             while len(_MEMO) > _MEMO_COUNTIES:
                 _MEMO.pop(next(iter(_MEMO)))
+            unchanged = not computed[0] and memo.keys() == old.keys() and memo_file and memo_file.exists()
+            if memo_file is not None and not unchanged:
+                _write_memo(memo_file, memo_key, profile.code, memo)
     return rows
 
 

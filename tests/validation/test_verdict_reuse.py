@@ -5,6 +5,8 @@ is reverted, after a new observation arrives, and with another catalog or profil
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 
 import duckdb
 import pytest
@@ -120,3 +122,62 @@ def test_negative_zero_is_not_taken_for_zero(catalog):
     b = [compliance.Obs("o1", per, -0.0, None)]
     assert compliance._series_key(a) != compliance._series_key(b)
     assert compliance._series_key(a) == compliance._series_key([compliance.Obs("o1", per, 0.0, None)])
+
+
+def test_a_forked_run_reuses_the_previous_runs_rows_from_the_file(sample, catalog, calls, tmp_path):
+    """The warm run worker forks a process per run: the memo in memory is gone, the file is not."""
+    obs, profiles = sample
+    want = _fresh(obs, catalog, profiles)
+    full = calls["n"]
+    memo = tmp_path / "verdicts"
+    key = compliance.verdict_memo_key(
+        PROJECT_ROOT / "expectations" / "standards", PROJECT_ROOT / "expectations" / "profiles"
+    )
+
+    def run(frame_, key_=key):
+        calls["n"] = 0
+        compliance._MEMO.clear()  # a new process
+        return compliance.compute_verdicts(
+            frame_, catalog, profiles, reuse=True, memo_dir=memo, memo_key=key_
+        )
+
+    assert run(obs) == want and calls["n"] == full  # nothing kept yet
+    files = sorted(p.name for p in memo.iterdir())
+    assert files == [f"{p.code}.pkl" for p in profiles]
+    assert run(obs) == want and calls["n"] == 0  # everything from the file
+    org, ind = _a_used_series(want)
+    i = obs.index[(obs["org_code"] == org) & (obs["indicator_code"] == ind) & obs["value"].notna()][-1]
+    changed = obs.copy()
+    changed.loc[i, "value"] = changed.loc[i, "value"] + 7.0
+    want_changed = _fresh(changed, catalog, profiles)
+    assert want_changed != want
+    assert run(changed) == want_changed and 0 < calls["n"] < full / 4
+    assert run(obs) == want and 0 < calls["n"] < full / 4  # reverted: that series again
+    # another key (a changed catalog or profile file, or changed code): computed from scratch
+    assert run(obs, "another-key") == want and calls["n"] == full
+    # a damaged file, or one of another county: ignored, computed, written again
+    path = memo / f"{profiles[0].code}.pkl"
+    path.write_bytes(b"not a pickle")
+    assert run(obs) == want and calls["n"] == full
+    assert run(obs) == want and calls["n"] == 0
+    good = compliance._read_memo(path, key, profiles[0].code)
+    assert good  # the file holds this county's rows under this key
+    compliance._write_memo(path, key, "999999", good)  # the same rows, labelled another county
+    assert run(obs) == want and calls["n"] == full
+
+
+def test_the_memo_key_follows_the_catalog_and_profile_files(tmp_path):
+    standards, profiles_dir = tmp_path / "standards", tmp_path / "profiles"
+    shutil.copytree(PROJECT_ROOT / "expectations" / "standards", standards)
+    shutil.copytree(PROJECT_ROOT / "expectations" / "profiles", profiles_dir)
+    key = compliance.verdict_memo_key(standards, profiles_dir)
+    assert compliance.verdict_memo_key(standards, profiles_dir) == key
+    for folder in (standards, profiles_dir):
+        path = sorted(folder.rglob("*.yaml"))[0]
+        original = path.read_bytes()
+        stat = path.stat()
+        path.write_bytes(original.replace(b"a", b"b", 1) if b"a" in original else original + b" ")
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime: only the bytes tell
+        assert compliance.verdict_memo_key(standards, profiles_dir) != key
+        path.write_bytes(original)
+        assert compliance.verdict_memo_key(standards, profiles_dir) == key

@@ -227,6 +227,9 @@ def _child(listener: socket.socket, payload: str) -> None:
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
         code = execute_run(payload)
+        with contextlib.suppress(OSError, ValueError):
+            cpu_ns, wait_ns, _ = (int(x) for x in Path("/proc/self/schedstat").read_text().split())
+            _log(f"run child done: CPU {cpu_ns / 1e9:.2f} s, waited for a CPU {wait_ns / 1e9:.2f} s")
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:  # nothing may escape into the zygote's loop

@@ -355,7 +355,11 @@ def serve(sock_path: Path, preload: Sequence[str], definitions: str, parent_pid:
                             f"profiles or code changed ({_changed(loaded, now)}): re-executing with fresh imports"
                         )
                         _reexec(listener, sock_path)
-                    pid = os.fork()
+                    try:
+                        pid = os.fork()
+                    except OSError as exc:  # out of memory or processes: the launcher falls back
+                        _reply(conn, {"error": f"fork failed: {exc}"})
+                        continue
                     if pid == 0:
                         conn.close()
                         _child(listener, req["args"])

@@ -346,6 +346,8 @@ def serve(sock_path: Path, preload: Sequence[str], definitions: str, parent_pid:
                 elif op == "stop":
                     _reply(conn, {"stopping": True})
                     return
+                elif op == "run" and not isinstance(req.get("args"), str):
+                    _reply(conn, {"error": "a run request needs its serialised ExecuteRunArgs"})
                 elif op == "run":
                     now = code_files()
                     if now != loaded:

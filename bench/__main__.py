@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         reuse=args.reuse,
         province_parallel=args.parallel,
     )
-    cfg.province_launcher = args.launcher  # bench/province.py reads it (getattr, default warm)
+    cfg.province_launcher = args.launcher
     try:
         res = run_all(cfg)
     finally:

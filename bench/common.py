@@ -86,6 +86,7 @@ class Config:
     reuse: bool = False
     notes: list[str] = field(default_factory=list)
     province_parallel: int = 0  # county runs at the same time in bench/province.py; 0 = the cores
+    province_launcher: str = "warm"  # bench/province.py: warm (the run worker), spawn, or both
 
 
 def median(xs: list[float]) -> float:

@@ -496,7 +496,7 @@ LAUNCHERS = ("warm", "spawn", "both")
 
 def run(cfg: Config) -> dict:
     sizes = cfg.size.province_counties
-    launcher = getattr(cfg, "province_launcher", "warm") or "warm"
+    launcher = cfg.province_launcher or "warm"
     if launcher not in LAUNCHERS:
         raise ValueError(f"unknown launcher {launcher!r} (warm, spawn or both)")
     out: dict = {"counties": list(sizes), "full_refresh": {}, "cores": os.cpu_count(), "launcher": launcher}

@@ -168,7 +168,7 @@ if ui.ready():
                 key = f"gx_suite_{suite}"
                 return f"{ui.t(key) if key in i18n.LABELS else suite.replace('_', ' ')} · {when}"
 
-            pick = st.selectbox(ui.t("gx_pick"), docs, format_func=_gx_label, key="s_gx_page")
+            pick = st.selectbox(ui.t("gx_pick"), docs, format_func=_gx_label, key=f"s_gx_page_{ui.lang()}")
             if pick is not None:
                 import streamlit.components.v1 as components
 

@@ -6,7 +6,7 @@ counties can be written at the same time by different processes or machines (Duc
 per file), and its own Great Expectations folder:
 
     <warehouse_dir>/counties/<code>/warehouse.duckdb     the county's working database
-    <warehouse_dir>/counties/<code>/gx/                  its GX context and Data Docs
+    <warehouse_dir>/counties/<code>/gx/                  its GX context and results
     <warehouse_dir>/counties/<code>/profiles/<file>.yaml its profile alone (a copy, see `county_scope`)
     <warehouse_dir>/counties/<code>/expectations/        the expectations folder as seen by the county:
         links to every entry of the shared one, except the GX suites (`gx/expectations/*.json`), which

@@ -284,15 +284,20 @@ def _reply(conn: socket.socket, obj: dict) -> None:
         conn.sendall((json.dumps(obj) + "\n").encode())
 
 
-def _read_request(conn: socket.socket) -> dict:
-    conn.settimeout(REQUEST_TIMEOUT_S)
+def _read_line(conn: socket.socket) -> bytes:
+    """Bytes up to and including the first newline (or all until the peer closed)."""
     buf = b""
     while not buf.endswith(b"\n"):
         chunk = conn.recv(65536)
         if not chunk:
             break
         buf += chunk
-    return json.loads(buf.decode() or "{}")
+    return buf
+
+
+def _read_request(conn: socket.socket) -> dict:
+    conn.settimeout(REQUEST_TIMEOUT_S)
+    return json.loads(_read_line(conn).decode() or "{}")
 
 
 def serve(sock_path: Path, preload: Sequence[str], definitions: str, parent_pid: int = 0) -> None:
@@ -415,12 +420,7 @@ class WorkerClient:
             s.settimeout(timeout)
             s.connect(str(self.path))
             s.sendall((json.dumps(obj) + "\n").encode())
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
+            buf = _read_line(s)
         if not buf:
             raise OSError("the run worker closed the connection without an answer")
         return json.loads(buf.decode())

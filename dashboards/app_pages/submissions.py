@@ -168,7 +168,17 @@ if ui.ready():
                 key = f"gx_suite_{suite}"
                 return f"{ui.t(key) if key in i18n.LABELS else suite.replace('_', ' ')} · {when}"
 
-            pick = st.selectbox(ui.t("gx_pick"), docs, format_func=_gx_label, key=f"s_gx_page_{ui.lang()}")
+            # One widget per language (a kept widget would show the other language's label of the
+            # choice), the choice itself carried over when the language changes.
+            chosen = st.session_state.get("s_gx_choice")
+            pick = st.selectbox(
+                ui.t("gx_pick"),
+                docs,
+                index=docs.index(chosen) if chosen in docs else 0,
+                format_func=_gx_label,
+                key=f"s_gx_page_{ui.lang()}",
+            )
+            st.session_state["s_gx_choice"] = pick
             if pick is not None:
                 import streamlit.components.v1 as components
 

@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(os.environ.get("WUCHUANG_ARTIFACTS_DIR", PROJECT_ROOT / "tmp" / "artifacts" / "dashboards"))
 
-pytestmark = [
+BROWSER_MARKS = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.xdist_group("browser"),  # one Streamlit + Chromium at a time on two cores
@@ -37,6 +37,7 @@ pytestmark = [
         reason="Debian's chromium is not installed (/usr/bin/chromium); run make browser-deps",
     ),
 ]
+pytestmark = BROWSER_MARKS
 
 # url path -> (heading, texts that must be on the page)
 PAGES = {

@@ -10,20 +10,15 @@ from pathlib import Path
 import pytest
 
 from pipelines.settings import PROJECT_ROOT
-from tests.dashboards.browser_auth import CHROMIUM, chromium, sign_in, streamlit_app
+from tests.dashboards.browser_auth import sign_in, streamlit_app
 from tests.dashboards.conftest import _build
-from tests.dashboards.test_browser import CHROMIUM_ARGS
+from tests.dashboards.test_browser import BROWSER_MARKS
+from tests.dashboards.test_browser import browser as _browser_fixture
 
 SHOTS = Path(os.environ.get("WUCHUANG_ARTIFACTS_DIR", PROJECT_ROOT / "tmp" / "artifacts")) / "gx_docs"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("browser"),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
+browser = _browser_fixture  # the module-scoped chromium of test_browser.py
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +48,6 @@ def env(tmp_path_factory):
 def server(env):
     with streamlit_app(env, SHOTS / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium(CHROMIUM_ARGS) as b:
-        yield b
 
 
 def _docs_frame(page):
@@ -120,7 +109,9 @@ def test_submissions_page_shows_the_data_docs_of_the_stored_results(server, brow
             if side.is_visible() and side.bounding_box()["x"] >= 0:
                 side.locator("[data-testid='stSidebarCollapseButton'] button").first.click()
                 page.wait_for_timeout(800)
-        _docs_frame(page).get_by_text("Evaluated Expectations").first.wait_for()
+        _docs_frame(page).get_by_text("Evaluated Expectations").first.wait_for()  # the same result
+        shown = page.locator("[data-testid='stSelectbox']").last.inner_html()
+        assert "value checks · " in shown and "数值检查" not in shown, shown  # its English name
         page.locator("[data-testid='stSelectbox']").last.click()
         english = page.get_by_role("option").all_inner_texts()
         page.keyboard.press("Escape")

@@ -3,7 +3,9 @@ a temporary directory through the environment variables that `Settings.from_env(
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,18 @@ from pipelines.settings import PROJECT_ROOT, Settings
 
 STANDARDS = PROJECT_ROOT / "expectations" / "standards"
 PROFILES = PROJECT_ROOT / "expectations" / "profiles"
+
+
+def pytest_configure(config):
+    """Tests never write the project's Dagster instance (`.dagster_home`, which the Makefile
+    exports): each test process (each xdist worker) gets a Dagster home of its own. Two workers
+    creating the instance's SQLite storage at the same moment left two schema heads in it, and
+    `make run` after `make test` then failed to open the instance."""
+    home = os.environ.get("DAGSTER_HOME", "")
+    if not home or Path(home).resolve() == (PROJECT_ROOT / ".dagster_home").resolve():
+        private = Path(tempfile.mkdtemp(prefix="wuchuang-dagster-home-"))
+        (private / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        os.environ["DAGSTER_HOME"] = str(private)
 
 
 @pytest.fixture(scope="session")

@@ -71,7 +71,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from pipelines import reporting_calendar as rc
@@ -802,26 +801,17 @@ def verdict_tuples(rows: list[dict]) -> list[tuple]:
 
 
 def _replace(conn, table, rows: list[dict], where: str, params: list) -> int:
-    """Delete the rows matching `where` and insert `rows` as one Arrow table cast to the declared
-    column types (as `store.replace_frame` does through a pandas frame, 2-3x slower for ~10⁴
-    verdicts); a row set Arrow cannot type goes through `replace_frame`. Call inside a transaction."""
+    """Make the rows matching `where` equal `rows`, writing only the rows that differ
+    (`store.sync_table`, issue 18: after one new file a few hundred of ~10⁴ verdicts change),
+    through one Arrow table cast to the declared column types; a row set Arrow cannot type goes
+    through `store.sync_rows`' pandas frame. Call inside a transaction."""
     from pipelines.marts.common import _arrow_table
-    from pipelines.validation.store import replace_frame
+    from pipelines.validation.store import sync_rows, sync_table
 
     data = _arrow_table(table.column_names, rows) if rows else None
     if data is None:
-        return replace_frame(conn, table, rows, where=where, params=params)
-    conn.execute(f"DELETE FROM {table.qualified} WHERE {where}", params)
-    cols = ", ".join(f'"{n}"' for n in table.column_names)
-    casts = ", ".join(f'CAST("{c.name}" AS {c.type})' for c in table.columns)
-    conn.register("_verdict_rows", data)
-    try:
-        conn.execute(f"INSERT INTO {table.qualified} ({cols}) SELECT {casts} FROM _verdict_rows")
-    finally:
-        # In an aborted transaction unregistering fails too: the insert's own error is the one to see.
-        with contextlib.suppress(duckdb.Error):
-            conn.unregister("_verdict_rows")
-    return len(rows)
+        return sync_rows(conn, table, rows, where=where, params=params)
+    return sync_table(conn, table, data, where=where, params=params)
 
 
 def write_verdicts(conn, rows: list[dict], coverage: list[dict], counties: list[str]) -> int:
